@@ -1,0 +1,1 @@
+"""Delivery layer: the FastAPI app, session auth and the `concierge` CLI."""

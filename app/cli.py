@@ -1,0 +1,225 @@
+"""The ``concierge`` command line: seed the demo bank and serve the app.
+
+Commands with ``--json`` print exactly one JSON object on stdout; progress and notes go to
+stderr so the output can be piped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from app.api.queries import first_usernames
+from app.wiring import open_engine, safe_url
+from services.db import create_schema, drop_schema, is_seeded
+from services.settings import Settings, get_settings
+
+cli = typer.Typer(
+    name="concierge",
+    help="Concierge, the agentic banking assistant.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DEMO_USERS_SHOWN = 3
+
+
+def _fail(message: str, *, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+def _parse_as_of(text: str | None) -> date:
+    if text is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a date (YYYY-MM-DD)", param_hint="'--as-of'"
+        ) from None
+
+
+def _summary(result: Any) -> dict[str, Any]:
+    rows = {str(table): int(count) for table, count in result.rows.items()}
+    return {
+        "customers": int(result.customers),
+        "rows": rows,
+        "total_rows": sum(rows.values()),
+        "seconds": round(float(result.seconds), 3),
+        "rows_per_second": round(float(result.rows_per_second), 1),
+        "as_of": result.as_of.isoformat(),
+    }
+
+
+def _print_summary(summary: dict[str, Any], usernames: list[str], settings: Settings) -> None:
+    out = Console()
+    table = Table(title=f"Seeded {summary['customers']} customers as of {summary['as_of']}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in sorted(summary["rows"].items()):
+        table.add_row(name, f"{count:,}")
+    table.add_row("total", f"{summary['total_rows']:,}", style="bold")
+    out.print(table)
+    out.print(
+        f"{summary['seconds']:.2f} s, {summary['rows_per_second']:,.0f} rows/s", highlight=False
+    )
+    if usernames:
+        out.print("Demo sign-in (any of these usernames):", highlight=False)
+        for username in usernames:
+            out.print(f"  {username}", highlight=False, markup=False)
+        out.print(f"  password: {settings.demo_password}", highlight=False, markup=False)
+
+
+def _load_generator() -> Callable[..., Any]:
+    # Imported on demand so `concierge --help` and `serve` never load the generator.
+    try:
+        from services.synth.writer import seed_bank
+    except ImportError as exc:
+        raise _fail(f"the bank generator is not available ({exc})") from None
+    return seed_bank
+
+
+def _run_seed(
+    seed_bank: Callable[..., Any],
+    engine: Engine,
+    *,
+    customers: int,
+    seed: int,
+    as_of: date,
+    workers: int,
+) -> Any:
+    columns = (
+        TextColumn("seeding customers"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task("seed", total=customers)
+        return seed_bank(
+            engine,
+            customers=customers,
+            seed=seed,
+            as_of=as_of,
+            workers=workers,
+            progress=lambda done: progress.advance(task, done),
+        )
+
+
+@cli.callback()
+def _root() -> None:
+    """Concierge, the agentic banking assistant."""
+
+
+@cli.command()
+def seed(
+    customers: Annotated[int, typer.Option(min=1, help="How many customers to create.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bank.")] = 7,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="YYYY-MM-DD", help="The bank's today (default: today in UTC)."
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel generator workers.")] = 2,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Wipe an existing bank and seed a new one.")
+    ] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing when a bank is already there.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON summary object on stdout.")
+    ] = False,
+) -> None:
+    """Create the synthetic demo bank in the configured database."""
+    if replace and if_empty:
+        raise _fail("--replace and --if-empty contradict each other; pass one", code=2)
+    day = _parse_as_of(as_of)
+    settings = get_settings()
+    url = safe_url(settings.resolved_database_url)
+    try:
+        engine = open_engine(settings)
+    except SQLAlchemyError as exc:
+        raise _fail(f"cannot open the database at {url}: {exc}") from None
+    try:
+        seeded = is_seeded(engine)
+        if seeded:
+            if if_empty:
+                if as_json:
+                    typer.echo(json.dumps({"skipped": True, "reason": "already seeded"}))
+                else:
+                    typer.echo(f"already seeded, skipping ({url})")
+                return
+            if not replace:
+                raise _fail(
+                    f"the database at {url} already holds a bank; pass --replace to wipe it "
+                    "and seed a new one (or --if-empty to keep it)",
+                    code=2,
+                )
+        seed_bank = _load_generator()  # before wiping anything, so a missing one costs nothing
+        if seeded:
+            drop_schema(engine)
+            create_schema(engine)
+        result = _run_seed(
+            seed_bank, engine, customers=customers, seed=seed, as_of=day, workers=workers
+        )
+        summary = _summary(result)
+        if as_json:
+            typer.echo(json.dumps(summary))
+            return
+        with Session(engine) as session:
+            usernames = first_usernames(session, limit=DEMO_USERS_SHOWN)
+        _print_summary(summary, usernames, settings)
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error at {url}: {exc}") from None
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: CONCIERGE_HOST, else 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Port to listen on (default: CONCIERGE_PORT, else 8000)."
+        ),
+    ] = None,
+) -> None:
+    """Serve the web app (REST API, chat, OpenAPI at /docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def main() -> None:
+    """Entry point of the ``concierge`` console script."""
+    cli()

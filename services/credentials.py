@@ -1,0 +1,45 @@
+"""Customer sign-in credentials: scrypt password hashes and lookup."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlmodel import Session, select
+
+from services.models import Credential
+
+_N, _R, _P = 2**14, 8, 1
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """Hash a password with scrypt; the result carries its parameters and salt."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Check ``password`` against a stored scrypt hash in constant time."""
+    try:
+        scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p),
+            dklen=len(digest_hex) // 2,
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def authenticate(session: Session, *, username: str, password: str) -> int | None:
+    """The person id for valid credentials, else ``None``."""
+    credential = session.exec(
+        select(Credential).where(Credential.username == username.strip().lower())
+    ).first()
+    if credential is None or not verify_password(password, credential.password_hash):
+        return None
+    return credential.person_id

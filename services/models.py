@@ -1,0 +1,353 @@
+"""The bank's system of record (SQLModel).
+
+Conventions: money is integer minor units (``*_minor``) beside a currency code; times are timezone-aware
+UTC (SQLModel's ``UTCDateTime``); kinds are short strings validated by the enums below (kept as text so every backend stores
+them the same way). Tables follow the Base / Create / Public / table split where an API needs it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class AccountType(StrEnum):
+    """Every kind of account a retail and small-business bank holds."""
+
+    checking = "checking"
+    savings = "savings"
+    credit_card = "credit_card"
+    term_deposit = "term_deposit"
+    mortgage = "mortgage"
+    personal_loan = "personal_loan"
+    line_of_credit = "line_of_credit"
+    investment = "investment"
+    business_checking = "business_checking"
+
+
+DEPOSIT_TYPES = frozenset({AccountType.checking, AccountType.savings, AccountType.business_checking})
+LIABILITY_TYPES = frozenset(
+    {
+        AccountType.credit_card,
+        AccountType.mortgage,
+        AccountType.personal_loan,
+        AccountType.line_of_credit,
+    }
+)
+
+
+class CardStatus(StrEnum):
+    """A card's life: active, frozen by the customer, blocked as lost/stolen, replaced."""
+
+    active = "active"
+    frozen = "frozen"
+    lost = "lost"
+    stolen = "stolen"
+    replaced = "replaced"
+
+
+class Cadence(StrEnum):
+    """How often a recurring series or scheduled transfer repeats."""
+
+    weekly = "weekly"
+    biweekly = "biweekly"
+    semimonthly = "semimonthly"
+    monthly = "monthly"
+    quarterly = "quarterly"
+    annual = "annual"
+    irregular = "irregular"
+    payday = "payday"
+
+
+class SourceSystem(StrEnum):
+    """The bank's systems that know a person under their own key."""
+
+    core_banking = "core_banking"
+    crm = "crm"
+    digital = "digital"
+
+
+def money_column() -> Any:
+    """A non-null 64-bit integer column for minor units."""
+    return Field(default=0, sa_type=BigInteger)
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+class PersonBase(SQLModel):
+    """Who a customer is, as the bank knows them."""
+
+    full_name: str = Field(max_length=200)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    date_of_birth: date | None = None
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    address_line: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str = Field(default="US", max_length=2)
+    segment: str = Field(default="retail", max_length=40)
+    is_business: bool = False
+    customer_since: date | None = None
+
+
+class Person(PersonBase, table=True):
+    """A person (or sole-trader business owner) with everything else hanging off them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class PersonCreate(PersonBase):
+    """What it takes to open a customer record."""
+
+
+class PersonPublic(PersonBase):
+    """A customer's own profile as returned by the API."""
+
+    id: int
+
+
+class SourceIdentity(SQLModel, table=True):
+    """The key under which one system knows a person."""
+
+    __tablename__ = "source_identity"
+    __table_args__ = (UniqueConstraint("system", "source_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    system: str = Field(max_length=30)
+    source_key: str = Field(max_length=100)
+
+
+class Credential(SQLModel, table=True):
+    """A customer's sign-in: username and an scrypt password hash (never the password)."""
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    username: str = Field(max_length=200, unique=True)
+    password_hash: str = Field(max_length=300)
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+class AccountBase(SQLModel):
+    """An account of any type; type-specific fields are null where they do not apply."""
+
+    type: str = Field(max_length=30)
+    name: str = Field(max_length=100)
+    number: str = Field(max_length=34)
+    currency: str = Field(default="USD", max_length=3)
+    balance_minor: int = money_column()
+    status: str = Field(default="open", max_length=20)
+    opened_on: date
+    credit_limit_minor: int | None = Field(default=None, sa_type=BigInteger)
+    overdraft_limit_minor: int = money_column()
+    interest_rate_bps: int | None = None
+    maturity_date: date | None = None
+    term_months: int | None = None
+    risk_tolerance: str | None = Field(default=None, max_length=20)
+    target_allocation: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Account(AccountBase, table=True):
+    """An account owned by one person."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+
+
+class AccountPublic(AccountBase):
+    """An account as its owner sees it."""
+
+    id: int
+
+
+class Holding(SQLModel, table=True):
+    """A position in an investment account; value in minor units at the last price."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    symbol: str = Field(max_length=20)
+    asset_class: str = Field(max_length=20)  # equity | bond | cash
+    quantity_milli: int = Field(sa_type=BigInteger)
+    market_value_minor: int = money_column()
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One booked transaction on an account (negative = money out)."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (Index("ix_ledger_account_booked", "account_id", "booked_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    booked_at: datetime
+    amount_minor: int = money_column()
+    currency: str = Field(default="USD", max_length=3)
+    merchant: str | None = Field(default=None, max_length=100)
+    category: str = Field(max_length=40)
+    channel: str = Field(max_length=20)  # card | ach | transfer | atm | check | wire | fee | interest
+    counterparty: str | None = Field(default=None, max_length=100)
+    description: str = Field(default="", max_length=200)
+    balance_after_minor: int = money_column()
+    recurring_id: int | None = Field(default=None, foreign_key="recurring_series.id")
+
+
+class Payee(SQLModel, table=True):
+    """Someone the customer pays: a biller or another person."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=20)  # biller | person
+    account_number: str = Field(max_length=34)
+
+
+class RecurringSeries(SQLModel, table=True):
+    """A salary, bill, rent or subscription that repeats on a cadence."""
+
+    __tablename__ = "recurring_series"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    account_id: int = Field(foreign_key="account.id")
+    kind: str = Field(max_length=20)  # salary | rent | mortgage | bill | subscription | loan
+    merchant: str = Field(max_length=100)
+    category: str = Field(max_length=40)
+    amount_minor: int = money_column()  # the latest amount (signed)
+    currency: str = Field(default="USD", max_length=3)
+    cadence: str = Field(max_length=20)
+    day: int | None = None  # day of month or weekday (0 = Monday) the series lands on
+    started_on: date
+    next_date: date | None = None
+    ends_on: date | None = None  # e.g. a lease's end
+    active: bool = True
+
+
+class Card(SQLModel, table=True):
+    """A debit or credit card on an account."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    account_id: int = Field(foreign_key="account.id")
+    type: str = Field(max_length=10)  # debit | credit
+    last4: str = Field(max_length=4)
+    status: str = Field(default=CardStatus.active, max_length=10)
+    expires_on: date
+    replaced_by_id: int | None = Field(default=None, foreign_key="card.id")
+
+
+class SavingsGoal(SQLModel, table=True):
+    """Money put aside towards a named target."""
+
+    __tablename__ = "savings_goal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    name: str = Field(max_length=100)
+    target_minor: int = money_column()
+    saved_minor: int = money_column()
+    currency: str = Field(default="USD", max_length=3)
+    target_date: date | None = None
+
+
+class ScheduledTransfer(SQLModel, table=True):
+    """A future or repeating movement of money, including savings rules ("every payday")."""
+
+    __tablename__ = "scheduled_transfer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    from_account_id: int = Field(foreign_key="account.id")
+    to_account_id: int | None = Field(default=None, foreign_key="account.id")
+    payee_id: int | None = Field(default=None, foreign_key="payee.id")
+    amount_minor: int = money_column()
+    currency: str = Field(default="USD", max_length=3)
+    kind: str = Field(max_length=20)  # one_off | recurring | savings_rule
+    cadence: str | None = Field(default=None, max_length=20)
+    next_date: date | None = None
+    active: bool = True
+
+
+# --- digital, contact, offers, audit ------------------------------------------------------
+
+
+class DigitalEvent(SQLModel, table=True):
+    """An app or web event; ``person_id`` is null until the device's user signs in."""
+
+    __tablename__ = "digital_event"
+    __table_args__ = (Index("ix_event_person_time", "person_id", "occurred_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    device_id: str = Field(max_length=40, index=True)
+    session_id: str = Field(max_length=40)
+    occurred_at: datetime
+    channel: str = Field(max_length=10)  # app | web
+    kind: str = Field(max_length=20)  # app_open | login | page_view | search | click | calculator
+    page: str | None = Field(default=None, max_length=100)
+    detail: str | None = Field(default=None, max_length=200)
+
+
+class ContactPreference(SQLModel, table=True):
+    """Channels a customer accepts, marketing consent and quiet hours (local time)."""
+
+    __tablename__ = "contact_preference"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    push: bool = True
+    email: bool = True
+    sms: bool = False
+    in_app: bool = True
+    marketing_consent: bool = False
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    timezone: str = Field(default="America/New_York", max_length=50)
+
+
+class OfferEvent(SQLModel, table=True):
+    """An offer the bank showed and how the customer responded."""
+
+    __tablename__ = "offer_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    offer_code: str = Field(max_length=50)
+    channel: str = Field(max_length=20)
+    shown_at: datetime
+    response: str = Field(max_length=20)  # accepted | declined | clicked | ignored
+    responded_at: datetime | None = None
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only record of who did what (PCI DSS 10.2.2 fields); triggers forbid changes."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=50)
+    resource: str = Field(max_length=50)
+    resource_id: str | None = Field(default=None, max_length=100)
+    outcome: str = Field(max_length=20)  # success | failure | denied
+    origin: str | None = Field(default=None, max_length=100)
+    detail: str | None = Field(default=None, max_length=500)
+
+
+class BankMeta(SQLModel, table=True):
+    """Facts about the seeded bank itself (seed, as-of date, generator version)."""
+
+    __tablename__ = "bank_meta"
+
+    key: str = Field(primary_key=True, max_length=50)
+    value: str = Field(max_length=200)

@@ -1,0 +1,67 @@
+"""The one settings class: every knob is a ``CONCIERGE_`` environment variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Concierge configuration; embedded defaults need no servers at all."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CONCIERGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    var_dir: Path = Field(Path("var"), description="Folder for local state (SQLite, Chroma).")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the system of record; SQLite under var/ when unset.",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis for cache and event stream; in-process when unset."
+    )
+    chroma_url: str | None = Field(
+        None, description="Chroma server URL; a PersistentClient under var/ when unset."
+    )
+    llm: str = Field("offline", description="Language model: 'offline' or 'provider:model'.")
+    host: str = Field("127.0.0.1", description="Address `concierge serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `concierge serve` listens on.")
+    secret_key: str | None = Field(
+        None,
+        description="Key that signs session tokens; generated into var/secret.key when unset.",
+    )
+    token_ttl_minutes: int = Field(60, ge=1, description="Lifetime of a session token.")
+    demo_password: str = Field(
+        "concierge-demo", description="Password given to every seeded demo customer."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to an SQLite file under ``var_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'concierge.db').as_posix()}"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key; creates and keeps one under ``var_dir`` when none is configured."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once from the environment (tests clear the cache after monkeypatching)."""
+    return Settings()

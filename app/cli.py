@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from app.api.queries import first_usernames
 from app.wiring import open_engine, safe_url
-from services.db import create_schema, drop_schema, is_seeded
+from services.db import bank_state, create_schema, drop_schema
 from services.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -121,6 +121,7 @@ def _run_seed(
             seed=seed,
             as_of=as_of,
             workers=workers,
+            password=get_settings().demo_password,
             progress=lambda done: progress.advance(task, done),
         )
 
@@ -162,7 +163,14 @@ def seed(
     except SQLAlchemyError as exc:
         raise _fail(f"cannot open the database at {url}: {exc}") from None
     try:
-        seeded = is_seeded(engine)
+        state = bank_state(engine)
+        seeded = state != "empty"
+        if state == "partial" and not replace:
+            raise _fail(
+                f"the database at {url} holds a bank whose seeding did not finish; "
+                "pass --replace to wipe it and seed again",
+                code=2,
+            )
         if seeded:
             if if_empty:
                 if as_json:

@@ -67,11 +67,21 @@ def drop_schema(engine: Engine) -> None:
 
 
 def is_seeded(engine: Engine) -> bool:
-    """Whether the database already holds a bank."""
+    """Whether the database already holds a bank (complete or not)."""
+    return bank_state(engine) != "empty"
+
+
+def bank_state(engine: Engine) -> str:
+    """``empty``, ``complete`` (a seed run finished), or ``partial`` (people, but no finish)."""
     if not inspect(engine).has_table("person"):
-        return False
+        return "empty"
     with engine.connect() as conn:
-        return conn.execute(text("SELECT 1 FROM person LIMIT 1")).first() is not None
+        if conn.execute(text("SELECT 1 FROM person LIMIT 1")).first() is None:
+            return "empty"
+        done = conn.execute(
+            text("SELECT value FROM bank_meta WHERE key = 'completed'")
+        ).scalar_one_or_none()
+    return "complete" if done == "true" else "partial"
 
 
 def reset_sequences(engine: Engine) -> None:

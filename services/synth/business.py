@@ -32,12 +32,16 @@ def business(p: Plan) -> list[Flow]:
             factor = 1.0
             if failing and day > decline_from:
                 factor = 1 - 0.65 * (day - decline_from).days / DECLINE_DAYS
-            amount = _cents(rng.lognormal(np.log(revenue / 17.4 * factor), 0.35))
+            amount = _cents(rng.lognormal(np.log(revenue / 17.4 * factor) - 0.35**2 / 2, 0.35))
             flows.append(Flow(at(day, 5), "business_checking", amount, "sales", "ach",
                               merchant=source, counterparty=source,
                               description=f"{source.upper()} SETTLEMENT"))
         day += timedelta(days=1)
-    payroll = _cents(revenue * 0.30 * 12 / 26)
+    draw = _cents(p.net_monthly)
+    # A healthy business keeps a fifth or more of its takings; a failing one only breaks even
+    # before its takings fall.
+    payroll_share = 1.0 - 0.22 - 0.10 - p.net_monthly / revenue if failing else 0.30
+    payroll = _cents(revenue * payroll_share * 12 / 26)
     for d in cal.pay_dates("biweekly", p.start, p.as_of - timedelta(days=1)):
         flows.append(Flow(at(d, 4), "business_checking", -payroll, "payroll", "ach",
                           merchant="Gusto Payroll", counterparty="Gusto Payroll",
@@ -53,7 +57,6 @@ def business(p: Plan) -> list[Flow]:
         flows.append(Flow(at(d, 7), "business_checking", -rent, "rent", "ach",
                           merchant="Commercial Realty", counterparty="Commercial Realty",
                           description="COMMERCIAL REALTY LEASE", series="biz_rent"))
-    draw = _cents(p.net_monthly)
     for d in p.paydays:
         flows += transfer(at(d, 6), "business_checking", "checking", draw, "Everyday Checking",
                           series="salary")

@@ -30,7 +30,7 @@ def sessions(
     """Digital events as (signed_in, device, session, at, channel, kind, page, detail) tuples.
 
     Web sessions begin anonymous (``signed_in`` false) until the login event; app sessions are
-    signed in from the start. A churning customer's visits fall to a quarter in the last two
+    signed in from the start. A churning customer's visits fall to a sixth in the last two
     months; a home buyer studies mortgage rates in the last month.
     """
     def device(n: int) -> str:  # unique per customer by construction, random-looking after
@@ -44,7 +44,7 @@ def sessions(
     days = (as_of - start).days
     rate = np.full(days, arch.sessions_per_month / 30.4)
     if "churn_risk" in planted:
-        rate[-CHURN_DAYS:] *= 0.25
+        rate[-CHURN_DAYS:] *= 0.15
     counts = rng.poisson(rate)
     events: list[tuple[Any, ...]] = []
     serial = 0

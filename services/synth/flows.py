@@ -73,7 +73,9 @@ class Plan:
         account = {
             "key": key, "type": kind, "name": ACCOUNT_NAMES[kind], "number": self.digits(10),
             "currency": "USD", "balance_minor": opening, "status": "open", "opened_on": opened,
-            "overdraft_limit_minor": 0, **extra,
+            "overdraft_limit_minor": 0, "credit_limit_minor": None, "interest_rate_bps": None,
+            "maturity_date": None, "term_months": None, "risk_tolerance": None,
+            "target_allocation": None, **extra,
         }
         self.bundle.accounts.append(account)
         self.opening[key] = opening

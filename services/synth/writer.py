@@ -138,6 +138,14 @@ def _rows(b: Bundle, ids: _Ids, password_hash: str) -> dict[str, list[dict[str, 
     return out
 
 
+def _same_columns(table: str, rows: list[dict[str, Any]]) -> None:
+    """Refuse rows of different shapes: an executemany takes its columns from the first row."""
+    first = rows[0].keys()
+    odd = next((row for row in rows if row.keys() != first), None)
+    if odd is not None:
+        raise ValueError(f"{table}: rows differ in columns: {sorted(first ^ odd.keys())}")
+
+
 def _bundles(customers: int, seed: int, as_of: date, workers: int) -> Iterator[Bundle]:
     make = partial(generate_customer, seed, as_of=as_of)
     if workers <= 1:
@@ -179,6 +187,7 @@ def seed_bank(
         with engine.begin() as conn:
             for name in ORDER:
                 if pending[name]:
+                    _same_columns(name, pending[name])
                     conn.execute(tables[name].insert(), pending[name])
                     stats.rows[name] += len(pending[name])
                     pending[name] = []

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from services.db import create_schema, make_engine
-from services.models import Credential, Person
+from services.models import BankMeta, Credential, Person
 from services.settings import get_settings
 
 runner = CliRunner()
@@ -43,6 +43,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine
 def seeded(database: Engine) -> Engine:
     with Session(database) as session:
         session.add(_person("Old Customer"))
+        session.add(BankMeta(key="completed", value="true"))
         session.commit()
     return database
 
@@ -62,6 +63,7 @@ class FakeGenerator:
         as_of: date,
         workers: int,
         progress: Callable[[int], None],
+        password: str,
     ) -> types.SimpleNamespace:
         self.calls.append(
             {"customers": customers, "seed": seed, "as_of": as_of, "workers": workers}
@@ -74,6 +76,7 @@ class FakeGenerator:
                 assert person.id is not None
                 session.add(Credential(person_id=person.id, username=f"demo{i}", password_hash="x"))
                 progress(1)
+            session.add(BankMeta(key="completed", value="true"))
             session.commit()
         return types.SimpleNamespace(
             customers=customers,
@@ -191,3 +194,28 @@ def test_missing_generator_wipes_nothing(seeded: Engine, monkeypatch: pytest.Mon
     assert result.exit_code == 1
     assert "generator is not available" in result.stderr
     assert _people(seeded) == ["Old Customer"]
+
+
+def test_seed_refuses_a_half_seeded_database_even_with_if_empty(database: Engine) -> None:
+    with Session(database) as session:
+        session.add(_person("Half Seeded"))
+        session.commit()
+    result = runner.invoke(cli, ["seed", "--customers", "3", "--if-empty"])
+    assert result.exit_code == 2
+    assert "did not finish" in result.stderr
+    assert _people(database) == ["Half Seeded"]
+
+
+def test_seed_with_the_real_generator(database: Engine) -> None:
+    args = ["seed", "--customers", "6", "--seed", "3", "--as-of", "2026-11-28", "--json"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["customers"] == 6
+    assert summary["rows"]["person"] == 6
+    assert summary["rows"]["ledger_entry"] > 6 * 100
+    assert summary["total_rows"] == sum(summary["rows"].values())
+    assert len(_people(database)) == 6
+    again = runner.invoke(cli, [*args[:-1], "--if-empty"])
+    assert again.exit_code == 0
+    assert "already seeded" in again.stdout

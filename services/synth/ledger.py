@@ -3,8 +3,8 @@
 Deposit accounts never go below zero: the opening balance covers every mandatory flow (salary,
 rent, bills, transfers, card bills), and discretionary debit-card spending that would eat into
 money needed later is simply not made, as a careful customer would. A flow with a ``target``
-sets the balance to that figure (a planted overdraft or a drained account) and must be the
-account's last flow.
+sets the balance to that figure (a drained account); flows after it are booked as they come,
+which is how a planted overdraft happens.
 """
 
 from __future__ import annotations
@@ -75,8 +75,7 @@ def settle(
             for i in range(len(items) - 1, -1, -1):
                 f, amount = items[i], amounts[i]
                 if f.target is not None:
-                    assert i == len(items) - 1, "a target flow must be the account's last"
-                    need[i] = 0
+                    need[i] = 0  # what follows a drain is booked regardless
                 elif f.mandatory and amount is not None:
                     need[i] = max(0, need[i + 1] - amount)
                 else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -315,20 +315,33 @@ def churn(p: Plan) -> list[Flow]:
 
 def drains(p: Plan) -> list[Flow]:
     """Planted end states: an overdrawn checking account, or too little left for the bills."""
-    rng, when = p.rng, at(p.as_of, 11)
+    rng = p.rng
     if "overdraft" in p.planted:
+        # Money moved out leaves a little; the next grocery run overdraws and draws a fee.
         acc = next(a for a in p.bundle.accounts if a["key"] == "checking")
         acc["overdraft_limit_minor"] = 50000
-        return [Flow(when, "checking", None, "shopping", "card", merchant="Best Buy",
-                     description="BEST BUY OVERDRAWN", target=-_cents(rng.uniform(35, 250)))]
+        left = _cents(rng.uniform(20, 80))
+        store = str(rng.choice(["Kroger", "Safeway", "Aldi"]))
+        flows = _drain(p, at(p.as_of, 10), left)
+        flows.append(Flow(at(p.as_of, 11), "checking", -(left + _cents(rng.uniform(35, 250))),
+                          "groceries", "card", merchant=store,
+                          description=f"{store.upper()} DEBIT {p.last4['checking']}"))
+        flows.append(Flow(at(p.as_of, 11, 1), "checking", -3500, "fees", "fee",
+                          description="OVERDRAFT FEE"))
+        return flows
     if "upcoming_bills_low_balance" in p.planted:
         # Leave less than the smallest share a bill due in the next days could come to.
-        target = int(p.evidence["upcoming_bills_low_balance"]["bill_minor"] * rng.uniform(0.1, 0.5))
-        if p.has("savings"):
-            return transfer(when, "checking", "savings", None, "Rainy Day Savings", target=target)
-        return [Flow(when, "checking", None, "transfers", "p2p", counterparty="Rent deposit",
-                     description="ZELLE TO RENT DEPOSIT", target=target)]
+        bill = p.evidence["upcoming_bills_low_balance"]["bill_minor"]
+        return _drain(p, at(p.as_of, 11), int(bill * rng.uniform(0.1, 0.5)))
     return []
+
+
+def _drain(p: Plan, when: datetime, left: int) -> list[Flow]:
+    """Move money out of checking so that ``left`` remains."""
+    if p.has("savings"):
+        return transfer(when, "checking", "savings", None, "Rainy Day Savings", target=left)
+    return [Flow(when, "checking", None, "transfers", "p2p", counterparty="Rent deposit",
+                 description="ZELLE TO RENT DEPOSIT", target=left)]
 
 
 def goals(p: Plan) -> None:

@@ -1,5 +1,6 @@
 import decimal
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -161,7 +162,8 @@ def test_amounts_beyond_decimal_precision_are_never_silently_rounded(amount: str
         minor = to_minor(amount, "USD")
     except MoneyError:
         return
-    assert minor == Decimal(amount) * 100  # if it converts at all, it must be exact
+    # Fraction arithmetic is exact; Decimal arithmetic would round the same way the bug does.
+    assert Fraction(minor) == Fraction(Decimal(amount)) * 100
 
 
 @pytest.mark.xfail(

@@ -1,0 +1,1 @@
+"""The LangGraph agent: state, nodes, offline language model, prompts (agent issue)."""

@@ -1,0 +1,1 @@
+"""Scripted conversation evaluations, metrics and reports (arrives with the evaluations issue)."""

@@ -1,0 +1,1 @@
+"""Knowledge-base articles and their vector index (arrives with the knowledge issue)."""

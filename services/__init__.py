@@ -1,0 +1,1 @@
+"""The bank: data model, ingestion, identity, profiles, insights and decisions (no web, no LLM)."""

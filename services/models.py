@@ -1,8 +1,9 @@
 """The bank's system of record (SQLModel).
 
-Conventions: money is integer minor units (``*_minor``) beside a currency code; times are timezone-aware
-UTC (SQLModel's ``UTCDateTime``); kinds are short strings validated by the enums below (kept as text so every backend stores
-them the same way). Tables follow the Base / Create / Public / table split where an API needs it.
+Conventions: money is integer minor units (``*_minor``) beside a currency code; times are
+timezone-aware UTC (SQLModel's ``UTCDateTime``); kinds are short strings validated by the
+enums below (kept as text so every backend stores them the same way). Tables follow the
+Base / Create / Public / table split where an API needs it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ class AccountType(StrEnum):
     business_checking = "business_checking"
 
 
-DEPOSIT_TYPES = frozenset({AccountType.checking, AccountType.savings, AccountType.business_checking})
+DEPOSIT_TYPES = frozenset(
+    {AccountType.checking, AccountType.savings, AccountType.business_checking}
+)
 LIABILITY_TYPES = frozenset(
     {
         AccountType.credit_card,
@@ -194,7 +197,9 @@ class LedgerEntry(SQLModel, table=True):
     currency: str = Field(default="USD", max_length=3)
     merchant: str | None = Field(default=None, max_length=100)
     category: str = Field(max_length=40)
-    channel: str = Field(max_length=20)  # card | ach | transfer | atm | check | wire | fee | interest
+    channel: str = Field(
+        max_length=20
+    )  # card | ach | transfer | atm | check | wire | fee | interest
     counterparty: str | None = Field(default=None, max_length=100)
     description: str = Field(default="", max_length=200)
     balance_after_minor: int = money_column()

@@ -39,7 +39,5 @@ def labelled(conn: Connection, *, kind: str, label: str) -> dict[int, dict[str, 
 def archetypes(conn: Connection) -> dict[int, str]:
     """Each person's archetype."""
     table = GroundTruth.__table__  # type: ignore[attr-defined]
-    rows = conn.execute(
-        select(table.c.person_id, table.c.label).where(table.c.kind == "archetype")
-    )
+    rows = conn.execute(select(table.c.person_id, table.c.label).where(table.c.kind == "archetype"))
     return {row.person_id: row.label for row in rows}

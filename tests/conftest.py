@@ -106,7 +106,9 @@ class Bank:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def bank(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
+def bank(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bank]:
     """The same seeded bank on each backend, shared by the read-only data tests."""
     from services.synth.writer import seed_bank
 

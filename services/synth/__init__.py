@@ -1,0 +1,1 @@
+"""The synthetic bank: customers from archetypes, 13 months of history, planted situations."""

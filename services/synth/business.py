@@ -33,9 +33,18 @@ def business(p: Plan) -> list[Flow]:
             if failing and day > decline_from:
                 factor = 1 - 0.65 * (day - decline_from).days / DECLINE_DAYS
             amount = _cents(rng.lognormal(np.log(revenue / 17.4 * factor) - 0.35**2 / 2, 0.35))
-            flows.append(Flow(at(day, 5), "business_checking", amount, "sales", "ach",
-                              merchant=source, counterparty=source,
-                              description=f"{source.upper()} SETTLEMENT"))
+            flows.append(
+                Flow(
+                    at(day, 5),
+                    "business_checking",
+                    amount,
+                    "sales",
+                    "ach",
+                    merchant=source,
+                    counterparty=source,
+                    description=f"{source.upper()} SETTLEMENT",
+                )
+            )
         day += timedelta(days=1)
     draw = _cents(p.net_monthly)
     # A healthy business keeps a fifth or more of its takings; a failing one only breaks even
@@ -43,31 +52,70 @@ def business(p: Plan) -> list[Flow]:
     payroll_share = 1.0 - 0.22 - 0.10 - p.net_monthly / revenue if failing else 0.30
     payroll = _cents(revenue * payroll_share * 12 / 26)
     for d in cal.pay_dates("biweekly", p.start, p.as_of - timedelta(days=1)):
-        flows.append(Flow(at(d, 4), "business_checking", -payroll, "payroll", "ach",
-                          merchant="Gusto Payroll", counterparty="Gusto Payroll",
-                          description="GUSTO PAYROLL", series="biz_payroll"))
+        flows.append(
+            Flow(
+                at(d, 4),
+                "business_checking",
+                -payroll,
+                "payroll",
+                "ach",
+                merchant="Gusto Payroll",
+                counterparty="Gusto Payroll",
+                description="GUSTO PAYROLL",
+                series="biz_payroll",
+            )
+        )
     supplier = str(rng.choice(["Sysco", "Grainger", "Uline", "Staples Business"]))
     for d in cal.pay_dates("weekly", p.start, p.as_of - timedelta(days=1)):
         amount = _cents(revenue * 0.22 * 12 / 52 * rng.uniform(0.85, 1.15))
-        flows.append(Flow(at(d, 10), "business_checking", -amount, "supplies", "ach",
-                          merchant=supplier, counterparty=supplier,
-                          description=f"{supplier.upper()} INVOICE"))
+        flows.append(
+            Flow(
+                at(d, 10),
+                "business_checking",
+                -amount,
+                "supplies",
+                "ach",
+                merchant=supplier,
+                counterparty=supplier,
+                description=f"{supplier.upper()} INVOICE",
+            )
+        )
     rent = _cents(revenue * 0.10)
     for d in cal.monthly_dates(p.start, p.as_of, 1):
-        flows.append(Flow(at(d, 7), "business_checking", -rent, "rent", "ach",
-                          merchant="Commercial Realty", counterparty="Commercial Realty",
-                          description="COMMERCIAL REALTY LEASE", series="biz_rent"))
+        flows.append(
+            Flow(
+                at(d, 7),
+                "business_checking",
+                -rent,
+                "rent",
+                "ach",
+                merchant="Commercial Realty",
+                counterparty="Commercial Realty",
+                description="COMMERCIAL REALTY LEASE",
+                series="biz_rent",
+            )
+        )
     for d in p.paydays:
-        flows += transfer(at(d, 6), "business_checking", "checking", draw, "Everyday Checking",
-                          series="salary")
+        flows += transfer(
+            at(d, 6), "business_checking", "checking", draw, "Everyday Checking", series="salary"
+        )
     for f in flows:
         if f.account == "checking" and f.series == "salary":
             f.category, f.channel, f.merchant = "income", "transfer", "Owner draw"
             f.description = "OWNER DRAW FROM BUSINESS CHECKING"
-    p.series("biz_payroll", "business_checking", "bill", "Gusto Payroll", "payroll", "biweekly",
-             None, p.start)
-    p.series("biz_rent", "business_checking", "bill", "Commercial Realty", "rent", "monthly", 1,
-             p.start)
+    p.series(
+        "biz_payroll",
+        "business_checking",
+        "bill",
+        "Gusto Payroll",
+        "payroll",
+        "biweekly",
+        None,
+        p.start,
+    )
+    p.series(
+        "biz_rent", "business_checking", "bill", "Commercial Realty", "rent", "monthly", 1, p.start
+    )
     if failing:
         p.evidence["business_cash_shortfall"] = {"takings_fall_from": decline_from.isoformat()}
     return flows

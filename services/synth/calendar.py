@@ -40,7 +40,12 @@ def previous_business_day(day: date) -> date:
 
 
 def pay_dates(
-    cadence: str, start: date, end: date, *, anchor: date | None = None, day: int = 1,
+    cadence: str,
+    start: date,
+    end: date,
+    *,
+    anchor: date | None = None,
+    day: int = 1,
     rng: np.random.Generator | None = None,
 ) -> list[date]:
     """Paydays within [start, end] for a pay cycle.
@@ -87,4 +92,8 @@ def monthly_dates(start: date, end: date, day: int) -> list[date]:
 def next_monthly(after: date, day: int) -> date:
     """The first date strictly after ``after`` that falls on ``day`` of a month."""
     candidate = on_day(date(after.year, after.month, 1), day)
-    return candidate if candidate > after else on_day(add_months(date(after.year, after.month, 1), 1), day)
+    return (
+        candidate
+        if candidate > after
+        else on_day(add_months(date(after.year, after.month, 1), 1), day)
+    )

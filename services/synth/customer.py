@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 import numpy as np
 from faker import Faker
 
 from services.synth import schedule as recurring
-from services.synth.flows import Plan
 from services.synth.archetypes import ARCHETYPES, BY_NAME, Archetype
 from services.synth.digital import sessions
+from services.synth.flows import Plan
 from services.synth.ledger import Entry, Flow, settle, to_entries
 from services.synth.offers import offer_history
 from services.synth.situations import HIDDEN_CAUSES, observe, plan
@@ -86,12 +86,17 @@ def generate_customer(seed: int, index: int, as_of: date) -> Bundle:
     dob = as_of - timedelta(days=int(age * 365.25 + rng.integers(0, 365)))
     tenure = int(rng.integers(14, max(15, (age - 17) * 12)))  # months with the bank
     person = {
-        "full_name": f"{first} {last}", "first_name": first, "last_name": last,
+        "full_name": f"{first} {last}",
+        "first_name": first,
+        "last_name": last,
         "date_of_birth": dob,
         "email": f"{_ascii(first)}.{_ascii(last)}{index + 1}@{_faker.free_email_domain()}",
         "phone": "+1" + _digits(rng, 10).replace("0", "5", 1),
-        "address_line": _faker.street_address(), "city": _faker.city(),
-        "postal_code": _faker.zipcode(), "country": "US", "segment": arch.segment,
+        "address_line": _faker.street_address(),
+        "city": _faker.city(),
+        "postal_code": _faker.zipcode(),
+        "country": "US",
+        "segment": arch.segment,
         "is_business": arch.name == "small_business_owner",
         "customer_since": as_of - timedelta(days=int(tenure * 30.4)),
     }
@@ -100,8 +105,15 @@ def generate_customer(seed: int, index: int, as_of: date) -> Bundle:
     gross = float(rng.lognormal(np.log(arch.income_median), arch.income_sigma))
     net_annual = gross * 0.75
     plan_ = Plan(
-        rng=rng, arch=arch, start=start, as_of=as_of, net_annual=net_annual, housing=housing,
-        planted=planted, bundle=b, digits=lambda n: _digits(rng, n),
+        rng=rng,
+        arch=arch,
+        start=start,
+        as_of=as_of,
+        net_annual=net_annual,
+        housing=housing,
+        planted=planted,
+        bundle=b,
+        digits=lambda n: _digits(rng, n),
     )
     flows: list[Flow] = recurring.build(plan_)
     weights = category_weights(arch, rng)
@@ -111,8 +123,12 @@ def generate_customer(seed: int, index: int, as_of: date) -> Bundle:
     if plan_.has("credit_card"):
         card_accounts.append(("credit_card", "CREDIT " + plan_.card_last4("credit_card"), 0.6))
     spending = card_spending(
-        start=start, end=end - timedelta(days=1), annual_budget=annual_budget, weights=weights,
-        accounts=card_accounts, rng=rng,
+        start=start,
+        end=end - timedelta(days=1),
+        annual_budget=annual_budget,
+        weights=weights,
+        accounts=card_accounts,
+        rng=rng,
     )
     flows += spending
     flows += recurring.card_bill_payments(plan_, spending)
@@ -130,14 +146,22 @@ def generate_customer(seed: int, index: int, as_of: date) -> Bundle:
 
     quiet = rng.random() < 0.7
     b.preference = {
-        "push": bool(rng.random() < 0.8), "email": bool(rng.random() < 0.9),
-        "sms": bool(rng.random() < 0.3), "in_app": True,
+        "push": bool(rng.random() < 0.8),
+        "email": bool(rng.random() < 0.9),
+        "sms": bool(rng.random() < 0.3),
+        "in_app": True,
         "marketing_consent": bool(rng.random() < 0.6),
-        "quiet_start": time(21, 0) if quiet else None, "quiet_end": time(8, 0) if quiet else None,
+        "quiet_start": time(21, 0) if quiet else None,
+        "quiet_end": time(8, 0) if quiet else None,
         "timezone": "America/New_York",
     }
     b.events = sessions(
-        rng=rng, arch=arch, index=index, start=start, as_of=as_of, planted=planted,
+        rng=rng,
+        arch=arch,
+        index=index,
+        start=start,
+        as_of=as_of,
+        planted=planted,
         digits=lambda n: _digits(rng, n),
     )
     found = observe(b, as_of)
@@ -152,4 +176,3 @@ def generate_customer(seed: int, index: int, as_of: date) -> Bundle:
     b.offers, needs = offer_history(rng=rng, bundle=b, situations=situations, as_of=as_of)
     b.truth += [("need", need, {}) for need in sorted(needs)]
     return b
-

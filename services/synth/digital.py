@@ -10,22 +10,51 @@ import numpy as np
 
 from services.synth.archetypes import Archetype
 
-PAGES = ("/accounts", "/transactions", "/cards", "/transfers", "/payments", "/savings",
-         "/offers", "/help", "/investments", "/loans", "/mortgages/rates")
+PAGES = (
+    "/accounts",
+    "/transactions",
+    "/cards",
+    "/transfers",
+    "/payments",
+    "/savings",
+    "/offers",
+    "/help",
+    "/investments",
+    "/loans",
+    "/mortgages/rates",
+)
 PAGE_WEIGHTS = np.array([0.3, 0.25, 0.08, 0.12, 0.08, 0.06, 0.03, 0.04, 0.03, 0.005, 0.005])
 PUBLIC_PAGES = ("/", "/rates", "/help", "/cards/compare", "/savings/rates")
-SEARCHES = ("refund", "card limit", "wire transfer", "savings rate", "dispute", "pin",
-            "routing number", "overdraft", "travel notice")
-MORTGAGE_STEPS = (("page_view", "/mortgages/rates", None), ("calculator", "/mortgages/calculator",
-                  "mortgage"), ("search", "/search", "mortgage rates"),
-                  ("click", "/mortgages/preapproval", "mortgage_preapproval"))
+SEARCHES = (
+    "refund",
+    "card limit",
+    "wire transfer",
+    "savings rate",
+    "dispute",
+    "pin",
+    "routing number",
+    "overdraft",
+    "travel notice",
+)
+MORTGAGE_STEPS = (
+    ("page_view", "/mortgages/rates", None),
+    ("calculator", "/mortgages/calculator", "mortgage"),
+    ("search", "/search", "mortgage rates"),
+    ("click", "/mortgages/preapproval", "mortgage_preapproval"),
+)
 CHURN_DAYS = 60
 HOME_DAYS = 30
 
 
 def sessions(
-    *, rng: np.random.Generator, arch: Archetype, index: int, start: date, as_of: date,
-    planted: set[str], digits: Callable[[int], str],
+    *,
+    rng: np.random.Generator,
+    arch: Archetype,
+    index: int,
+    start: date,
+    as_of: date,
+    planted: set[str],
+    digits: Callable[[int], str],
 ) -> list[tuple[Any, ...]]:
     """Digital events as (signed_in, device, session, at, channel, kind, page, detail) tuples.
 
@@ -33,6 +62,7 @@ def sessions(
     signed in from the start. A churning customer's visits fall to a sixth in the last two
     months; a home buyer studies mortgage rates in the last month.
     """
+
     def device(n: int) -> str:  # unique per customer by construction, random-looking after
         return f"D{index:07d}{n}{digits(6)}"
 
@@ -63,12 +93,16 @@ def sessions(
 
 
 def _session(
-    rng: np.random.Generator, devices: list[tuple[str, str]], day: date, session: str,
+    rng: np.random.Generator,
+    devices: list[tuple[str, str]],
+    day: date,
+    session: str,
     steps: tuple[tuple[str, str, str | None], ...],
 ) -> list[tuple[Any, ...]]:
     channel, device = devices[int(rng.integers(0, len(devices)))]
     when = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
-        seconds=int(rng.integers(7 * 3600, 23 * 3600)))
+        seconds=int(rng.integers(7 * 3600, 23 * 3600))
+    )
     out: list[tuple[Any, ...]] = []
 
     def add(signed_in: bool, kind: str, page: str | None, detail: str | None = None) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from services.synth import calendar as cal
 from services.synth.archetypes import (
-    EMPLOYERS, GIG_PLATFORMS, LANDLORDS, OTHER_BANKS, SUBSCRIPTIONS, UTILITIES, Archetype,
+    Archetype,
 )
 from services.synth.ledger import Flow
 
@@ -20,9 +20,14 @@ if TYPE_CHECKING:
 
 PERIODS = {"weekly": 52, "biweekly": 26, "semimonthly": 24, "monthly": 12}
 ACCOUNT_NAMES = {
-    "checking": "Everyday Checking", "savings": "Rainy Day Savings", "credit_card": "Cashback Card",
-    "term_deposit": "12-Month CD", "mortgage": "Home Mortgage", "personal_loan": "Personal Loan",
-    "line_of_credit": "Flex Line of Credit", "investment": "Invest Account",
+    "checking": "Everyday Checking",
+    "savings": "Rainy Day Savings",
+    "credit_card": "Cashback Card",
+    "term_deposit": "12-Month CD",
+    "mortgage": "Home Mortgage",
+    "personal_loan": "Personal Loan",
+    "line_of_credit": "Flex Line of Credit",
+    "investment": "Invest Account",
     "business_checking": "Business Checking",
 }
 TARGETS = {"conservative": (30, 60, 10), "moderate": (60, 35, 5), "aggressive": (85, 10, 5)}
@@ -71,30 +76,64 @@ class Plan:
         """Open account ``key`` of type ``kind`` with a desired opening balance."""
         opened = self.as_of - timedelta(days=int(self.rng.integers(400, 4000)))
         account = {
-            "key": key, "type": kind, "name": ACCOUNT_NAMES[kind], "number": self.digits(10),
-            "currency": "USD", "balance_minor": opening, "status": "open", "opened_on": opened,
-            "overdraft_limit_minor": 0, "credit_limit_minor": None, "interest_rate_bps": None,
-            "maturity_date": None, "term_months": None, "risk_tolerance": None,
-            "target_allocation": None, **extra,
+            "key": key,
+            "type": kind,
+            "name": ACCOUNT_NAMES[kind],
+            "number": self.digits(10),
+            "currency": "USD",
+            "balance_minor": opening,
+            "status": "open",
+            "opened_on": opened,
+            "overdraft_limit_minor": 0,
+            "credit_limit_minor": None,
+            "interest_rate_bps": None,
+            "maturity_date": None,
+            "term_months": None,
+            "risk_tolerance": None,
+            "target_allocation": None,
+            **extra,
         }
         self.bundle.accounts.append(account)
         self.opening[key] = opening
         return account
 
-    def series(self, key: str, account: str, kind: str, merchant: str, category: str,
-               cadence: str, day: int | None, started: date, **extra: Any) -> None:
+    def series(
+        self,
+        key: str,
+        account: str,
+        kind: str,
+        merchant: str,
+        category: str,
+        cadence: str,
+        day: int | None,
+        started: date,
+        **extra: Any,
+    ) -> None:
         """Record a recurring series; amounts and next date are filled in after booking."""
-        self.bundle.series.append({
-            "key": key, "account": account, "kind": kind, "merchant": merchant,
-            "category": category, "cadence": cadence, "day": day, "started_on": started,
-            "amount_minor": 0, "next_date": None, "ends_on": None, "active": True, **extra,
-        })
+        self.bundle.series.append(
+            {
+                "key": key,
+                "account": account,
+                "kind": kind,
+                "merchant": merchant,
+                "category": category,
+                "cadence": cadence,
+                "day": day,
+                "started_on": started,
+                "amount_minor": 0,
+                "next_date": None,
+                "ends_on": None,
+                "active": True,
+                **extra,
+            }
+        )
 
     def payee(self, name: str, kind: str) -> str:
         """Add a payee and return its local key."""
         key = f"payee{len(self.bundle.payees)}"
-        self.bundle.payees.append({"key": key, "name": name, "kind": kind,
-                                   "account_number": self.digits(10)})
+        self.bundle.payees.append(
+            {"key": key, "name": name, "kind": kind, "account_number": self.digits(10)}
+        )
         return key
 
 
@@ -102,13 +141,35 @@ def _cents(dollars: float) -> int:
     return int(round(dollars * 100))
 
 
-def transfer(when: datetime, src: str, dst: str, amount: int | None, what: str,
-             series: str | None = None, target: int | None = None) -> list[Flow]:
+def transfer(
+    when: datetime,
+    src: str,
+    dst: str,
+    amount: int | None,
+    what: str,
+    series: str | None = None,
+    target: int | None = None,
+) -> list[Flow]:
     """Both legs of a move between the customer's own accounts."""
-    out = Flow(when, src, None if amount is None else -amount, "transfer", "transfer",
-               description=f"TRANSFER TO {what.upper()}", series=series, target=target)
-    into = Flow(when, dst, amount, "transfer", "transfer",
-                description="TRANSFER FROM " + src.upper().replace("_", " "), series=series)
+    out = Flow(
+        when,
+        src,
+        None if amount is None else -amount,
+        "transfer",
+        "transfer",
+        description=f"TRANSFER TO {what.upper()}",
+        series=series,
+        target=target,
+    )
+    into = Flow(
+        when,
+        dst,
+        amount,
+        "transfer",
+        "transfer",
+        description="TRANSFER FROM " + src.upper().replace("_", " "),
+        series=series,
+    )
     out.pair = into
     return [out, into]
 
@@ -127,30 +188,63 @@ def open_accounts(p: Plan) -> None:
     if "cd_maturing" in planted:
         wants.add("term_deposit")
     if "savings" in wants:
-        p.open("savings", "savings", _cents(p.net_monthly * rng.lognormal(0.5, 0.8)),
-               interest_rate_bps=int(rng.choice([50, 150, 380, 425])))
+        p.open(
+            "savings",
+            "savings",
+            _cents(p.net_monthly * rng.lognormal(0.5, 0.8)),
+            interest_rate_bps=int(rng.choice([50, 150, 380, 425])),
+        )
     if "credit_card" in wants:
         limit = max(3000, round(p.net_monthly * 1.2 / 500) * 500)
-        p.open("credit_card", "credit_card", 0, credit_limit_minor=_cents(limit),
-               interest_rate_bps=2399)
+        p.open(
+            "credit_card",
+            "credit_card",
+            0,
+            credit_limit_minor=_cents(limit),
+            interest_rate_bps=2399,
+        )
     if p.housing == "mortgage":
-        p.open("mortgage", "mortgage", 0, interest_rate_bps=int(rng.choice([299, 425, 650])),
-               term_months=360)
+        p.open(
+            "mortgage",
+            "mortgage",
+            0,
+            interest_rate_bps=int(rng.choice([299, 425, 650])),
+            term_months=360,
+        )
     if "personal_loan" in wants:
-        p.open("personal_loan", "personal_loan", -_cents(rng.uniform(4000, 25000)),
-               interest_rate_bps=899, term_months=60)
+        p.open(
+            "personal_loan",
+            "personal_loan",
+            -_cents(rng.uniform(4000, 25000)),
+            interest_rate_bps=899,
+            term_months=60,
+        )
     if "line_of_credit" in wants:
         limit = _cents(rng.uniform(5000, 25000))
-        p.open("line_of_credit", "line_of_credit", -int(limit * rng.uniform(0, 0.4)),
-               credit_limit_minor=limit, interest_rate_bps=1150)
+        p.open(
+            "line_of_credit",
+            "line_of_credit",
+            -int(limit * rng.uniform(0, 0.4)),
+            credit_limit_minor=limit,
+            interest_rate_bps=1150,
+        )
     if "term_deposit" in wants:
         term = int(rng.choice([6, 12, 24]))
-        days = int(rng.integers(1, 31)) if "cd_maturing" in planted else int(
-            rng.integers(45, max(46, term * 30)))
+        days = (
+            int(rng.integers(1, 31))
+            if "cd_maturing" in planted
+            else int(rng.integers(45, max(46, term * 30)))
+        )
         maturity = p.as_of + timedelta(days=days)
         principal = _cents(rng.lognormal(np.log(15000 if arch.name != "wealth" else 90000), 0.5))
-        acc = p.open("term_deposit", "term_deposit", principal, term_months=term,
-                     interest_rate_bps=int(rng.integers(350, 510)), maturity_date=maturity)
+        acc = p.open(
+            "term_deposit",
+            "term_deposit",
+            principal,
+            term_months=term,
+            interest_rate_bps=int(rng.integers(350, 510)),
+            maturity_date=maturity,
+        )
         acc["name"] = f"{term}-Month CD"
         acc["opened_on"] = cal.add_months(maturity, -term)
     if "investment" in wants:
@@ -167,16 +261,29 @@ def add_card(p: Plan, account: str, kind: str) -> None:
     rng, expiry = p.rng, p.as_of + timedelta(days=int(p.rng.integers(60, 1400)))
     p.last4[account] = p.digits(4)
     status = "frozen" if rng.random() < 0.02 else "active"
-    current = {"key": f"card-{account}", "account": account, "type": kind,
-               "last4": p.last4[account], "status": status, "expires_on": expiry,
-               "replaced_by": None}
+    current = {
+        "key": f"card-{account}",
+        "account": account,
+        "type": kind,
+        "last4": p.last4[account],
+        "status": status,
+        "expires_on": expiry,
+        "replaced_by": None,
+    }
     p.bundle.cards.append(current)
     if rng.random() < 0.12:
         old = str(rng.choice(["replaced", "lost", "stolen"], p=[0.7, 0.2, 0.1]))
-        p.bundle.cards.append({"key": f"old-{account}", "account": account, "type": kind,
-                               "last4": p.digits(4), "status": old,
-                               "expires_on": expiry - timedelta(days=365),
-                               "replaced_by": current["key"]})
+        p.bundle.cards.append(
+            {
+                "key": f"old-{account}",
+                "account": account,
+                "type": kind,
+                "last4": p.digits(4),
+                "status": old,
+                "expires_on": expiry - timedelta(days=365),
+                "replaced_by": current["key"],
+            }
+        )
 
 
 def open_investment(p: Plan) -> None:
@@ -194,15 +301,30 @@ def open_investment(p: Plan) -> None:
     equity = int(np.clip(equity, 0, 100))
     cash = min(100 - equity, max(0, cash_t + int(rng.integers(-2, 3))))
     bonds = 100 - equity - cash
-    p.open("investment", "investment", 0, risk_tolerance=risk,
-           target_allocation={"equity": equity_t, "bond": bond_t, "cash": cash_t})
-    lots = [("VTI", "equity", 0.7 * equity, 28500), ("VXUS", "equity", 0.3 * equity, 6400),
-            ("BND", "bond", bonds, 7300), ("SPAXX", "cash", cash, 100)]
+    p.open(
+        "investment",
+        "investment",
+        0,
+        risk_tolerance=risk,
+        target_allocation={"equity": equity_t, "bond": bond_t, "cash": cash_t},
+    )
+    lots = [
+        ("VTI", "equity", 0.7 * equity, 28500),
+        ("VXUS", "equity", 0.3 * equity, 6400),
+        ("BND", "bond", bonds, 7300),
+        ("SPAXX", "cash", cash, 100),
+    ]
     values = [int(total * share / 100) for *_, share, _ in lots]
     for (symbol, klass, _, price), value in zip(lots, values, strict=True):
         if value > 0:
-            p.bundle.holdings.append({"account": "investment", "symbol": symbol,
-                                      "asset_class": klass, "market_value_minor": value,
-                                      "quantity_milli": value * 1000 // price})
+            p.bundle.holdings.append(
+                {
+                    "account": "investment",
+                    "symbol": symbol,
+                    "asset_class": klass,
+                    "market_value_minor": value,
+                    "quantity_milli": value * 1000 // price,
+                }
+            )
     p.bundle.accounts[-1]["balance_minor"] = sum(values)
     p.opening["investment"] = sum(values)

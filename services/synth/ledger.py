@@ -120,8 +120,15 @@ def to_entries(booked: list[Booked]) -> list[Entry]:
     """Flatten booked flows into ledger lines."""
     return [
         Entry(
-            b.flow.account, b.flow.at, b.amount, b.flow.merchant, b.flow.category,
-            b.flow.channel, b.flow.counterparty, b.flow.description, b.balance_after,
+            b.flow.account,
+            b.flow.at,
+            b.amount,
+            b.flow.merchant,
+            b.flow.category,
+            b.flow.channel,
+            b.flow.counterparty,
+            b.flow.description,
+            b.balance_after,
             b.flow.series,
         )
         for b in booked

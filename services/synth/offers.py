@@ -11,10 +11,22 @@ if TYPE_CHECKING:
     from services.synth.customer import Bundle
 
 OFFERS: tuple[str, ...] = (
-    "high_yield_savings", "cd_renewal", "investment_account", "business_line_of_credit",
-    "mortgage_preapproval", "card_upgrade", "overdraft_protection", "savings_rule",
-    "turn_on_alerts", "advisor_booking", "retention_offer", "portfolio_review",
-    "subscription_review", "cashback_card", "personal_loan", "travel_insurance",
+    "high_yield_savings",
+    "cd_renewal",
+    "investment_account",
+    "business_line_of_credit",
+    "mortgage_preapproval",
+    "card_upgrade",
+    "overdraft_protection",
+    "savings_rule",
+    "turn_on_alerts",
+    "advisor_booking",
+    "retention_offer",
+    "portfolio_review",
+    "subscription_review",
+    "cashback_card",
+    "personal_loan",
+    "travel_insurance",
 )
 # A situation creates a need that an offer answers.
 NEED_OF_SITUATION: dict[str, str] = {
@@ -72,15 +84,24 @@ def offer_history(
     out = []
     for ago in sorted(days, reverse=True):
         shown = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC) - timedelta(
-            days=ago, seconds=-int(rng.integers(9 * 3600, 20 * 3600)))
+            days=ago, seconds=-int(rng.integers(9 * 3600, 20 * 3600))
+        )
         code = str(rng.choice(OFFERS))
         live = code in needs and (code not in RECENT_NEEDS or shown.date() >= recent_from)
         table = WITH_NEED if live else WITHOUT_NEED
         response = str(rng.choice(list(table), p=list(table.values())))
-        responded = None if response == "ignored" else shown + timedelta(
-            minutes=int(rng.integers(1, 2880)))
+        responded = (
+            None if response == "ignored" else shown + timedelta(minutes=int(rng.integers(1, 2880)))
+        )
         if responded is not None and responded.date() >= as_of:
             responded = shown + timedelta(minutes=int(rng.integers(1, 30)))
-        out.append({"offer_code": code, "channel": str(rng.choice(channels)), "shown_at": shown,
-                    "response": response, "responded_at": responded})
+        out.append(
+            {
+                "offer_code": code,
+                "channel": str(rng.choice(channels)),
+                "shown_at": shown,
+                "response": response,
+                "responded_at": responded,
+            }
+        )
     return out, needs

@@ -81,11 +81,15 @@ def observe(bundle: Bundle, as_of: date) -> dict[str, dict[str, Any]]:
     window = now - timedelta(days=LARGE_WINDOW)
     before = max((-e.amount for e in card if e.booked_at < window), default=0)
     large = [
-        e for e in card
+        e
+        for e in card
         if e.booked_at >= window and -e.amount >= LARGE_MIN and -e.amount > LARGE_FACTOR * before
     ]
     if large:
-        found["large_transaction"] = {"merchant": large[0].merchant, "amount_minor": -large[0].amount}
+        found["large_transaction"] = {
+            "merchant": large[0].merchant,
+            "amount_minor": -large[0].amount,
+        }
 
     seen: dict[tuple[Any, ...], int] = {}
     for e in card:
@@ -98,11 +102,13 @@ def observe(bundle: Bundle, as_of: date) -> dict[str, dict[str, Any]]:
     subs: dict[str, list[int]] = {}
     for e in entries:
         if e.category == "subscriptions" and e.amount < 0:
-            subs.setdefault(e.merchant, []).append(-e.amount)
+            subs.setdefault(e.merchant or "", []).append(-e.amount)
     for merchant, amounts in subs.items():
         if len(amounts) >= 3 and amounts[-1] > amounts[-2] and amounts[-2] > 0:
             found["subscription_price_increase"] = {
-                "merchant": merchant, "old_minor": amounts[-2], "new_minor": amounts[-1]
+                "merchant": merchant,
+                "old_minor": amounts[-2],
+                "new_minor": amounts[-1],
             }
     trials = [e for e in entries if "FREE TRIAL" in e.description]
     if trials:
@@ -122,8 +128,11 @@ def observe(bundle: Bundle, as_of: date) -> dict[str, dict[str, Any]]:
 
     has_rule = any(s["kind"] == "savings_rule" and s["active"] for s in bundle.scheduled)
     paid = [
-        e for e in entries
-        if e.category == "income" and e.amount > 0 and e.booked_at.date() >= as_of - timedelta(days=2)
+        e
+        for e in entries
+        if e.category == "income"
+        and e.amount > 0
+        and e.booked_at.date() >= as_of - timedelta(days=2)
     ]
     if has_rule and paid:
         found["paycheck_with_savings_rule"] = {"amount_minor": paid[-1].amount}
@@ -140,8 +149,11 @@ def observe(bundle: Bundle, as_of: date) -> dict[str, dict[str, Any]]:
 
     if "checking" in accounts:
         due = sum(
-            -s["amount_minor"] for s in bundle.series
-            if s["account"] == "checking" and s["active"] and s["amount_minor"] < 0
+            -s["amount_minor"]
+            for s in bundle.series
+            if s["account"] == "checking"
+            and s["active"]
+            and s["amount_minor"] < 0
             and s["next_date"] is not None
             and as_of < s["next_date"] <= as_of + timedelta(days=BILLS_WINDOW)
         )

@@ -26,8 +26,13 @@ def category_weights(arch: Archetype, rng: np.random.Generator) -> dict[str, flo
 
 
 def card_spending(
-    *, start: date, end: date, annual_budget: float, weights: dict[str, float],
-    accounts: list[tuple[str, str, float]], rng: np.random.Generator,
+    *,
+    start: date,
+    end: date,
+    annual_budget: float,
+    weights: dict[str, float],
+    accounts: list[tuple[str, str, float]],
+    rng: np.random.Generator,
 ) -> list[Flow]:
     """Card purchases between ``start`` and ``end`` (inclusive).
 
@@ -75,9 +80,14 @@ def card_spending(
             account = keys[int(account_idx[i])]
             flows.append(
                 Flow(
-                    at=datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(seconds=int(seconds[i])),
-                    account=account, amount=-amount, category=category, channel="card",
-                    merchant=merchant, description=f"{merchant.upper()} {accounts[int(account_idx[i])][1]}",
+                    at=datetime(day.year, day.month, day.day, tzinfo=UTC)
+                    + timedelta(seconds=int(seconds[i])),
+                    account=account,
+                    amount=-amount,
+                    category=category,
+                    channel="card",
+                    merchant=merchant,
+                    description=f"{merchant.upper()} {accounts[int(account_idx[i])][1]}",
                     mandatory=not account.startswith("checking"),
                 )
             )

@@ -9,33 +9,45 @@ from datetime import timedelta
 from bank_raw import as_of, day, group, obj, rows, truth, utc
 
 from services.synth.archetypes import BY_NAME, CATEGORIES, TICKET
-from services.synth.spending import TAIL
 from services.synth.calendar import on_day, previous_business_day
+from services.synth.spending import TAIL
 
 DEPOSITS = "('checking', 'savings', 'business_checking')"
 
 
 def test_no_negative_deposit_balance_except_planted_overdrafts(bank) -> None:
-    negative = rows(bank.engine, "SELECT DISTINCT e.person_id FROM ledger_entry e JOIN account a "
-                                 f"ON a.id = e.account_id WHERE a.type IN {DEPOSITS} "
-                                 "AND e.balance_after_minor < 0")
+    negative = rows(
+        bank.engine,
+        "SELECT DISTINCT e.person_id FROM ledger_entry e JOIN account a "
+        f"ON a.id = e.account_id WHERE a.type IN {DEPOSITS} "
+        "AND e.balance_after_minor < 0",
+    )
     overdrawn = {p for (p,) in negative}
     planted = {p for p, _ in truth(bank.engine, "situation", "overdraft").items()}
     assert overdrawn == planted
     assert planted, "the bank should hold a few planted overdrafts"
     for (person,) in negative:  # an overdraft is where the account's history ends
-        history = rows(bank.engine, "SELECT e.balance_after_minor, a.balance_minor FROM "
-                                    "ledger_entry e JOIN account a ON a.id = e.account_id WHERE "
-                                    f"e.person_id = :p AND a.type IN {DEPOSITS} "
-                                    "ORDER BY e.account_id, e.booked_at, e.id", p=person)
+        history = rows(
+            bank.engine,
+            "SELECT e.balance_after_minor, a.balance_minor FROM "
+            "ledger_entry e JOIN account a ON a.id = e.account_id WHERE "
+            f"e.person_id = :p AND a.type IN {DEPOSITS} "
+            "ORDER BY e.account_id, e.booked_at, e.id",
+            p=person,
+        )
         below = [i for i, (after, _) in enumerate(history) if after < 0]
         assert below == list(range(below[0], below[-1] + 1))
         assert history[below[-1]][0] == history[below[-1]][1]
 
 
 def test_every_ledger_is_a_running_sum_ending_at_the_balance(bank) -> None:
-    entries = group(rows(bank.engine, "SELECT account_id, amount_minor, balance_after_minor "
-                                      "FROM ledger_entry ORDER BY account_id, booked_at, id"))
+    entries = group(
+        rows(
+            bank.engine,
+            "SELECT account_id, amount_minor, balance_after_minor "
+            "FROM ledger_entry ORDER BY account_id, booked_at, id",
+        )
+    )
     balances = dict(rows(bank.engine, "SELECT id, balance_minor FROM account"))
     for account, items in entries.items():
         running = items[0][2] - items[0][1]
@@ -46,9 +58,12 @@ def test_every_ledger_is_a_running_sum_ending_at_the_balance(bank) -> None:
 
 
 def test_money_between_own_accounts_is_neither_created_nor_lost(bank) -> None:
-    moved = rows(bank.engine, "SELECT person_id, booked_at, SUM(amount_minor) FROM ledger_entry "
-                              "WHERE category = 'transfer' OR description LIKE 'OWNER DRAW%' "
-                              "GROUP BY person_id, booked_at")
+    moved = rows(
+        bank.engine,
+        "SELECT person_id, booked_at, SUM(amount_minor) FROM ledger_entry "
+        "WHERE category = 'transfer' OR description LIKE 'OWNER DRAW%' "
+        "GROUP BY person_id, booked_at",
+    )
     assert moved
     assert all(total == 0 for _, _, total in moved)
 
@@ -58,9 +73,15 @@ def test_every_salary_follows_its_cycle(bank) -> None:
     assert series
     checked = defaultdict(int)
     for series_id, cadence, pay_day in series:
-        dates = [utc(t).date() for (t,) in rows(
-            bank.engine, "SELECT booked_at FROM ledger_entry WHERE recurring_id = :s AND "
-                         "amount_minor > 0 ORDER BY booked_at", s=series_id)]
+        dates = [
+            utc(t).date()
+            for (t,) in rows(
+                bank.engine,
+                "SELECT booked_at FROM ledger_entry WHERE recurring_id = :s AND "
+                "amount_minor > 0 ORDER BY booked_at",
+                s=series_id,
+            )
+        ]
         if cadence == "irregular":
             assert len(dates) >= 13, "a gig worker is paid out more than monthly"
             continue
@@ -72,14 +93,19 @@ def test_every_salary_follows_its_cycle(bank) -> None:
         elif cadence == "semimonthly":
             for d in dates:
                 m = d.replace(day=1)
-                assert d in (previous_business_day(on_day(m, 15)),
-                             previous_business_day(on_day(m, 31))), (series_id, d)
+                assert d in (
+                    previous_business_day(on_day(m, 15)),
+                    previous_business_day(on_day(m, 31)),
+                ), (series_id, d)
         else:
             assert cadence == "monthly"
             for d in dates:
                 assert d == previous_business_day(on_day(d.replace(day=1), pay_day)) or (
-                    d == previous_business_day(on_day((d + timedelta(days=7)).replace(day=1),
-                                                      pay_day))), (series_id, d)
+                    d
+                    == previous_business_day(
+                        on_day((d + timedelta(days=7)).replace(day=1), pay_day)
+                    )
+                ), (series_id, d)
         checked[cadence] += 1
     assert {"weekly", "biweekly", "semimonthly", "monthly"} <= set(checked)
 
@@ -90,8 +116,10 @@ def test_spending_shares_per_archetype_are_within_stated_ranges(bank) -> None:
     cap = {c: median * 100 * math.exp(TAIL * sigma) for c, (median, sigma) in TICKET.items()}
     spent: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for person, category, amount in rows(
-        bank.engine, "SELECT person_id, category, -amount_minor FROM ledger_entry "
-                     "WHERE channel = 'card' AND amount_minor < 0"):
+        bank.engine,
+        "SELECT person_id, category, -amount_minor FROM ledger_entry "
+        "WHERE channel = 'card' AND amount_minor < 0",
+    ):
         if category in CATEGORIES and amount <= cap[category] + 1:
             spent[archetype[person]][category] += amount
     assert set(spent) == set(BY_NAME)
@@ -105,9 +133,12 @@ def test_spending_shares_per_archetype_are_within_stated_ranges(bank) -> None:
 def test_card_spending_has_a_weekly_and_seasonal_rhythm(bank) -> None:
     today = as_of(bank.engine)
     by_weekday, by_month = defaultdict(int), defaultdict(int)
-    for t, amount in rows(bank.engine, "SELECT booked_at, amount_minor FROM ledger_entry WHERE "
-                                       "channel = 'card' AND amount_minor < 0 AND category != "
-                                       "'travel'"):
+    for t, amount in rows(
+        bank.engine,
+        "SELECT booked_at, amount_minor FROM ledger_entry WHERE "
+        "channel = 'card' AND amount_minor < 0 AND category != "
+        "'travel'",
+    ):
         when = utc(t).date()
         if when < today - timedelta(days=365):
             continue  # a whole year: every weekday and month counted alike
@@ -119,8 +150,10 @@ def test_card_spending_has_a_weekly_and_seasonal_rhythm(bank) -> None:
 
 
 def test_electricity_bills_follow_the_seasons(bank) -> None:
-    bills = rows(bank.engine, "SELECT booked_at, amount_minor FROM ledger_entry "
-                              "WHERE description LIKE '%ELECTRICITY'")
+    bills = rows(
+        bank.engine,
+        "SELECT booked_at, amount_minor FROM ledger_entry WHERE description LIKE '%ELECTRICITY'",
+    )
     by_month = defaultdict(list)
     for t, amount in bills:
         by_month[utc(t).month].append(-amount)
@@ -133,8 +166,11 @@ def test_thirteen_months_of_history_and_digital_sessions(bank) -> None:
     first, last = rows(bank.engine, "SELECT MIN(booked_at), MAX(booked_at) FROM ledger_entry")[0]
     assert (today - utc(first).date()).days >= 390
     assert utc(last).date() <= today
-    sessions = rows(bank.engine, "SELECT person_id, COUNT(DISTINCT session_id) FROM digital_event "
-                                 "WHERE person_id IS NOT NULL GROUP BY person_id")
+    sessions = rows(
+        bank.engine,
+        "SELECT person_id, COUNT(DISTINCT session_id) FROM digital_event "
+        "WHERE person_id IS NOT NULL GROUP BY person_id",
+    )
     assert len(sessions) == bank.customers
     assert sum(n for _, n in sessions) / bank.customers > 50
     anonymous = rows(bank.engine, "SELECT COUNT(*) FROM digital_event WHERE person_id IS NULL")
@@ -145,27 +181,41 @@ def test_thirteen_months_of_history_and_digital_sessions(bank) -> None:
 
 def test_every_account_kind_and_card_state_exists(bank) -> None:
     kinds = {k for (k,) in rows(bank.engine, "SELECT DISTINCT type FROM account")}
-    assert kinds == {"checking", "savings", "credit_card", "term_deposit", "mortgage",
-                     "personal_loan", "line_of_credit", "investment", "business_checking"}
+    assert kinds == {
+        "checking",
+        "savings",
+        "credit_card",
+        "term_deposit",
+        "mortgage",
+        "personal_loan",
+        "line_of_credit",
+        "investment",
+        "business_checking",
+    }
     states = {s for (s,) in rows(bank.engine, "SELECT DISTINCT status FROM card")}
     assert {"active", "frozen", "replaced", "lost"} <= states
-    for risk, target in rows(bank.engine, "SELECT risk_tolerance, target_allocation FROM account "
-                                          "WHERE type = 'investment'"):
+    for risk, target in rows(
+        bank.engine,
+        "SELECT risk_tolerance, target_allocation FROM account WHERE type = 'investment'",
+    ):
         assert risk in ("conservative", "moderate", "aggressive")
         assert sum(obj(target).values()) == 100
-    for (maturity,) in rows(bank.engine, "SELECT maturity_date FROM account "
-                                         "WHERE type = 'term_deposit'"):
+    for (maturity,) in rows(
+        bank.engine, "SELECT maturity_date FROM account WHERE type = 'term_deposit'"
+    ):
         assert day(maturity) >= as_of(bank.engine)
 
 
 def test_offer_responses_follow_hidden_needs(bank) -> None:
     needs = defaultdict(set)
-    for person, label in rows(bank.engine, "SELECT person_id, label FROM ground_truth "
-                                           "WHERE kind = 'need'"):
+    for person, label in rows(
+        bank.engine, "SELECT person_id, label FROM ground_truth WHERE kind = 'need'"
+    ):
         needs[person].add(label)
     tally = {True: [0, 0], False: [0, 0]}  # needed? -> [accepted, shown]
-    for person, code, response in rows(bank.engine, "SELECT person_id, offer_code, response "
-                                                    "FROM offer_event"):
+    for person, code, response in rows(
+        bank.engine, "SELECT person_id, offer_code, response FROM offer_event"
+    ):
         needed = code in needs[person]
         tally[needed][0] += response == "accepted"
         tally[needed][1] += 1

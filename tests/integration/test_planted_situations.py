@@ -15,16 +15,26 @@ from bank_raw import as_of, day, group, noon, obj, rows, truth, utc
 from services.synth.situations import SHARES
 
 EXACT = [
-    "large_transaction", "duplicate_charge", "subscription_price_increase",
-    "free_trial_turning_paid", "cd_maturing", "overdraft", "portfolio_drift",
-    "paycheck_with_savings_rule", "growing_savings_no_investment", "upcoming_bills_low_balance",
+    "large_transaction",
+    "duplicate_charge",
+    "subscription_price_increase",
+    "free_trial_turning_paid",
+    "cd_maturing",
+    "overdraft",
+    "portfolio_drift",
+    "paycheck_with_savings_rule",
+    "growing_savings_no_investment",
+    "upcoming_bills_low_balance",
 ]
 HIDDEN = ["churn_risk", "business_cash_shortfall", "home_buying"]
 
 
 def card_debits(engine):
-    return rows(engine, "SELECT person_id, booked_at, amount_minor, merchant FROM ledger_entry "
-                        "WHERE channel = 'card' AND amount_minor < 0 ORDER BY booked_at, id")
+    return rows(
+        engine,
+        "SELECT person_id, booked_at, amount_minor, merchant FROM ledger_entry "
+        "WHERE channel = 'card' AND amount_minor < 0 ORDER BY booked_at, id",
+    )
 
 
 def large_transaction(engine, today: date) -> set[int]:
@@ -49,8 +59,11 @@ def duplicate_charge(engine, today: date) -> set[int]:
 
 def subscription_price_increase(engine, today: date) -> set[int]:
     found = set()
-    subs = rows(engine, "SELECT person_id, merchant, amount_minor FROM ledger_entry WHERE "
-                        "category = 'subscriptions' AND amount_minor < 0 ORDER BY booked_at, id")
+    subs = rows(
+        engine,
+        "SELECT person_id, merchant, amount_minor FROM ledger_entry WHERE "
+        "category = 'subscriptions' AND amount_minor < 0 ORDER BY booked_at, id",
+    )
     for (person, _merchant), items in group(((p, m), -a) for p, m, a in subs).items():
         amounts = [a for _, a in items]
         if len(amounts) >= 3 and amounts[-1] > amounts[-2] == amounts[-3]:
@@ -61,13 +74,21 @@ def subscription_price_increase(engine, today: date) -> set[int]:
 def free_trial_turning_paid(engine, today: date) -> set[int]:
     """A merchant's first card entry is free and its first paid charge is in the last 10 days."""
     found = set()
-    entries = rows(engine, "SELECT person_id, merchant, booked_at, amount_minor FROM ledger_entry "
-                           "WHERE channel = 'card' ORDER BY booked_at, id")
-    for (person, _merchant), items in group(((p, m), (utc(t), a)) for p, m, t, a in entries).items():
+    entries = rows(
+        engine,
+        "SELECT person_id, merchant, booked_at, amount_minor FROM ledger_entry "
+        "WHERE channel = 'card' ORDER BY booked_at, id",
+    )
+    for (person, _merchant), items in group(
+        ((p, m), (utc(t), a)) for p, m, t, a in entries
+    ).items():
         (first_at, first), *later = [x for _, x in items]
         paid = [t for t, a in later if a < 0]
-        if first == 0 and paid and (paid[0] - first_at).days <= 35 and (
-            paid[0] >= noon(today) - timedelta(days=10)
+        if (
+            first == 0
+            and paid
+            and (paid[0] - first_at).days <= 35
+            and (paid[0] >= noon(today) - timedelta(days=10))
         ):
             found.add(person)
     return found
@@ -79,16 +100,22 @@ def cd_maturing(engine, today: date) -> set[int]:
 
 
 def overdraft(engine, today: date) -> set[int]:
-    found = rows(engine, "SELECT person_id FROM account WHERE balance_minor < 0 AND type IN "
-                         "('checking', 'savings', 'business_checking')")
+    found = rows(
+        engine,
+        "SELECT person_id FROM account WHERE balance_minor < 0 AND type IN "
+        "('checking', 'savings', 'business_checking')",
+    )
     return {p for (p,) in found}
 
 
 def portfolio_drift(engine, today: date) -> set[int]:
-    accounts = rows(engine, "SELECT a.id, a.person_id, a.target_allocation FROM account a "
-                            "WHERE a.type = 'investment'")
-    holdings = group(rows(engine, "SELECT account_id, asset_class, market_value_minor "
-                                  "FROM holding"))
+    accounts = rows(
+        engine,
+        "SELECT a.id, a.person_id, a.target_allocation FROM account a WHERE a.type = 'investment'",
+    )
+    holdings = group(
+        rows(engine, "SELECT account_id, asset_class, market_value_minor FROM holding")
+    )
     found = set()
     for account_id, person, target in accounts:
         mine = holdings[account_id]
@@ -100,10 +127,14 @@ def portfolio_drift(engine, today: date) -> set[int]:
 
 
 def paycheck_with_savings_rule(engine, today: date) -> set[int]:
-    rules = rows(engine, "SELECT person_id FROM scheduled_transfer WHERE kind = 'savings_rule' "
-                         "AND active")
-    paid = rows(engine, "SELECT person_id, booked_at FROM ledger_entry WHERE category = 'income' "
-                        "AND amount_minor > 0")
+    rules = rows(
+        engine, "SELECT person_id FROM scheduled_transfer WHERE kind = 'savings_rule' AND active"
+    )
+    paid = rows(
+        engine,
+        "SELECT person_id, booked_at FROM ledger_entry WHERE category = 'income' "
+        "AND amount_minor > 0",
+    )
     recent = {p for p, t in paid if utc(t).date() >= today - timedelta(days=2)}
     return {p for (p,) in rules} & recent
 
@@ -112,12 +143,17 @@ def growing_savings_no_investment(engine, today: date) -> set[int]:
     invest = {p for (p,) in rows(engine, "SELECT person_id FROM account WHERE type='investment'")}
     cut = noon(today) - timedelta(days=182)
     found = set()
-    for acc, person, closing in rows(engine, "SELECT id, person_id, balance_minor FROM account "
-                                             "WHERE type = 'savings'"):
+    for acc, person, closing in rows(
+        engine, "SELECT id, person_id, balance_minor FROM account WHERE type = 'savings'"
+    ):
         if person in invest or closing < 1_000_000:
             continue
-        history = rows(engine, "SELECT booked_at, amount_minor, balance_after_minor FROM "
-                               "ledger_entry WHERE account_id = :a ORDER BY booked_at, id", a=acc)
+        history = rows(
+            engine,
+            "SELECT booked_at, amount_minor, balance_after_minor FROM "
+            "ledger_entry WHERE account_id = :a ORDER BY booked_at, id",
+            a=acc,
+        )
         past = closing - sum(a for _, a, _ in history)  # the opening balance
         for t, _, after in history:
             if utc(t) <= cut:
@@ -128,28 +164,45 @@ def growing_savings_no_investment(engine, today: date) -> set[int]:
 
 
 def upcoming_bills_low_balance(engine, today: date) -> set[int]:
-    due = rows(engine, "SELECT s.person_id, s.amount_minor, s.next_date FROM recurring_series s "
-                       "JOIN account a ON a.id = s.account_id WHERE a.type = 'checking' "
-                       "AND s.active AND s.amount_minor < 0")
+    due = rows(
+        engine,
+        "SELECT s.person_id, s.amount_minor, s.next_date FROM recurring_series s "
+        "JOIN account a ON a.id = s.account_id WHERE a.type = 'checking' "
+        "AND s.active AND s.amount_minor < 0",
+    )
     total: dict[int, int] = {}
     for person, amount, when in due:
         when = day(when)
         if when is not None and today < when <= today + timedelta(days=5):
             total[person] = total.get(person, 0) - amount
-    balance = dict(rows(engine, "SELECT person_id, balance_minor FROM account "
-                                "WHERE type = 'checking'"))
+    balance = dict(
+        rows(engine, "SELECT person_id, balance_minor FROM account WHERE type = 'checking'")
+    )
     return {p for p, owed in total.items() if owed > balance[p]}
 
 
 def churn_risk(engine, today: date) -> set[int]:
     """Salary stopped, money leaving for another bank, and logins falling."""
     now = noon(today)
-    pay = group(rows(engine, "SELECT person_id, booked_at FROM ledger_entry WHERE "
-                             "category = 'income' AND amount_minor > 0"))
-    out = group(rows(engine, "SELECT person_id, booked_at FROM ledger_entry WHERE "
-                             "category = 'transfer_out'"))
-    logins = group(rows(engine, "SELECT person_id, occurred_at FROM digital_event WHERE "
-                                "kind = 'login' AND person_id IS NOT NULL"))
+    pay = group(
+        rows(
+            engine,
+            "SELECT person_id, booked_at FROM ledger_entry WHERE "
+            "category = 'income' AND amount_minor > 0",
+        )
+    )
+    out = group(
+        rows(
+            engine, "SELECT person_id, booked_at FROM ledger_entry WHERE category = 'transfer_out'"
+        )
+    )
+    logins = group(
+        rows(
+            engine,
+            "SELECT person_id, occurred_at FROM digital_event WHERE "
+            "kind = 'login' AND person_id IS NOT NULL",
+        )
+    )
     found = set()
     for person, items in pay.items():
         ages = [(now - utc(t)).days for _, t in items]
@@ -166,10 +219,15 @@ def churn_risk(engine, today: date) -> set[int]:
 def business_cash_shortfall(engine, today: date) -> set[int]:
     """A straight line through 90 days of closing balances crosses zero within 60 days."""
     found = set()
-    for acc, person in rows(engine, "SELECT id, person_id FROM account "
-                                    "WHERE type = 'business_checking'"):
-        history = rows(engine, "SELECT booked_at, balance_after_minor FROM ledger_entry "
-                               "WHERE account_id = :a ORDER BY booked_at, id", a=acc)
+    for acc, person in rows(
+        engine, "SELECT id, person_id FROM account WHERE type = 'business_checking'"
+    ):
+        history = rows(
+            engine,
+            "SELECT booked_at, balance_after_minor FROM ledger_entry "
+            "WHERE account_id = :a ORDER BY booked_at, id",
+            a=acc,
+        )
         closing = {}
         for t, after in history:
             closing[utc(t).date()] = after
@@ -191,10 +249,17 @@ def home_buying(engine, today: date) -> set[int]:
     """A lease ending within 90 days and mortgage research (signed in or not) this month."""
     leases = rows(engine, "SELECT person_id, ends_on FROM recurring_series WHERE kind = 'rent'")
     ending = {p for p, end in leases if end and today <= day(end) <= today + timedelta(days=90)}
-    owner = dict(rows(engine, "SELECT DISTINCT device_id, person_id FROM digital_event "
-                              "WHERE person_id IS NOT NULL"))
-    research = rows(engine, "SELECT device_id, occurred_at FROM digital_event "
-                            "WHERE page LIKE '/mortgages%' OR detail LIKE 'mortgage%'")
+    owner = dict(
+        rows(
+            engine,
+            "SELECT DISTINCT device_id, person_id FROM digital_event WHERE person_id IS NOT NULL",
+        )
+    )
+    research = rows(
+        engine,
+        "SELECT device_id, occurred_at FROM digital_event "
+        "WHERE page LIKE '/mortgages%' OR detail LIKE 'mortgage%'",
+    )
     counts: dict[int, int] = {}
     for device, t in research:
         if device in owner and utc(t) >= noon(today) - timedelta(days=30):
@@ -202,12 +267,24 @@ def home_buying(engine, today: date) -> set[int]:
     return {p for p, n in counts.items() if n >= 3} & ending
 
 
-DETECTORS = {f.__name__: f for f in (
-    large_transaction, duplicate_charge, subscription_price_increase, free_trial_turning_paid,
-    cd_maturing, overdraft, portfolio_drift, paycheck_with_savings_rule,
-    growing_savings_no_investment, upcoming_bills_low_balance, churn_risk,
-    business_cash_shortfall, home_buying,
-)}
+DETECTORS = {
+    f.__name__: f
+    for f in (
+        large_transaction,
+        duplicate_charge,
+        subscription_price_increase,
+        free_trial_turning_paid,
+        cd_maturing,
+        overdraft,
+        portfolio_drift,
+        paycheck_with_savings_rule,
+        growing_savings_no_investment,
+        upcoming_bills_low_balance,
+        churn_risk,
+        business_cash_shortfall,
+        home_buying,
+    )
+}
 
 
 def test_every_situation_has_a_detector() -> None:
@@ -236,8 +313,11 @@ def test_hidden_causes_show_their_signals(bank, situation: str) -> None:
 
 @pytest.mark.parametrize("situation", sorted(SHARES))
 def test_planted_share_is_near_the_stated_share(bank, situation: str) -> None:
-    planted = rows(bank.engine, "SELECT detail FROM ground_truth WHERE kind='situation' "
-                                "AND label = :l", l=situation)
+    planted = rows(
+        bank.engine,
+        "SELECT detail FROM ground_truth WHERE kind='situation' AND label = :l",
+        l=situation,
+    )
     count = sum(1 for (detail,) in planted if obj(detail)["planted"])
     expected = SHARES[situation] * bank.customers
     spread = 4 * (expected * (1 - SHARES[situation])) ** 0.5 + 1

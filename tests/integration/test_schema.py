@@ -27,8 +27,14 @@ def test_money_is_exact_integer_minor_units(engine: Engine) -> None:
     huge = 9_000_000_000_000_000  # beyond 32 bits and beyond a float's exact integers
     with Session(engine) as session:
         person = _person(session)
-        account = Account(person_id=person.id, type="checking", name="Everyday", number="1",
-                          opened_on=date(2020, 1, 1), balance_minor=huge + 1)
+        account = Account(
+            person_id=person.id,
+            type="checking",
+            name="Everyday",
+            number="1",
+            opened_on=date(2020, 1, 1),
+            balance_minor=huge + 1,
+        )
         session.add(account)
         session.commit()
         session.refresh(account)
@@ -40,12 +46,19 @@ def test_times_come_back_as_the_same_utc_instant(engine: Engine) -> None:
     booked = datetime(2026, 3, 2, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
     with Session(engine) as session:
         person = _person(session)
-        account = Account(person_id=person.id, type="checking", name="E", number="1",
-                          opened_on=date(2020, 1, 1))
+        account = Account(
+            person_id=person.id, type="checking", name="E", number="1", opened_on=date(2020, 1, 1)
+        )
         session.add(account)
         session.commit()
-        entry = LedgerEntry(account_id=account.id, person_id=person.id, booked_at=booked,
-                            amount_minor=-420, category="dining", channel="card")
+        entry = LedgerEntry(
+            account_id=account.id,
+            person_id=person.id,
+            booked_at=booked,
+            amount_minor=-420,
+            category="dining",
+            channel="card",
+        )
         session.add(entry)
         session.commit()
         stored = session.exec(select(LedgerEntry)).one()
@@ -55,8 +68,16 @@ def test_times_come_back_as_the_same_utc_instant(engine: Engine) -> None:
 
 def test_foreign_keys_are_enforced(engine: Engine) -> None:
     with Session(engine) as session:
-        session.add(LedgerEntry(account_id=999, person_id=999, booked_at=datetime.now(UTC),
-                                amount_minor=1, category="x", channel="card"))
+        session.add(
+            LedgerEntry(
+                account_id=999,
+                person_id=999,
+                booked_at=datetime.now(UTC),
+                amount_minor=1,
+                category="x",
+                channel="card",
+            )
+        )
         with pytest.raises(IntegrityError):
             session.commit()
 
@@ -73,8 +94,9 @@ def test_a_source_key_belongs_to_one_person(engine: Engine) -> None:
 
 def test_the_audit_log_is_append_only(engine: Engine) -> None:
     with Session(engine) as session:
-        session.add(AuditLog(actor="customer:1", action="sign_in", resource="session",
-                             outcome="success"))
+        session.add(
+            AuditLog(actor="customer:1", action="sign_in", resource="session", outcome="success")
+        )
         session.commit()
     for statement in ("UPDATE audit_log SET outcome = 'failure'", "DELETE FROM audit_log"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
@@ -90,8 +112,9 @@ def test_a_seeded_bank_accepts_new_rows_after_its_own(engine: Engine) -> None:
     with Session(engine) as session:
         person = _person(session, "New Customer")
         assert person.id == 4
-        account = Account(person_id=person.id, type="savings", name="S", number="2",
-                          opened_on=date(2026, 11, 28))
+        account = Account(
+            person_id=person.id, type="savings", name="S", number="2", opened_on=date(2026, 11, 28)
+        )
         session.add(account)
         session.commit()
         assert account.id is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         "concierge-demo", description="Password given to every seeded demo customer."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("database_url", "redis_url", "chroma_url", "secret_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `CONCIERGE_REDIS_URL=` in a .env file means "not configured", not "empty URL".
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, DecimalException, localcontext
 
 # ISO 4217 exponents for the currencies the bank books in.
 EXPONENT: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "CHF": 2, "JPY": 0}
+
+
+# Ledger columns are signed 64-bit integers of minor units.
+MAX_MINOR = 2**63 - 1
+MAX_DIGITS = 18
 
 
 class MoneyError(ValueError):
@@ -30,16 +35,25 @@ def to_minor(amount: Decimal | str | int, currency: str = "USD") -> int:
     Raises:
         MoneyError: when the text is not a number or has more decimals than the currency.
     """
-    try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        raise MoneyError(f"not an amount: {amount!r}") from None
-    if not value.is_finite():
-        raise MoneyError(f"not a finite amount: {amount!r}")
-    scaled = value.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value():
-        raise MoneyError(f"{amount!r} has more decimals than {currency} allows")
-    return int(scaled)
+    places = exponent(currency)
+    # Exact arithmetic whatever the digits: the default 28-digit context would round silently.
+    with localcontext() as ctx:
+        ctx.prec = 80
+        try:
+            value = Decimal(str(amount).strip())
+            if not value.is_finite():
+                raise MoneyError(f"not a finite amount: {amount!r}")
+            if value.adjusted() > MAX_DIGITS:
+                raise MoneyError(f"{amount!r} is too large an amount")
+            scaled = value.scaleb(places)
+            if scaled != scaled.to_integral_value():
+                raise MoneyError(f"{amount!r} has more decimals than {currency} allows")
+        except DecimalException:
+            raise MoneyError(f"not an amount: {amount!r}") from None
+    minor = int(scaled)
+    if abs(minor) > MAX_MINOR:
+        raise MoneyError(f"{amount!r} is too large an amount")
+    return minor
 
 
 def to_decimal(minor: int, currency: str = "USD") -> Decimal:

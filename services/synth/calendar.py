@@ -74,7 +74,9 @@ def pay_dates(
             days += [previous_business_day(on_day(m, 15)), previous_business_day(on_day(m, 31))]
         return [d for d in days if start <= d <= end]
     if cadence == "monthly":
-        days = [previous_business_day(on_day(m, day)) for m in month_starts(start, end)]
+        # Next month's payday may move back over a weekend into the window: look one month on.
+        months = month_starts(start, add_months(end, 1))
+        days = [previous_business_day(on_day(m, day)) for m in months]
         return [d for d in days if start <= d <= end]
     if cadence == "irregular":
         assert rng is not None, "irregular pay needs randomness"

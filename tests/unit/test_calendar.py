@@ -68,7 +68,10 @@ def test_biweekly_example_with_anchor_after_end() -> None:
     # Anchor is a Friday months after the window; paydays are still in phase with it.
     out = pay_dates("biweekly", date(2026, 1, 1), date(2026, 2, 28), anchor=date(2026, 6, 19))
     assert out == [
-        date(2026, 1, 2), date(2026, 1, 16), date(2026, 1, 30), date(2026, 2, 13),
+        date(2026, 1, 2),
+        date(2026, 1, 16),
+        date(2026, 1, 30),
+        date(2026, 2, 13),
         date(2026, 2, 27),
     ]
 
@@ -81,7 +84,9 @@ def test_weekly_example_with_anchor_long_before_start() -> None:
 def test_anchor_on_start_and_end_are_included() -> None:
     start, end = date(2026, 1, 2), date(2026, 1, 30)
     assert pay_dates("biweekly", start, end, anchor=start) == [
-        date(2026, 1, 2), date(2026, 1, 16), date(2026, 1, 30),
+        date(2026, 1, 2),
+        date(2026, 1, 16),
+        date(2026, 1, 30),
     ]
 
 
@@ -92,14 +97,22 @@ def test_semimonthly_pays_on_15th_and_last_day_moved_back_off_weekends() -> None
     # 2026-02-15 is a Sunday, 2026-02-28 a Saturday; 2026-05-31 a Sunday; 2026-08-15 a Saturday.
     out = pay_dates("semimonthly", date(2026, 1, 1), date(2026, 8, 31))
     assert out == [
-        date(2026, 1, 15), date(2026, 1, 30),  # Jan 31 is a Saturday
-        date(2026, 2, 13), date(2026, 2, 27),
-        date(2026, 3, 13), date(2026, 3, 31),  # Mar 15 is a Sunday
-        date(2026, 4, 15), date(2026, 4, 30),
-        date(2026, 5, 15), date(2026, 5, 29),
-        date(2026, 6, 15), date(2026, 6, 30),
-        date(2026, 7, 15), date(2026, 7, 31),
-        date(2026, 8, 14), date(2026, 8, 31),
+        date(2026, 1, 15),
+        date(2026, 1, 30),  # Jan 31 is a Saturday
+        date(2026, 2, 13),
+        date(2026, 2, 27),
+        date(2026, 3, 13),
+        date(2026, 3, 31),  # Mar 15 is a Sunday
+        date(2026, 4, 15),
+        date(2026, 4, 30),
+        date(2026, 5, 15),
+        date(2026, 5, 29),
+        date(2026, 6, 15),
+        date(2026, 6, 30),
+        date(2026, 7, 15),
+        date(2026, 7, 31),
+        date(2026, 8, 14),
+        date(2026, 8, 31),
     ]
 
 
@@ -165,6 +178,37 @@ def test_monthly_properties(start: date, span: int, day: int) -> None:
         candidates = [d.replace(day=1), add_months(d.replace(day=1), 1)]
         nominal = [m.replace(day=min(day, _last_day(m).day)) for m in candidates]
         assert any(previous_business_day(n) == d for n in nominal)
+
+
+def test_monthly_includes_next_months_payday_moved_back_into_the_window() -> None:
+    # 1 Feb 2026 is a Sunday: February's day-1 salary is paid on Friday 30 January.
+    whole = pay_dates("monthly", date(2026, 1, 1), date(2026, 2, 28), day=1)
+    assert date(2026, 1, 30) in whole
+    assert pay_dates("monthly", date(2026, 1, 1), date(2026, 1, 31), day=1) == [
+        date(2026, 1, 1),
+        date(2026, 1, 30),
+    ]
+
+
+@FAST
+@given(
+    cadence=st.sampled_from(["weekly", "biweekly", "semimonthly", "monthly"]),
+    start=days,
+    first_span=st.integers(0, 200),
+    second_span=st.integers(0, 200),
+    day=st.integers(1, 31),
+    anchor_offset=st.integers(-500, 500),
+)
+def test_splitting_the_window_does_not_change_paydays(
+    cadence: str, start: date, first_span: int, second_span: int, day: int, anchor_offset: int
+) -> None:
+    mid = start + timedelta(days=first_span)
+    end = mid + timedelta(days=1 + second_span)
+    anchor = start + timedelta(days=anchor_offset)
+    whole = pay_dates(cadence, start, end, anchor=anchor, day=day)
+    before = pay_dates(cadence, start, mid, anchor=anchor, day=day)
+    after = pay_dates(cadence, mid + timedelta(days=1), end, anchor=anchor, day=day)
+    assert whole == before + after
 
 
 # --- irregular and unknown ---------------------------------------------------------------------
@@ -271,4 +315,5 @@ def test_previous_business_day_is_the_latest_weekday_not_after(day: date) -> Non
     assert out <= day
     assert out.weekday() < SATURDAY
     assert (day - out).days <= 2
-    assert all((out + timedelta(days=k)).weekday() >= SATURDAY for k in range(1, (day - out).days + 1))
+    skipped = [out + timedelta(days=k) for k in range(1, (day - out).days + 1)]
+    assert all(d.weekday() >= SATURDAY for d in skipped)

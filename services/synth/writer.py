@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table
 from sqlmodel import SQLModel
 
 from services.credentials import hash_password
@@ -62,164 +62,174 @@ class SeedStats:
         return self.total_rows / self.seconds if self.seconds else 0.0
 
 
-class _Ids:
-    """Global id counters, advanced in customer order so ids are deterministic."""
+# Tables other rows point at get ids in a block per person (person 42's accounts are 4200,
+# 4201, ...), so any worker can build any customer's rows. Other tables number themselves in
+# insertion order, which is customer order: ids are the same however the bank was generated.
+BLOCK = 100
+# The two big tables go in as tuples in this column order (SQLite: via the driver; PostgreSQL:
+# COPY), with times already rendered for SQLite by the workers.
+BULK: dict[str, tuple[str, ...]] = {
+    "ledger_entry": (
+        "account_id",
+        "person_id",
+        "booked_at",
+        "amount_minor",
+        "currency",
+        "merchant",
+        "category",
+        "channel",
+        "counterparty",
+        "description",
+        "balance_after_minor",
+        "recurring_id",
+    ),
+    "digital_event": (
+        "person_id",
+        "device_id",
+        "session_id",
+        "occurred_at",
+        "channel",
+        "kind",
+        "page",
+        "detail",
+    ),
+}
 
-    def __init__(self) -> None:
-        self.next: dict[str, int] = {}
 
-    def take(self, table: str) -> int:
-        value = self.next.get(table, 1)
-        self.next[table] = value + 1
-        return value
+def _block(pid: int, items: list[dict[str, Any]], what: str) -> dict[str, int]:
+    if len(items) >= BLOCK:
+        raise ValueError(f"customer {pid} has {len(items)} {what}; at most {BLOCK - 1} fit")
+    return {item["key"]: pid * BLOCK + k for k, item in enumerate(items)}
 
 
-def _rows(b: Bundle, ids: _Ids, password_hash: str) -> dict[str, list[dict[str, Any]]]:
-    """Database rows for one customer."""
+def _sqlite_time(value: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME storage format, in UTC, so text order is time order.
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _rows(b: Bundle, password_hash: str, sqlite: bool) -> dict[str, list[Any]]:
+    """Database rows for one customer (dicts, or tuples for the ``BULK`` tables)."""
     pid = b.index + 1
-    out: dict[str, list[dict[str, Any]]] = {name: [] for name in ORDER}
+    out: dict[str, list[Any]] = {name: [] for name in ORDER}
     since = b.person["customer_since"]
-    out["person"].append(
-        {
-            "id": pid,
-            **b.person,
-            "created_at": datetime(since.year, since.month, since.day, tzinfo=UTC),
-        }
-    )
+    created = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    out["person"].append({"id": pid, **b.person, "created_at": created})
     out["credential"].append(
         {"person_id": pid, "username": b.person["email"].lower(), "password_hash": password_hash}
     )
     keys = [("core_banking", f"CB{pid:08d}"), ("crm", f"CRM{pid * 7919 % 10**7:07d}")]
-    devices = sorted({e[1] for e in b.events if e[0]})
-    keys += [("digital", device) for device in devices]
-    out["source_identity"] += [
-        {"id": ids.take("source_identity"), "person_id": pid, "system": system, "source_key": key}
-        for system, key in keys
+    keys += [("digital", device) for device in sorted({e[1] for e in b.events if e[0]})]
+    out["source_identity"] = [
+        {"person_id": pid, "system": system, "source_key": key} for system, key in keys
     ]
-    account_id: dict[str, int] = {}
-    for a in b.accounts:
-        account_id[a["key"]] = ids.take("account")
-        row = {k: v for k, v in a.items() if k not in ("key", "opening_minor")}
-        out["account"].append({"id": account_id[a["key"]], "person_id": pid, **row})
-    for h in b.holdings:
-        out["holding"].append(
-            {
-                "id": ids.take("holding"),
-                "account_id": account_id[h["account"]],
-                **{k: v for k, v in h.items() if k != "account"},
-            }
-        )
-    series_id: dict[str, int] = {}
-    for s in b.series:
-        series_id[s["key"]] = ids.take("recurring_series")
-        row = {k: v for k, v in s.items() if k not in ("key", "account")}
-        out["recurring_series"].append(
-            {
-                "id": series_id[s["key"]],
-                "person_id": pid,
-                "account_id": account_id[s["account"]],
-                "currency": "USD",
-                **row,
-            }
-        )
-    payee_id: dict[str, int] = {}
-    for p in b.payees:
-        payee_id[p["key"]] = ids.take("payee")
-        out["payee"].append(
-            {
-                "id": payee_id[p["key"]],
-                "person_id": pid,
-                "name": p["name"],
-                "kind": p["kind"],
-                "account_number": p["account_number"],
-            }
-        )
-    card_id: dict[str, int] = {}
-    for c in b.cards:
-        card_id[c["key"]] = ids.take("card")
-        out["card"].append(
-            {
-                "id": card_id[c["key"]],
-                "person_id": pid,
-                "account_id": account_id[c["account"]],
-                "type": c["type"],
-                "last4": c["last4"],
-                "status": c["status"],
-                "expires_on": c["expires_on"],
-                "replaced_by_id": card_id.get(c["replaced_by"] or ""),
-            }
-        )
-    for g in b.goals:
-        out["savings_goal"].append(
-            {
-                "id": ids.take("savings_goal"),
-                "person_id": pid,
-                "account_id": account_id.get(g["account"] or ""),
-                "currency": "USD",
-                **{k: v for k, v in g.items() if k != "account"},
-            }
-        )
-    for s in b.scheduled:
-        out["scheduled_transfer"].append(
-            {
-                "id": ids.take("scheduled_transfer"),
-                "person_id": pid,
-                "from_account_id": account_id[s["from"]],
-                "to_account_id": account_id.get(s["to"] or ""),
-                "payee_id": payee_id.get(s["payee"] or ""),
-                "amount_minor": s["amount_minor"],
-                "currency": "USD",
-                "kind": s["kind"],
-                "cadence": s["cadence"],
-                "next_date": s["next_date"],
-                "active": s["active"],
-            }
-        )
-    out["ledger_entry"] = [
+    account_id = _block(pid, b.accounts, "accounts")
+    series_id = _block(pid, b.series, "recurring series")
+    payee_id = _block(pid, b.payees, "payees")
+    card_id = _block(pid, b.cards, "cards")
+    out["account"] = [
         {
-            "id": ids.take("ledger_entry"),
-            "account_id": account_id[e.account],
+            "id": account_id[a["key"]],
             "person_id": pid,
-            "booked_at": e.booked_at,
-            "amount_minor": e.amount,
-            "currency": "USD",
-            "merchant": e.merchant,
-            "category": e.category,
-            "channel": e.channel,
-            "counterparty": e.counterparty,
-            "description": e.description,
-            "balance_after_minor": e.balance_after,
-            "recurring_id": series_id.get(e.series) if e.series else None,
+            **{k: v for k, v in a.items() if k not in ("key", "opening_minor")},
         }
+        for a in b.accounts
+    ]
+    out["holding"] = [
+        {"account_id": account_id[h["account"]], **{k: v for k, v in h.items() if k != "account"}}
+        for h in b.holdings
+    ]
+    out["recurring_series"] = [
+        {
+            "id": series_id[s["key"]],
+            "person_id": pid,
+            "account_id": account_id[s["account"]],
+            "currency": "USD",
+            **{k: v for k, v in s.items() if k not in ("key", "account")},
+        }
+        for s in b.series
+    ]
+    out["payee"] = [
+        {
+            "id": payee_id[p["key"]],
+            "person_id": pid,
+            "name": p["name"],
+            "kind": p["kind"],
+            "account_number": p["account_number"],
+        }
+        for p in b.payees
+    ]
+    out["card"] = [
+        {
+            "id": card_id[c["key"]],
+            "person_id": pid,
+            "account_id": account_id[c["account"]],
+            "type": c["type"],
+            "last4": c["last4"],
+            "status": c["status"],
+            "expires_on": c["expires_on"],
+            "replaced_by_id": card_id.get(c["replaced_by"] or ""),
+        }
+        for c in b.cards
+    ]
+    out["savings_goal"] = [
+        {
+            "person_id": pid,
+            "account_id": account_id.get(g["account"] or ""),
+            "currency": "USD",
+            **{k: v for k, v in g.items() if k != "account"},
+        }
+        for g in b.goals
+    ]
+    out["scheduled_transfer"] = [
+        {
+            "person_id": pid,
+            "from_account_id": account_id[s["from"]],
+            "to_account_id": account_id.get(s["to"] or ""),
+            "payee_id": payee_id.get(s["payee"] or ""),
+            "amount_minor": s["amount_minor"],
+            "currency": "USD",
+            "kind": s["kind"],
+            "cadence": s["cadence"],
+            "next_date": s["next_date"],
+            "active": s["active"],
+        }
+        for s in b.scheduled
+    ]
+    when = _sqlite_time if sqlite else (lambda value: value)
+    out["ledger_entry"] = [
+        (
+            account_id[e.account],
+            pid,
+            when(e.booked_at),
+            e.amount,
+            "USD",
+            e.merchant,
+            e.category,
+            e.channel,
+            e.counterparty,
+            e.description,
+            e.balance_after,
+            series_id.get(e.series) if e.series else None,
+        )
         for e in b.entries
     ]
     out["digital_event"] = [
-        {
-            "id": ids.take("digital_event"),
-            "person_id": pid if signed_in else None,
-            "device_id": device,
-            "session_id": session,
-            "occurred_at": when,
-            "channel": channel,
-            "kind": kind,
-            "page": page,
-            "detail": detail,
-        }
-        for signed_in, device, session, when, channel, kind, page, detail in b.events
+        (pid if signed_in else None, device, session, when(at), channel, kind, page, detail)
+        for signed_in, device, session, at, channel, kind, page, detail in b.events
     ]
     out["contact_preference"].append({"person_id": pid, **b.preference})
-    out["offer_event"] = [{"id": ids.take("offer_event"), "person_id": pid, **o} for o in b.offers]
+    out["offer_event"] = [{"person_id": pid, **o} for o in b.offers]
     out["ground_truth"] = [
-        {
-            "id": ids.take("ground_truth"),
-            "person_id": pid,
-            "kind": kind,
-            "label": label,
-            "detail": detail,
-        }
+        {"person_id": pid, "kind": kind, "label": label, "detail": detail}
         for kind, label, detail in b.truth
     ]
     return out
+
+
+def _customer_rows(
+    seed: int, as_of: date, password_hash: str, sqlite: bool, index: int
+) -> dict[str, list[Any]]:
+    return _rows(generate_customer(seed, index, as_of), password_hash, sqlite)
 
 
 def _same_columns(table: str, rows: list[dict[str, Any]]) -> None:
@@ -230,13 +240,32 @@ def _same_columns(table: str, rows: list[dict[str, Any]]) -> None:
         raise ValueError(f"{table}: rows differ in columns: {sorted(first ^ odd.keys())}")
 
 
-def _bundles(customers: int, seed: int, as_of: date, workers: int) -> Iterator[Bundle]:
-    make = partial(generate_customer, seed, as_of=as_of)
+def _customers(
+    customers: int, seed: int, as_of: date, workers: int, password_hash: str, sqlite: bool
+) -> Iterator[dict[str, list[Any]]]:
+    make = partial(_customer_rows, seed, as_of, password_hash, sqlite)
     if workers <= 1:
         yield from map(make, range(customers))
         return
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         yield from pool.imap(make, range(customers), chunksize=8)
+
+
+def _bulk_insert(conn: Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    columns = BULK[table]
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        return
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.execute(
+        SQLModel.metadata.tables[table].insert(), [dict(zip(columns, r, strict=True)) for r in rows]
+    )
 
 
 def seed_bank(
@@ -269,21 +298,25 @@ def seed_bank(
     salt = hashlib.sha256(f"concierge-seed-{seed}".encode()).digest()[:16]
     password_hash = hash_password(password, salt=salt)
     stats = SeedStats(customers=customers, as_of=as_of, rows={n: 0 for n in ORDER})
-    ids = _Ids()
-    pending: dict[str, list[dict[str, Any]]] = {n: [] for n in ORDER}
+    sqlite = engine.dialect.name == "sqlite"
+    pending: dict[str, list[Any]] = {n: [] for n in ORDER}
     done = 0
 
     def flush() -> None:
         with engine.begin() as conn:
             for name in ORDER:
-                if pending[name]:
+                if not pending[name]:
+                    continue
+                if name in BULK:
+                    _bulk_insert(conn, name, pending[name])
+                else:
                     _same_columns(name, pending[name])
                     conn.execute(tables[name].insert(), pending[name])
-                    stats.rows[name] += len(pending[name])
-                    pending[name] = []
+                stats.rows[name] += len(pending[name])
+                pending[name] = []
 
-    for bundle in _bundles(customers, seed, as_of, workers):
-        for name, rows in _rows(bundle, ids, password_hash).items():
+    for customer in _customers(customers, seed, as_of, workers, password_hash, sqlite):
+        for name, rows in customer.items():
             pending[name] += rows
         done += 1
         if done % BATCH == 0:

@@ -104,7 +104,9 @@ def _block(pid: int, items: list[dict[str, Any]], what: str) -> dict[str, int]:
 
 def _sqlite_time(value: datetime) -> str:
     # SQLAlchemy's SQLite DATETIME storage format, in UTC, so text order is time order.
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _rows(b: Bundle, password_hash: str, sqlite: bool) -> dict[str, list[Any]]:

@@ -126,6 +126,13 @@ def _run_seed(
         )
 
 
+def _forget_sessions(settings: Settings) -> None:
+    # Ids restart with a new bank: a token signed for the old one must not name a new person.
+    # A generated key is replaced; a configured CONCIERGE_SECRET_KEY is the operator's to rotate.
+    if settings.secret_key is None:
+        (settings.var_dir / "secret.key").unlink(missing_ok=True)
+
+
 @cli.callback()
 def _root() -> None:
     """Concierge, the agentic banking assistant."""
@@ -188,6 +195,7 @@ def seed(
         if seeded:
             drop_schema(engine)
             create_schema(engine)
+            _forget_sessions(settings)
         result = _run_seed(
             seed_bank, engine, customers=customers, seed=seed, as_of=day, workers=workers
         )

@@ -44,6 +44,13 @@ def authenticate(session: Session, *, username: str, password: str) -> int | Non
     credential = session.exec(
         select(Credential).where(Credential.username == username.strip().lower())
     ).first()
-    if credential is None or not verify_password(password, credential.password_hash):
+    if credential is None:
+        # Spend the same work as a real check, so timing does not tell which usernames exist.
+        verify_password(password, _DUMMY_HASH)
+        return None
+    if not verify_password(password, credential.password_hash):
         return None
     return credential.person_id
+
+
+_DUMMY_HASH = hash_password("no such user", salt=b"\0" * 16)

@@ -219,3 +219,15 @@ def test_seed_with_the_real_generator(database: Engine) -> None:
     again = runner.invoke(cli, [*args[:-1], "--if-empty"])
     assert again.exit_code == 0
     assert "already seeded" in again.stdout
+
+
+def test_replacing_the_bank_ends_old_sessions(seeded: Engine, generator: FakeGenerator) -> None:
+    from app.auth import TokenError, issue_token, read_token
+
+    token = issue_token(person_id=1, role="customer")
+    assert read_token(token).person_id == 1
+    result = runner.invoke(cli, ["seed", "--customers", "2", "--replace"])
+    assert result.exit_code == 0, result.output
+    get_settings.cache_clear()
+    with pytest.raises(TokenError, match="bad signature"):
+        read_token(token)

@@ -98,6 +98,9 @@ class PersonBase(SQLModel):
     segment: str = Field(default="retail", max_length=40)
     is_business: bool = False
     customer_since: date | None = None
+    # SHA-256 of the national id with the bank's pepper; the id itself is never stored.
+    national_id_hash: str | None = Field(default=None, max_length=64, index=True)
+    national_id_last4: str | None = Field(default=None, max_length=4)
 
 
 class Person(PersonBase, table=True):
@@ -145,7 +148,7 @@ class AccountBase(SQLModel):
 
     type: str = Field(max_length=30)
     name: str = Field(max_length=100)
-    number: str = Field(max_length=34)
+    number: str = Field(max_length=34, unique=True)
     currency: str = Field(default="USD", max_length=3)
     balance_minor: int = money_column()
     status: str = Field(default="open", max_length=20)
@@ -204,6 +207,8 @@ class LedgerEntry(SQLModel, table=True):
     description: str = Field(default="", max_length=200)
     balance_after_minor: int = money_column()
     recurring_id: int | None = Field(default=None, foreign_key="recurring_series.id")
+    # The source system's id for this transaction (ingestion is idempotent on it).
+    source_ref: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class Payee(SQLModel, table=True):
@@ -301,6 +306,8 @@ class DigitalEvent(SQLModel, table=True):
     kind: str = Field(max_length=20)  # app_open | login | page_view | search | click | calculator
     page: str | None = Field(default=None, max_length=100)
     detail: str | None = Field(default=None, max_length=200)
+    user_id: str | None = Field(default=None, max_length=200)  # the online-banking login, if any
+    source_ref: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class ContactPreference(SQLModel, table=True):
@@ -356,3 +363,39 @@ class BankMeta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=50)
     value: str = Field(max_length=200)
+
+
+class CrmContact(SQLModel, table=True):
+    """A CRM contact as the CRM holds it, linked to a person by identity resolution."""
+
+    __tablename__ = "crm_contact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: str = Field(max_length=64, unique=True)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    street: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    date_of_birth: date | None = None
+    national_id_last4: str | None = Field(default=None, max_length=4)
+    segment: str | None = Field(default=None, max_length=40)
+    notes: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    core_customer_id: str | None = Field(default=None, max_length=64)  # a cross-reference
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+
+
+class IngestReject(SQLModel, table=True):
+    """A row or event that could not be loaded, with where it came from and why."""
+
+    __tablename__ = "ingest_reject"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=30)
+    file: str = Field(max_length=300)
+    line: int
+    reason: str = Field(max_length=300)
+    raw: str = Field(max_length=4000)
+    rejected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from faker import Faker
 
+from services.keys import hash_national_id
 from services.synth import schedule as recurring
 from services.synth.archetypes import ARCHETYPES, BY_NAME, Archetype
 from services.synth.digital import sessions
@@ -71,6 +72,14 @@ def _digits(rng: np.random.Generator, n: int) -> str:
     return "".join(str(d) for d in rng.integers(0, 10, size=n))
 
 
+def national_id(seed: int, index: int) -> str:
+    """The customer's (synthetic) social security number; only its hash is stored."""
+    rng = np.random.default_rng([seed, index, 1])  # its own stream: the rest stays the same
+    area = int(rng.integers(1, 899))
+    area += area >= 666
+    return f"{area:03d}-{int(rng.integers(1, 100)):02d}-{int(rng.integers(1, 10000)):04d}"
+
+
 def generate_customer(seed: int, index: int, as_of: date) -> Bundle:
     """Generate customer number ``index`` (0-based) of the bank seeded with ``seed``."""
     rng = np.random.default_rng([seed, index])
@@ -99,6 +108,8 @@ def generate_customer(seed: int, index: int, as_of: date) -> Bundle:
         "segment": arch.segment,
         "is_business": arch.name == "small_business_owner",
         "customer_since": as_of - timedelta(days=int(tenure * 30.4)),
+        "national_id_hash": hash_national_id(national_id(seed, index)),
+        "national_id_last4": national_id(seed, index)[-4:],
     }
     b = Bundle(index=index, archetype=arch.name, person=person)
     start, end = as_of - timedelta(days=HISTORY_DAYS), as_of

@@ -133,6 +133,8 @@ def _rows(b: Bundle, password_hash: str, sqlite: bool) -> dict[str, list[Any]]:
             "id": account_id[a["key"]],
             "person_id": pid,
             **{k: v for k, v in a.items() if k not in ("key", "opening_minor")},
+            # Unique by construction: the account's id, then two of its random digits.
+            "number": f"{account_id[a['key']]:08d}{a['number'][-2:]}",
         }
         for a in b.accounts
     ]

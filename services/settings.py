@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         None, description="Redis for cache and event stream; in-process when unset."
+    )
+    event_bus: Literal["memory", "redis"] = Field(
+        "memory", description="Event bus: in-process ('memory') or Redis Streams ('redis')."
     )
     chroma_url: str | None = Field(
         None, description="Chroma server URL; a PersistentClient under var/ when unset."

@@ -92,6 +92,7 @@ BULK: dict[str, tuple[str, ...]] = {
         "kind",
         "page",
         "detail",
+        "user_id",
     ),
 }
 
@@ -217,8 +218,19 @@ def _rows(b: Bundle, password_hash: str, sqlite: bool) -> dict[str, list[Any]]:
         )
         for e in b.entries
     ]
+    login = b.person["email"].lower()  # the online-banking login is the enrolment e-mail
     out["digital_event"] = [
-        (pid if signed_in else None, device, session, when(at), channel, kind, page, detail)
+        (
+            pid if signed_in else None,
+            device,
+            session,
+            when(at),
+            channel,
+            kind,
+            page,
+            detail,
+            login if signed_in else None,
+        )
         for signed_in, device, session, at, channel, kind, page, detail in b.events
     ]
     out["contact_preference"].append({"person_id": pid, **b.preference})

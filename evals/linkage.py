@@ -24,8 +24,9 @@ def pairwise_scores(
     """
     labels = {key: predicted.get(key) for key in truth}
     # An unresolved record is a cluster of its own.
-    cluster = {key: (label if label is not None else ("alone", key)) for key, label in
-               labels.items()}
+    cluster = {
+        key: (label if label is not None else ("alone", key)) for key, label in labels.items()
+    }
     together = Counter((cluster[key], truth[key]) for key in truth)
     true_positive = sum(_pairs(n) for n in together.values())
     predicted_pairs = sum(_pairs(n) for n in Counter(cluster.values()).values())

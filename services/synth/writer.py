@@ -121,7 +121,8 @@ def _rows(b: Bundle, password_hash: str, sqlite: bool) -> dict[str, list[Any]]:
         {"person_id": pid, "username": b.person["email"].lower(), "password_hash": password_hash}
     )
     keys = [("core_banking", f"CB{pid:08d}"), ("crm", f"CRM{pid * 7919 % 10**7:07d}")]
-    keys += [("digital", device) for device in sorted({e[1] for e in b.events if e[0]})]
+    # The digital channels know a person by their online-banking login (the enrolment e-mail).
+    keys.append(("digital", b.person["email"].lower()))
     out["source_identity"] = [
         {"person_id": pid, "system": system, "source_key": key} for system, key in keys
     ]

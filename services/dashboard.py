@@ -88,7 +88,7 @@ def _goals(profile: Profile) -> Widget | None:
     closest = max(progress, default=0.0)
     return Widget(
         "savings_goals",
-        0.3 + 0.4 * closest,
+        0.4 + 0.4 * closest,  # the customer's own plans outrank the bank's offers
         (f"feature:goals={len(profile.goals)}", f"feature:best_progress={closest:.0%}"),
         {"goals": [g.name for g in profile.goals]},
     )

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     event_bus: Literal["memory", "redis"] = Field(
         "memory", description="Event bus: in-process ('memory') or Redis Streams ('redis')."
     )
+    cache_url: str | None = Field(
+        None, description="Redis URL for the decision and feature cache; in-process LRU when unset."
+    )
     chroma_url: str | None = Field(
         None, description="Chroma server URL; a PersistentClient under var/ when unset."
     )
@@ -44,7 +47,9 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Python logging level.")
 
-    @field_validator("database_url", "redis_url", "chroma_url", "secret_key", mode="before")
+    @field_validator(
+        "database_url", "redis_url", "cache_url", "chroma_url", "secret_key", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # `CONCIERGE_REDIS_URL=` in a .env file means "not configured", not "empty URL".

@@ -41,6 +41,10 @@ PLANTED_SITUATION: dict[str, str] = {
     "churn_risk": "churn_risk",
     "home_buying": "home_buying",
 }
+# Where a planted situation is narrower than its insight type, the key of ``Insight.data`` that
+# must be set for the insight to count as finding it: every paycheck is worth a word, but the
+# planted twin is a paycheck landing for a customer who has a savings rule.
+PLANTED_WHEN: dict[str, str] = {"paycheck_landed": "savings_rule_minor"}
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,29 @@ def identity(
         typer.echo(f"{key:>20}: {value}")
 
 
+@evals.command("recommendations")
+def recommendations(
+    customers: Annotated[int, typer.Option(min=50, help="Size of each bank.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the test bank (training: seed + 1000).")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Train on one bank, recommend on another; score the levels and the insight detectors."""
+    from evals.recommendations import run_recommendations_eval
+
+    err = Console(stderr=True)
+    with err.status("starting") as status:
+        result = run_recommendations_eval(
+            customers=customers, seed=seed, step=lambda name: status.update(name)
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for level, figures in result["levels"].items():
+        typer.echo(f"{level:>12}: {figures}")
+    for kind, figures in result["insights"].items():
+        typer.echo(f"{kind:>24}: {figures}")
+
+
 def register(cli: typer.Typer) -> None:
     """Add the ``eval`` command group to the CLI."""
     cli.add_typer(evals, name="eval")

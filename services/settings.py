@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     cache_url: str | None = Field(
         None, description="Redis URL for the decision and feature cache; in-process LRU when unset."
     )
+    control_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="Share of customers held out of model-driven offers, to measure uplift.",
+    )
     chroma_url: str | None = Field(
         None, description="Chroma server URL; a PersistentClient under var/ when unset."
     )

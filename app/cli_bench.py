@@ -1,15 +1,18 @@
-"""``concierge bench events``: how fast events become profile features, in-process and on Redis.
+"""``concierge bench events|decisions``: the event pipeline and next-best-action decisions.
 
-Prints one JSON object with ``--json``, else a table; progress goes to stderr. The Redis run
-uses a stream and keys under a prefix of its own, removed afterwards, so it is safe against a
-shared Redis. See ``app/bench_events.py`` for what is measured.
+``events``: how fast events become profile features, in-process and on Redis. ``decisions``:
+cached, cold and event-refreshed decisions (see ``app/bench_decisions.py``).
+
+Each prints one JSON object with ``--json``, else a table; progress goes to stderr. Redis runs
+use a stream and keys under a prefix of their own, removed afterwards, so they are safe against
+a shared Redis.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app import bench_events
+from app import bench_decisions, bench_events
 from services.events import Event, EventBus
 from services.feature_store import FeatureStore, MemoryFeatureStore
 from services.settings import get_settings
@@ -27,7 +30,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def register(cli: typer.Typer) -> None:
-    """Add the ``bench`` command group (with ``events``) to the ``concierge`` CLI."""
+    """Add the ``bench`` command group (``events``, ``decisions``) to the ``concierge`` CLI."""
     cli.add_typer(bench_app, name="bench")
 
 
@@ -136,3 +139,78 @@ def events_command(
         typer.echo(json.dumps(results))
     else:
         _print_table(results)
+
+
+DECISION_GOALS = (  # (label, where in the result, goal)
+    ("cached p50 us, in-process", ("cached", "p50_us"), ""),
+    ("cached p99 us, in-process", ("cached", "p99_us"), "<= 1,000"),
+    ("cached decisions/s, one process", ("cached", "per_s"), ">= 5,000"),
+    ("cached p50 us, Redis", ("redis", "p50_us"), ""),
+    ("cached p99 us, Redis", ("redis", "p99_us"), "<= 3,000"),
+    ("cold p50 us", ("cold", "p50_us"), ""),
+    ("cold p99 us", ("cold", "p99_us"), "<= 25,000"),
+    ("bytes per customer (encoded)", ("bytes_per_customer",), "<= 4,096"),
+    ("LRU heap growth per customer", ("lru_heap_bytes_per_customer",), "<= 4,096"),
+    ("LRU resident growth per customer", ("lru_rss_bytes_per_customer",), "<= 4,096"),
+    ("event -> decision p99 ms, in-process", ("event_to_decision_ms_p99",), "<= 50"),
+    ("event -> decision p99 ms, Redis", ("redis", "event_to_decision_ms_p99"), "<= 50"),
+)
+
+
+@bench_app.command("decisions")
+def decisions_command(
+    customers: Annotated[
+        int, typer.Option(min=1, help="Customers in the cache (vectors cloned from the bank).")
+    ] = 100_000,
+    bank_customers: Annotated[
+        int, typer.Option(min=1, help="Customers of the seeded bank (cold path, real vectors).")
+    ] = 500,
+    level: Annotated[
+        str, typer.Option(help="Decision level: segment, behavioral, predictive or random.")
+    ] = "predictive",
+    events: Annotated[
+        int, typer.Option(min=1, help="Events for the event -> decision measure, per bus.")
+    ] = 1_000,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(help="Redis to use (default: CONCIERGE_REDIS_URL, else local db 0)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bank and of the random orders.")] = 11,
+    as_of: Annotated[str, typer.Option(help="The bank's today (YYYY-MM-DD).")] = "2026-11-28",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Measure cached, cold and event-refreshed next-best-action decisions."""
+    from services.recommendations import LEVELS
+
+    if level not in LEVELS:
+        raise typer.BadParameter(f"expected one of {', '.join(LEVELS)}", param_hint="'--level'")
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError:
+        raise typer.BadParameter(f"{as_of!r} is not a date", param_hint="'--as-of'") from None
+    with bench_decisions.rich_phases() as phase:
+        result = bench_decisions.run(
+            customers=customers,
+            bank_customers=bank_customers,
+            level=level,
+            events=events,
+            seed=seed,
+            as_of=day,
+            redis_url=redis_url or get_settings().redis_url or DEFAULT_REDIS_URL,
+            phase=phase,
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(title=f"decisions: {result['population']}, level {level}")
+    for name in ("measure", "value", "goal"):
+        table.add_column(name, justify="left" if name == "measure" else "right")
+    for label, where, goal in DECISION_GOALS:
+        value: Any = result
+        for key in where:
+            value = value.get(key) if isinstance(value, dict) else None
+        shown = "-" if value is None else f"{value:,.1f}"
+        table.add_row(label, shown, goal)
+    Console().print(table)
+    if "error" in result["redis"]:
+        Console().print(f"redis: {result['redis']['error']}")

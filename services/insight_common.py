@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from services.insight_history import AccountRow, Entry, EventRow, SeriesRow, TransferRow
 from services.insights import INSIGHT_TYPES, Insight, Severity
@@ -39,7 +40,12 @@ def money(minor: int, currency: str = "USD") -> str:
 
 def merchant_of(entry: Entry) -> str:
     """Who was paid: the merchant, else the counterparty, else the description (normalised)."""
-    name = entry.merchant or entry.counterparty or entry.description
+    return _normalised(entry.merchant or entry.counterparty or entry.description)
+
+
+@lru_cache(maxsize=65536)
+def _normalised(name: str) -> str:
+    # Called for every entry by several detectors; a customer has few distinct names.
     return " ".join(name.lower().split())
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from services.insight_common import INTERNAL, mad, median, merchant_of
@@ -45,6 +46,24 @@ def cadence_of(times: Sequence[datetime]) -> str | None:
 
 
 def recurring_debits(history: History) -> dict[str, list[Entry]]:
+    """Debits that repeat (computed once per history; several detectors ask in a row)."""
+    global _LAST
+    last_ref, found = _LAST
+    if last_ref() is not history:
+        found = _recurring_debits(history)
+        _LAST = (weakref.ref(history), found)
+    return found
+
+
+def _dead() -> None:
+    return None
+
+
+# One slot: the detectors of one customer run one after another on the same history object.
+_LAST: tuple[Callable[[], History | None], dict[str, list[Entry]]] = (_dead, {})
+
+
+def _recurring_debits(history: History) -> dict[str, list[Entry]]:
     """Debits that repeat, oldest first, keyed ``series:<id>`` or ``<channel>:<merchant>``.
 
     The bank's recurring series are taken as they are; any other merchant paid by card, direct

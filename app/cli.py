@@ -28,7 +28,13 @@ from sqlmodel import Session
 
 from app.api.queries import first_usernames
 from app.wiring import open_engine, safe_url
-from services.db import bank_state, create_schema, drop_schema
+from services.db import (
+    SchemaMismatch,
+    bank_state,
+    create_schema,
+    drop_schema,
+    schema_mismatches,
+)
 from services.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -166,7 +172,10 @@ def seed(
     settings = get_settings()
     url = safe_url(settings.resolved_database_url)
     try:
-        engine = open_engine(settings)
+        # With --replace an outdated schema is about to be dropped anyway.
+        engine = open_engine(settings, verify=not replace)
+    except SchemaMismatch as exc:
+        raise _fail(f"{url}: {exc}") from None
     except SQLAlchemyError as exc:
         raise _fail(f"cannot open the database at {url}: {exc}") from None
     try:
@@ -192,7 +201,7 @@ def seed(
                     code=2,
                 )
         seed_bank = _load_generator()  # before wiping anything, so a missing one costs nothing
-        if seeded:
+        if seeded or (replace and schema_mismatches(engine)):
             drop_schema(engine)
             create_schema(engine)
             _forget_sessions(settings)

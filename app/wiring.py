@@ -9,18 +9,20 @@ from services.db import create_schema, make_engine
 from services.settings import Settings
 
 
-def open_engine(settings: Settings) -> Engine:
+def open_engine(settings: Settings, *, verify: bool = True) -> Engine:
     """An engine on the configured database, with every table in place.
 
     Args:
         settings: Where the database is (``resolved_database_url``).
+        verify: Refuse tables made by an older Concierge (``SchemaMismatch``); off when the
+            caller is about to drop them.
 
     Returns:
         A ready engine; the caller disposes of it.
     """
     engine = make_engine(settings.resolved_database_url)
     try:
-        create_schema(engine)
+        create_schema(engine, verify=verify)
     except BaseException:
         engine.dispose()
         raise

@@ -52,9 +52,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def create_schema(engine: Engine) -> None:
-    """Create every table (idempotent) and the audit log's append-only guard."""
+class SchemaMismatch(RuntimeError):
+    """The database's tables were made by an older Concierge and lack columns this one needs."""
+
+
+def schema_mismatches(engine: Engine) -> list[str]:
+    """Tables that exist but lack columns of the current model, e.g. ``person: national_id``."""
+    inspector = inspect(engine)
+    problems = []
+    for table in SQLModel.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = sorted(set(table.c.keys()) - present)
+        if missing:
+            problems.append(f"{table.name}: {', '.join(missing)}")
+    return problems
+
+
+def create_schema(engine: Engine, *, verify: bool = True) -> None:
+    """Create every table (idempotent) and the audit log's append-only guard.
+
+    Raises:
+        SchemaMismatch: when ``verify`` and existing tables lack columns (no migrations yet:
+            the bank must be re-seeded or re-loaded).
+    """
     SQLModel.metadata.create_all(engine)
+    if verify and (problems := schema_mismatches(engine)):
+        raise SchemaMismatch(
+            "the database was made by an older Concierge; missing columns: "
+            + "; ".join(problems)
+            + ". Re-create it (e.g. `concierge seed --replace`)."
+        )
     statements = _APPEND_ONLY_SQLITE if engine.dialect.name == "sqlite" else _APPEND_ONLY_POSTGRES
     with engine.begin() as conn:
         for statement in statements:

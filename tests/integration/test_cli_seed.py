@@ -231,3 +231,22 @@ def test_replacing_the_bank_ends_old_sessions(seeded: Engine, generator: FakeGen
     get_settings.cache_clear()
     with pytest.raises(TokenError, match="bad signature"):
         read_token(token)
+
+
+def test_an_outdated_database_is_named_and_replace_rebuilds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generator: FakeGenerator
+) -> None:
+    url = f"sqlite:///{(tmp_path / 'old.db').as_posix()}"
+    monkeypatch.setenv("CONCIERGE_DATABASE_URL", url)
+    monkeypatch.setenv("CONCIERGE_VAR_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    old = make_engine(url)
+    with old.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE person (id INTEGER PRIMARY KEY, full_name TEXT)")
+    old.dispose()
+    refused = runner.invoke(cli, ["seed", "--customers", "2"])
+    assert refused.exit_code == 1
+    assert "older Concierge" in refused.stderr and "person:" in refused.stderr
+    rebuilt = runner.invoke(cli, ["seed", "--customers", "2", "--replace"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert _people(make_engine(url)) == ["Demo Person0", "Demo Person1"]

@@ -98,9 +98,6 @@ class PersonBase(SQLModel):
     segment: str = Field(default="retail", max_length=40)
     is_business: bool = False
     customer_since: date | None = None
-    # SHA-256 of the national id with the bank's pepper; the id itself is never stored.
-    national_id_hash: str | None = Field(default=None, max_length=64, index=True)
-    national_id_last4: str | None = Field(default=None, max_length=4)
 
 
 class Person(PersonBase, table=True):
@@ -108,6 +105,10 @@ class Person(PersonBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # A one-way hash of the national id (and its last four digits) for identity resolution;
+    # kept off PersonBase so no API model ever returns them.
+    national_id_hash: str | None = Field(default=None, max_length=64, index=True)
+    national_id_last4: str | None = Field(default=None, max_length=4)
 
 
 class PersonCreate(PersonBase):

@@ -302,3 +302,9 @@ def test_valid_token_for_someone_not_on_file_is_404(client: TestClient) -> None:
     token = issue_token(person_id=999, role=Role.customer, key=KEY)
     assert client.get("/api/me/profile", headers=_auth(token)).status_code == 404
     assert client.get("/api/me/accounts", headers=_auth(token)).json() == []
+
+
+def test_the_profile_never_returns_national_id_data() -> None:
+    from services.models import PersonPublic
+
+    assert not {"national_id_hash", "national_id_last4"} & set(PersonPublic.model_fields)

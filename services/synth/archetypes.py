@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 # Card-spending categories and the merchants that book under them.
 MERCHANTS: dict[str, tuple[str, ...]] = {
     "groceries": ("Whole Foods", "Trader Joe's", "Kroger", "Safeway", "Aldi", "Costco"),
@@ -307,3 +309,9 @@ ARCHETYPES: tuple[Archetype, ...] = (
     ),
 )
 BY_NAME: dict[str, Archetype] = {a.name: a for a in ARCHETYPES}
+
+
+def pick(rng: np.random.Generator, options: dict[str, float]) -> str:
+    """One key of ``options`` drawn by its probability."""
+    keys = list(options)
+    return str(keys[int(rng.choice(len(keys), p=np.array(list(options.values()))))])

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 
 from services.synth import calendar as cal
-from services.synth.flows import Plan, _cents, at, transfer
+from services.synth.flows import Plan, at, cents, transfer
 from services.synth.ledger import Flow
 
 DECLINE_DAYS = 120  # a failing business loses takings over its last four months
@@ -23,7 +23,7 @@ def business(p: Plan) -> list[Flow]:
     gross = p.net_annual / 0.75
     revenue = gross / 12 * rng.uniform(4, 7)  # takings per month
     failing = "business_cash_shortfall" in p.planted
-    p.opening["business_checking"] = 0 if failing else _cents(revenue * rng.uniform(1, 3))
+    p.opening["business_checking"] = 0 if failing else cents(revenue * rng.uniform(1, 3))
     source = str(rng.choice(["Square Deposit", "Stripe Payout", "Shopify Payout"]))
     decline_from = p.as_of - timedelta(days=DECLINE_DAYS)
     day = p.start
@@ -32,7 +32,7 @@ def business(p: Plan) -> list[Flow]:
             factor = 1.0
             if failing and day > decline_from:
                 factor = 1 - 0.65 * (day - decline_from).days / DECLINE_DAYS
-            amount = _cents(rng.lognormal(np.log(revenue / 17.4 * factor) - 0.35**2 / 2, 0.35))
+            amount = cents(rng.lognormal(np.log(revenue / 17.4 * factor) - 0.35**2 / 2, 0.35))
             flows.append(
                 Flow(
                     at(day, 5),
@@ -46,11 +46,11 @@ def business(p: Plan) -> list[Flow]:
                 )
             )
         day += timedelta(days=1)
-    draw = _cents(p.net_monthly)
+    draw = cents(p.net_monthly)
     # A healthy business keeps a fifth or more of its takings; a failing one only breaks even
     # before its takings fall.
     payroll_share = 1.0 - 0.22 - 0.10 - p.net_monthly / revenue if failing else 0.30
-    payroll = _cents(revenue * payroll_share * 12 / 26)
+    payroll = cents(revenue * payroll_share * 12 / 26)
     for d in cal.pay_dates("biweekly", p.start, p.as_of - timedelta(days=1)):
         flows.append(
             Flow(
@@ -67,7 +67,7 @@ def business(p: Plan) -> list[Flow]:
         )
     supplier = str(rng.choice(["Sysco", "Grainger", "Uline", "Staples Business"]))
     for d in cal.pay_dates("weekly", p.start, p.as_of - timedelta(days=1)):
-        amount = _cents(revenue * 0.22 * 12 / 52 * rng.uniform(0.85, 1.15))
+        amount = cents(revenue * 0.22 * 12 / 52 * rng.uniform(0.85, 1.15))
         flows.append(
             Flow(
                 at(d, 10),
@@ -80,7 +80,7 @@ def business(p: Plan) -> list[Flow]:
                 description=f"{supplier.upper()} INVOICE",
             )
         )
-    rent = _cents(revenue * 0.10)
+    rent = cents(revenue * 0.10)
     for d in cal.monthly_dates(p.start, p.as_of, 1):
         flows.append(
             Flow(

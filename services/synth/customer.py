@@ -12,7 +12,7 @@ from faker import Faker
 
 from services.keys import hash_national_id
 from services.synth import schedule as recurring
-from services.synth.archetypes import ARCHETYPES, BY_NAME, Archetype
+from services.synth.archetypes import ARCHETYPES, BY_NAME, Archetype, pick
 from services.synth.digital import sessions
 from services.synth.flows import Plan
 from services.synth.ledger import Entry, Flow, settle, to_entries
@@ -63,11 +63,6 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
-def _pick(rng: np.random.Generator, options: dict[str, float]) -> str:
-    keys = list(options)
-    return str(keys[int(rng.choice(len(keys), p=np.array(list(options.values()))))])
-
-
 def _digits(rng: np.random.Generator, n: int) -> str:
     return "".join(str(d) for d in rng.integers(0, 10, size=n))
 
@@ -85,7 +80,7 @@ def generate_customer(seed: int, index: int, as_of: date) -> Bundle:
     rng = np.random.default_rng([seed, index])
     _faker.seed_instance(seed * 1_000_003 + index)
     arch: Archetype = ARCHETYPES[int(rng.choice(len(ARCHETYPES), p=_SHARES))]
-    housing = _pick(rng, arch.housing)
+    housing = pick(rng, arch.housing)
     planted = plan(arch.name, housing, rng, _ELIGIBLE)
     if "home_buying" in planted:
         housing = "rent"

@@ -137,7 +137,8 @@ class Plan:
         return key
 
 
-def _cents(dollars: float) -> int:
+def cents(dollars: float) -> int:
+    """Dollars as whole cents."""
     return int(round(dollars * 100))
 
 
@@ -177,7 +178,7 @@ def transfer(
 def open_accounts(p: Plan) -> None:
     """Decide the product holding and open the accounts."""
     rng, arch, planted = p.rng, p.arch, p.planted
-    p.open("checking", "checking", _cents(p.net_monthly * rng.uniform(0.3, 1.5)))
+    p.open("checking", "checking", cents(p.net_monthly * rng.uniform(0.3, 1.5)))
     wants = {k for k, prob in arch.products.items() if rng.random() < prob}
     if planted & {"growing_savings_no_investment", "paycheck_with_savings_rule"}:
         wants.add("savings")
@@ -191,7 +192,7 @@ def open_accounts(p: Plan) -> None:
         p.open(
             "savings",
             "savings",
-            _cents(p.net_monthly * rng.lognormal(0.5, 0.8)),
+            cents(p.net_monthly * rng.lognormal(0.5, 0.8)),
             interest_rate_bps=int(rng.choice([50, 150, 380, 425])),
         )
     if "credit_card" in wants:
@@ -200,7 +201,7 @@ def open_accounts(p: Plan) -> None:
             "credit_card",
             "credit_card",
             0,
-            credit_limit_minor=_cents(limit),
+            credit_limit_minor=cents(limit),
             interest_rate_bps=2399,
         )
     if p.housing == "mortgage":
@@ -215,12 +216,12 @@ def open_accounts(p: Plan) -> None:
         p.open(
             "personal_loan",
             "personal_loan",
-            -_cents(rng.uniform(4000, 25000)),
+            -cents(rng.uniform(4000, 25000)),
             interest_rate_bps=899,
             term_months=60,
         )
     if "line_of_credit" in wants:
-        limit = _cents(rng.uniform(5000, 25000))
+        limit = cents(rng.uniform(5000, 25000))
         p.open(
             "line_of_credit",
             "line_of_credit",
@@ -236,7 +237,7 @@ def open_accounts(p: Plan) -> None:
             else int(rng.integers(45, max(46, term * 30)))
         )
         maturity = p.as_of + timedelta(days=days)
-        principal = _cents(rng.lognormal(np.log(15000 if arch.name != "wealth" else 90000), 0.5))
+        principal = cents(rng.lognormal(np.log(15000 if arch.name != "wealth" else 90000), 0.5))
         acc = p.open(
             "term_deposit",
             "term_deposit",
@@ -292,7 +293,7 @@ def open_investment(p: Plan) -> None:
     risk = str(rng.choice(list(TARGETS)))
     equity_t, bond_t, cash_t = TARGETS[risk]
     scale = {"affluent": 1.5, "wealth": 4.0}.get(p.arch.name, 0.4)
-    total = _cents(rng.lognormal(np.log(p.net_annual * scale), 0.5))
+    total = cents(rng.lognormal(np.log(p.net_annual * scale), 0.5))
     if "portfolio_drift" in p.planted:
         sign = 1 if equity_t < 80 and rng.random() < 0.75 else -1
         equity = equity_t + sign * int(rng.integers(12, 26))

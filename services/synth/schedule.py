@@ -14,8 +14,9 @@ from services.synth.archetypes import (
     OTHER_BANKS,
     SUBSCRIPTIONS,
     UTILITIES,
+    pick,
 )
-from services.synth.flows import GOALS, PERIODS, Plan, _cents, at, open_accounts, transfer
+from services.synth.flows import GOALS, PERIODS, Plan, at, cents, open_accounts, transfer
 from services.synth.ledger import Flow
 
 
@@ -43,7 +44,7 @@ def build(p: Plan) -> list[Flow]:
 def salary(p: Plan) -> list[Flow]:
     """Pay on the customer's real cycle; a churning customer's salary stops (moved away)."""
     rng, arch, as_of = p.rng, p.arch, p.as_of
-    cadence = cal_pick(rng, arch.pay_cadence)
+    cadence = pick(rng, arch.pay_cadence)
     planted = "paycheck_with_savings_rule" in p.planted
     day = int(rng.choice([1, 15, 25, 28]))
     anchor = p.start + timedelta(days=(4 - p.start.weekday()) % 7 + 7 * int(rng.integers(0, 2)))
@@ -100,7 +101,7 @@ def salary(p: Plan) -> list[Flow]:
                 Flow(
                     at(d, 6),
                     "checking",
-                    _cents(rng.lognormal(np.log(mean), 0.45)),
+                    cents(rng.lognormal(np.log(mean), 0.45)),
                     "income",
                     "ach",
                     merchant=merchant,
@@ -121,7 +122,7 @@ def salary(p: Plan) -> list[Flow]:
             active=stop == as_of,
         )
         return flows
-    pay = _cents(p.net_annual / PERIODS[cadence])
+    pay = cents(p.net_annual / PERIODS[cadence])
     for d in dates:
         flows.append(
             Flow(
@@ -150,12 +151,6 @@ def salary(p: Plan) -> list[Flow]:
         ends_on=None if stop == as_of else dates[-1] if dates else stop,
     )
     return flows
-
-
-def cal_pick(rng: np.random.Generator, options: dict[str, float]) -> str:
-    """One key of ``options`` drawn by its probability."""
-    keys = list(options)
-    return str(keys[int(rng.choice(len(keys), p=np.array(list(options.values()))))])
 
 
 def housing(p: Plan) -> list[Flow]:
@@ -195,7 +190,7 @@ def housing(p: Plan) -> list[Flow]:
         )
         p.housing_share = rent / 100 / p.net_monthly
     elif p.housing == "mortgage":
-        payment = _cents(p.net_monthly * rng.uniform(0.2, 0.28))
+        payment = cents(p.net_monthly * rng.uniform(0.2, 0.28))
         p.opening["mortgage"] = -payment * int(rng.integers(150, 300))
         for acc in p.bundle.accounts:
             if acc["key"] == "mortgage":
@@ -373,16 +368,16 @@ def savings(p: Plan) -> list[Flow]:
     if not p.has("savings"):
         return []
     rng, flows = p.rng, []
-    monthly = _cents(p.net_monthly * rng.uniform(0.03, 0.12)) if rng.random() < 0.7 else 0
+    monthly = cents(p.net_monthly * rng.uniform(0.03, 0.12)) if rng.random() < 0.7 else 0
     growing = "growing_savings_no_investment" in p.planted
     if growing:
-        monthly = max(monthly, _cents(p.net_monthly * 0.12), 70000)
+        monthly = max(monthly, cents(p.net_monthly * 0.12), 70000)
         p.opening["savings"] = int(monthly * rng.uniform(2, 8))
     rule = "paycheck_with_savings_rule" in p.planted or (
         monthly > 0 and p.arch.name != "gig_worker" and rng.random() < 0.3
     )
     if rule:
-        monthly = monthly or _cents(p.net_monthly * 0.05)
+        monthly = monthly or cents(p.net_monthly * 0.05)
         per_pay = max(1000, monthly * 13 // max(len(p.paydays), 1) // 100 * 100)
         for d in p.paydays:
             flows += transfer(
@@ -459,7 +454,7 @@ def everyday(p: Plan) -> list[Flow]:
                 Flow(
                     at(d, 18),
                     "checking",
-                    -_cents(rng.uniform(15, 150)),
+                    -cents(rng.uniform(15, 150)),
                     "transfers",
                     "p2p",
                     counterparty=name,
@@ -474,7 +469,7 @@ def everyday(p: Plan) -> list[Flow]:
                 Flow(
                     at(d, 19),
                     "checking",
-                    _cents(rng.uniform(10, 100)),
+                    cents(rng.uniform(10, 100)),
                     "transfers",
                     "p2p",
                     counterparty=name,
@@ -500,7 +495,7 @@ def everyday(p: Plan) -> list[Flow]:
                 "from": "checking",
                 "to": None,
                 "payee": friends[0],
-                "amount_minor": _cents(rng.uniform(20, 300)),
+                "amount_minor": cents(rng.uniform(20, 300)),
                 "kind": "one_off",
                 "cadence": None,
                 "next_date": p.as_of + timedelta(days=int(rng.integers(1, 15))),
@@ -521,7 +516,7 @@ def churn(p: Plan) -> list[Flow]:
             Flow(
                 at(d, 10, k),
                 "checking",
-                -_cents(p.net_monthly * rng.uniform(0.5, 1)),
+                -cents(p.net_monthly * rng.uniform(0.5, 1)),
                 "transfer_out",
                 "transfer",
                 counterparty=bank,
@@ -552,14 +547,14 @@ def drains(p: Plan) -> list[Flow]:
         # Money moved out leaves a little; the next grocery run overdraws and draws a fee.
         acc = next(a for a in p.bundle.accounts if a["key"] == "checking")
         acc["overdraft_limit_minor"] = 50000
-        left = _cents(rng.uniform(20, 80))
+        left = cents(rng.uniform(20, 80))
         store = str(rng.choice(["Kroger", "Safeway", "Aldi"]))
         flows = _drain(p, at(p.as_of, 10), left)
         flows.append(
             Flow(
                 at(p.as_of, 11),
                 "checking",
-                -(left + _cents(rng.uniform(35, 250))),
+                -(left + cents(rng.uniform(35, 250))),
                 "groceries",
                 "card",
                 merchant=store,
@@ -605,9 +600,9 @@ def goals(p: Plan) -> None:
         names.append("House down payment")
     for name in names:
         target = (
-            _cents(rng.uniform(1000, 20000))
+            cents(rng.uniform(1000, 20000))
             if name != "House down payment"
-            else _cents(rng.uniform(30000, 80000))
+            else cents(rng.uniform(30000, 80000))
         )
         p.bundle.goals.append(
             {

@@ -12,7 +12,11 @@ detectors) and then measures, at one decision level (default ``predictive``):
   (each bank vector re-encoded with a new person id, so every clone is a real customer's
   profile under another id; seeding 100,000 customers would take ~18 minutes), then
   every cached customer gets one ``Recommender.decide`` in random order: read from the store,
-  ``from_bytes``, ``decide``. Latency per call and throughput in one thread of one process;
+  ``from_bytes``, ``decide`` (and the decision cached). Latency per call and throughput in one
+  thread of one process;
+* **decision hit**: a second pass in another order, served from the decision cache (the
+  vector's bytes read and digested, the cached decision read and checked), with the mean
+  encoded size of a cached decision;
 * **memory**: the mean encoded size (``to_bytes``); for the in-process LRU, per customer, the
   growth of the process's resident memory (Linux ``/proc``) while filling it and the Python
   heap an entry takes (``tracemalloc``); for Redis the growth of the server's ``used_memory``;
@@ -64,6 +68,12 @@ from services.recommendations.cache import (
     VectorStore,
     loader_from_engine,
 )
+from services.recommendations.decision_cache import (
+    DecisionStore,
+    LruDecisionStore,
+    RedisDecisionStore,
+    encode_decision,
+)
 from services.recommendations.live import micros
 from services.recommendations.trainer import Trained
 from services.recommendations.vector import FeatureVector, to_bytes
@@ -96,7 +106,12 @@ class Bank:
         """The bank's vectors (with risk scores), in person id order."""
         return [self.trained.vectors[p] for p in sorted(self.trained.vectors)]
 
-    def recommender(self, store: VectorStore, insights: Any = insights_for) -> Recommender:
+    def recommender(
+        self,
+        store: VectorStore,
+        insights: Any = insights_for,
+        decisions: DecisionStore | None = None,
+    ) -> Recommender:
         """A recommender over ``store`` that builds misses from this bank."""
         return Recommender(
             store,
@@ -104,6 +119,7 @@ class Bank:
             catalog=self.catalog,
             propensity=self.trained.propensity,
             risk=self.trained.risk,
+            decisions=decisions,
         )
 
 
@@ -367,7 +383,8 @@ def run_memory(
 
     store = LruVectorStore(capacity=customers, ttl_seconds=TTL_S)
     filled = fill_lru(store, bank.vectors, customers, phase("fill the LRU", customers))
-    recommender = bank.recommender(store)
+    decisions = LruDecisionStore(capacity=customers)
+    recommender = bank.recommender(store, decisions=decisions)
     ids = list(range(CLONE_BASE, CLONE_BASE + customers))
     random.Random(seed).shuffle(ids)
     with frozen_gc():
@@ -377,6 +394,14 @@ def run_memory(
             now=bank.now,
             level=level,
             advance=phase("cached decisions, in-process", len(ids)),
+        )
+        random.Random(seed + 2).shuffle(ids)
+        hits = measure_cached(
+            recommender,
+            ids,
+            now=bank.now,
+            level=level,
+            advance=phase("decision-cache hits, in-process", len(ids)),
         )
         bus = InProcessBus(maxlen=events + 1)
         fresh = measure_events(
@@ -389,7 +414,10 @@ def run_memory(
             seed=seed,
             advance=phase("event -> decision, in-process", events),
         )
-    return {"cached": cached, **filled, **fresh}
+    sample = [decisions.get(key) for key in list(decisions._items)[:HEAP_SAMPLE]]
+    sizes = [len(encode_decision(entry)) for entry in sample if entry is not None]
+    hits["decision_bytes_mean"] = round(sum(sizes) / len(sizes), 1) if sizes else None
+    return {"cached": cached, "decision_hit": hits, **filled, **fresh}
 
 
 def run_redis(
@@ -422,7 +450,8 @@ def run_redis(
                 pipe.execute()
                 advance(REDIS_BATCH if i % REDIS_BATCH == 0 else i % REDIS_BATCH)
         grown = round((_used_memory(client) - used) / customers, 1)
-        recommender = bank.recommender(store)
+        decisions = RedisDecisionStore(client, prefix=f"{prefix}:dec", ttl_seconds=TTL_S)
+        recommender = bank.recommender(store, decisions=decisions)
         ids = list(range(CLONE_BASE, CLONE_BASE + customers))
         random.Random(seed + 1).shuffle(ids)
         with frozen_gc():
@@ -432,6 +461,14 @@ def run_redis(
                 now=bank.now,
                 level=level,
                 advance=phase("cached decisions, Redis", len(ids)),
+            )
+            random.Random(seed + 3).shuffle(ids)
+            hit = measure_cached(
+                recommender,
+                ids,
+                now=bank.now,
+                level=level,
+                advance=phase("decision-cache hits, Redis", len(ids)),
             )
             fresh = measure_events(
                 bus,
@@ -443,7 +480,12 @@ def run_redis(
                 seed=seed + 1,
                 advance=phase("event -> decision, Redis", events),
             )
-        return {**cached, "used_memory_per_customer": grown, **fresh}
+        return {
+            **cached,
+            "decision_hit": {name: hit[name] for name in ("p50_us", "p99_us", "per_s")},
+            "used_memory_per_customer": grown,
+            **fresh,
+        }
     except (redis.RedisError, RuntimeError) as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
     finally:
@@ -541,6 +583,7 @@ def run(
         )
     return {
         "cached": memory["cached"],
+        "decision_hit": memory["decision_hit"],
         "cold": cold,
         "redis": on_redis,
         "bytes_per_customer": memory["bytes_per_customer"],

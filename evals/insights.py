@@ -3,7 +3,9 @@
 Every customer's insights are computed from their own data (``services.insight_detectors``);
 only this evaluation reads the ground truth, and compares, per insight type, the customers the
 detector fired for with the customers carrying the planted twin (``PLANTED_SITUATION``).
-``upcoming_bills`` has no twin: its count is reported.
+``upcoming_bills``' twin is observed, not planted: the generator's own schedule of each bill
+and subscription (``bills_due_soon``), so it checks the path from the generator through the
+database to the detector rather than a hard inference.
 
 Run ``python -m evals.insights --customers 1000 --seed 7`` for the JSON report.
 """
@@ -107,7 +109,7 @@ def evaluate_insights(engine: Engine, *, now: datetime) -> dict[str, dict[str, A
 
     Returns:
         Insight type -> ``{"precision", "recall", "support", "fired"}``; precision and recall
-        are None for ``upcoming_bills`` (no planted twin) or when nothing was fired or planted.
+        are None when nothing was fired or planted.
     """
     return score(scan(engine, now=now), planted(engine))
 

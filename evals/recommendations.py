@@ -44,7 +44,7 @@ NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=UTC)
 RUNS: dict[str, tuple[str, str]] = {
     "random": ("random", "base"),
     "segment": ("segment", "base"),
-    "segment_learned": ("segment", "trained"),
+    "segment_learned": ("segment", "priors"),
     "behavioral": ("behavioral", "trained"),
     "predictive": ("predictive", "trained"),
 }
@@ -67,7 +67,11 @@ def score_levels(engine: Engine, trained: Any, *, now: datetime = NOW) -> dict[s
     needs = _needs(engine)
     offers = set(OFFERS)
     tally = {name: {"hits": 0, "shown": 0, "needs": 0, "accept": 0.0, "top": 0} for name in RUNS}
-    propensities = {"base": BasePropensity(), "trained": trained.propensity}
+    propensities = {
+        "base": BasePropensity(),
+        "priors": trained.propensity.priors,
+        "trained": trained.propensity,
+    }
     with engine.connect() as conn:
         people = [int(p) for (p,) in conn.execute(text("SELECT id FROM person ORDER BY id"))]
         for person_id in people:

@@ -36,6 +36,7 @@ PLANTED_SITUATION: dict[str, str] = {
     "deposit_maturing": "cd_maturing",
     "paycheck_landed": "paycheck_with_savings_rule",
     "low_balance_forecast": "upcoming_bills_low_balance",
+    "upcoming_bills": "bills_due_soon",
     "business_cash_shortfall": "business_cash_shortfall",
     "portfolio_drift": "portfolio_drift",
     "churn_risk": "churn_risk",

@@ -1,10 +1,11 @@
 """Cached feature vectors, fresh decisions: in-process LRU by default, Redis at scale.
 
-What is cached is each customer's feature vector (``to_bytes``, about 1 KB): building one cold
-reads the system of record (milliseconds); deciding on a cached one is a pure function (about
-a tenth of a millisecond). Decisions themselves are not cached: they depend on the clock
-(quiet hours, cool-downs ending), so a cached decision list would be wrong at the next policy
-boundary, and recomputing is cheaper than a second cache lookup would make worthwhile.
+Two things are cached. Each customer's feature vector (``to_bytes``, about 1 KB): building
+one cold reads the system of record (milliseconds); deciding on a cached one is a pure
+function (about a tenth of a millisecond). And each decision made on it
+(:mod:`~services.recommendations.decision_cache`), stamped with a digest of the vector it was
+made from, the propensity's version and the clock window it holds for (until the next
+cool-down end or quiet-hours edge), so a repeat asks the store twice and decides nothing.
 
 Freshness: :meth:`Recommender.on_events` (an event-bus handler) folds each new event into
 the cached vector at once (``live.apply_event``), so a paycheck that lands shows in the next
@@ -28,6 +29,15 @@ from sqlalchemy import Connection, Engine
 from services.events import Event
 from services.recommendations.actions import Catalog
 from services.recommendations.control import ControlGroup
+from services.recommendations.decision_cache import (
+    MAX_AGE_S,
+    CachedDecision,
+    DecisionStore,
+    LruDecisionStore,
+    decision_key,
+    token_of,
+    valid_until,
+)
 from services.recommendations.engine import Recommendation, decide
 from services.recommendations.learning import OnlineLearner, record_response
 from services.recommendations.live import apply_event, apply_response
@@ -186,9 +196,18 @@ class Recommender:
         propensity: Propensity | None = None,
         risk: RiskModels | None = None,
         control: ControlGroup | None = None,
+        decisions: DecisionStore | None = None,
+        max_age_s: float = MAX_AGE_S,
     ) -> None:
+        """Wire the stores and models.
+
+        ``decisions`` defaults to an in-process LRU; ``max_age_s`` bounds a cached decision's
+        life (0 turns decision caching off).
+        """
         self.store, self.load, self.catalog = store, load, catalog
         self.propensity, self.risk, self.control = propensity, risk, control
+        self.decisions = LruDecisionStore() if decisions is None else decisions
+        self.max_age_s = max_age_s
 
     def vector(self, person_id: int, *, now: datetime) -> FeatureVector:
         """The cached vector, built and stored on a miss."""
@@ -197,18 +216,35 @@ class Recommender:
 
     def refresh(self, person_id: int, *, now: datetime) -> FeatureVector:
         """Rebuild the vector from the system of record and store it."""
+        return self._build(person_id, now)[0]
+
+    def _build(self, person_id: int, now: datetime) -> tuple[FeatureVector, bytes]:
         vector = self.load(person_id, now)
         if self.risk is not None:
             vector.scores = self.risk.score(vector)
-        self.store.put(person_id, to_bytes(vector))
-        return vector
+        data = to_bytes(vector)
+        self.store.put(person_id, data)
+        return vector, data
 
     def decide(
         self, person_id: int, *, now: datetime, level: str, k: int = 3, channel: str | None = None
     ) -> list[Recommendation]:
-        """``engine.decide`` on the cached vector."""
-        return decide(
-            self.vector(person_id, now=now),
+        """``engine.decide`` on the cached vector, or the cached decision while it holds."""
+        vector: FeatureVector | None = None
+        data = self.store.get(person_id)
+        if data is None:
+            vector, data = self._build(person_id, now)
+        caching = self.max_age_s > 0
+        key = decision_key(person_id, level, k, channel)
+        token = token_of(data, int(getattr(self.propensity, "version", 0)))
+        at = now.timestamp()
+        if caching:
+            hit = self.decisions.get(key)
+            if hit is not None and hit.serves(token, at):
+                return list(hit.recommendations)
+        vector = from_bytes(data) if vector is None else vector
+        out = decide(
+            vector,
             catalog=self.catalog,
             level=level,
             now=now,
@@ -217,6 +253,10 @@ class Recommender:
             channel=channel,
             control=self.control,
         )
+        if caching:
+            until = valid_until(vector, self.catalog, now, level=level, max_age_s=self.max_age_s)
+            self.decisions.put(key, CachedDecision(token, at, until, tuple(out)))
+        return out
 
     def _update(
         self, person_id: int, change: Callable[[FeatureVector], FeatureVector | None]

@@ -47,6 +47,7 @@ class OnlineLearner:
         self.strength = strength
         self._counts: dict[tuple[str, str], list[int]] = {}  # -> [successes, failures]
         self._lock = threading.Lock()
+        self.version = 0  # bumped by every outcome: cached decisions made before it are stale
 
     def prior_mean(self, segment: str, action: Action) -> float:
         """The acceptance rate before any online evidence."""
@@ -71,6 +72,7 @@ class OnlineLearner:
         with self._lock:
             tally = self._counts.setdefault((segment, code), [0, 0])
             tally[0 if response in SUCCESS else 1] += 1
+            self.version += 1
         return True
 
     def counts(self) -> dict[tuple[str, str], tuple[int, int]]:
@@ -101,6 +103,11 @@ class OnlinePropensity:
     def __init__(self, base: Propensity, learner: OnlineLearner, *, thompson: bool = False):
         self.base, self.learner, self.thompson = base, learner, thompson
         self.name = f"{base.name}+online"
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the scores may have: the learner's count of outcomes."""
+        return self.learner.version
 
     def scores(
         self,

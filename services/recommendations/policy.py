@@ -32,7 +32,8 @@ class Verdict:
 
 
 @lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
+def zone(name: str) -> ZoneInfo:
+    """The named time zone; UTC for an unknown or malformed name."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -44,7 +45,7 @@ def in_quiet_hours(vector: FeatureVector, now: datetime) -> bool:
     start, end = vector.quiet_start, vector.quiet_end
     if start is None or end is None or start == end:
         return False
-    local = now.astimezone(_zone(vector.timezone))
+    local = now.astimezone(zone(vector.timezone))
     minute = local.hour * 60 + local.minute
     return start <= minute < end if start < end else minute >= start or minute < end
 

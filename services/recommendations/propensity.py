@@ -2,8 +2,9 @@
 
 * :class:`BasePropensity`: the catalogue's ``base_propensity``, before any history exists.
 * :class:`SegmentPriors`: acceptance rate per segment x action in the offer log, smoothed
-  towards the action's overall rate and that towards the catalogue's base (the ``segment`` and
-  ``behavioral`` levels use these).
+  towards the action's overall rate and that towards the catalogue's base (the ``behavioral``
+  level uses these; the ``segment`` level is archetype rules alone, so it keeps the catalogue's
+  base rates even when a trained model is loaded).
 * :class:`PropensityModel`: per-action logistic regression over the encoded vector plus the
   action's own applicability (the ``predictive`` level); falls back to the priors for actions
   it was not trained on. Trained by ``services.recommendations.training``.
@@ -197,7 +198,13 @@ class PropensityModel:
         level: str,
         values: Mapping[str, Any] | None = None,
     ) -> list[float]:
-        """Model probabilities at the predictive level; segment priors otherwise."""
+        """The acceptance probability of each action at ``level``.
+
+        Model probabilities at the predictive level, learned segment priors at the behavioral
+        level, the catalogue's base rates at the segment (archetype rules) level.
+        """
+        if level == "segment":
+            return [a.base_propensity for a in actions]
         priors = self.priors.scores(vector, actions, level=level)
         if level != "predictive":
             return priors

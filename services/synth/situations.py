@@ -47,6 +47,7 @@ DRIFT_PP = 10  # percentage points of equity away from the target allocation
 GROWTH = 1.25  # savings up by a quarter over six months
 GROWTH_MIN = 1_000_000  # to at least $10,000
 BILLS_WINDOW = 5
+BILL_KINDS = frozenset({"bill", "subscription", "rent", "mortgage", "loan"})
 CD_WINDOW = 30
 
 
@@ -146,6 +147,18 @@ def observe(bundle: Bundle, as_of: date) -> dict[str, dict[str, Any]]:
         closing = accounts["savings"]["balance_minor"]
         if closing >= GROWTH_MIN and closing >= GROWTH * past:
             found["growing_savings_no_investment"] = {"from_minor": past, "to_minor": closing}
+
+    soon = sorted(
+        s["merchant"]
+        for s in bundle.series
+        if s["active"]
+        and s["kind"] in BILL_KINDS
+        and s["amount_minor"] < 0
+        and s["next_date"] is not None
+        and as_of <= s["next_date"] <= as_of + timedelta(days=BILLS_WINDOW)
+    )
+    if soon:
+        found["bills_due_soon"] = {"merchants": soon}
 
     if "checking" in accounts:
         due = sum(

@@ -185,9 +185,13 @@ def test_models_save_and_load_as_plain_arrays(trained, vectors) -> None:
     scores = model.scores(v, list(catalog), level="predictive")
     assert all(0 < s < 1 for s in scores)
     assert PropensityModel.load(folder).scores(v, list(catalog), level="predictive") == scores
-    assert model.scores(v, list(catalog), level="segment") == model.priors.scores(
-        v, list(catalog), level="segment"
+    # behavioral uses the learned segment priors; segment is archetype rules + catalogue rates
+    assert model.scores(v, list(catalog), level="behavioral") == model.priors.scores(
+        v, list(catalog), level="behavioral"
     )
+    assert model.scores(v, list(catalog), level="segment") == [
+        a.base_propensity for a in catalog
+    ]
 
 
 def test_risk_labels_from_raw_behaviour_find_the_planted_people(bank, vectors, trained) -> None:

@@ -23,6 +23,7 @@ from services.recommendations.cache import (
     loader_from_engine,
 )
 from services.recommendations.catalog import load_catalog
+from services.recommendations.decision_cache import RedisDecisionStore
 from services.recommendations.vector import from_bytes
 
 
@@ -135,3 +136,45 @@ def test_a_decline_through_the_cache_is_honoured_at_once(engine, store: VectorSt
     assert code not in {r.code for r in soon} and load.calls == 1
     later = now + timedelta(days=cooldown + 1)
     assert code in {r.code for r in recommender.decide(person_id, now=later, level="segment", k=25)}
+
+
+@pytest.mark.redis
+def test_replicas_share_decisions_through_redis_and_an_event_refreshes_them(
+    bank, client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import services.recommendations.cache as cache_module
+
+    prefix = f"test:nba:{uuid.uuid4().hex[:12]}"
+    real, calls = cache_module.decide, [0]
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "decide", counting)
+    now = noon(bank.as_of)
+    load = Counting(loader_from_engine(bank.engine))
+
+    def replica() -> Recommender:
+        return Recommender(
+            RedisVectorStore(client, prefix=f"{prefix}:vec", ttl_seconds=60),
+            load=load,
+            catalog=load_catalog(),
+            decisions=RedisDecisionStore(client, prefix=f"{prefix}:dec", ttl_seconds=60),
+        )
+
+    try:
+        one, two = replica(), replica()
+        first = one.decide(57, now=now, level="behavioral", k=5)
+        assert first and calls[0] == 1 and load.calls == 1
+        assert two.decide(57, now=now, level="behavioral", k=5) == first
+        assert calls[0] == 1 and load.calls == 1  # the other replica decided nothing
+        assert 0 < client.ttl(f"{prefix}:dec:57:behavioral:5:*") <= 60
+        one.on_events([_paycheck(57, now + timedelta(seconds=1), 99_999)])
+        fresh = two.decide(57, now=now + timedelta(seconds=2), level="behavioral", k=5)
+        assert calls[0] == 2 and load.calls == 1  # decided again on the refreshed vector
+        assert two.vector(57, now=now).income_30d_minor >= 99_999
+        assert [r.code for r in fresh]
+    finally:
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)

@@ -189,9 +189,7 @@ def test_models_save_and_load_as_plain_arrays(trained, vectors) -> None:
     assert model.scores(v, list(catalog), level="behavioral") == model.priors.scores(
         v, list(catalog), level="behavioral"
     )
-    assert model.scores(v, list(catalog), level="segment") == [
-        a.base_propensity for a in catalog
-    ]
+    assert model.scores(v, list(catalog), level="segment") == [a.base_propensity for a in catalog]
 
 
 def test_risk_labels_from_raw_behaviour_find_the_planted_people(bank, vectors, trained) -> None:

@@ -1,0 +1,306 @@
+"""The offline model's turn-taking: from the conversation so far to the next assistant message.
+
+The state of a task lives on the assistant's own messages (``additional_kwargs``): the frame
+being filled, the slot just asked for, an offer awaiting a yes or no (an advisor, resuming a
+task). So the model is a pure function of the messages, and a conversation resumes after a
+restart from its checkpoint like any other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from agents.context import CustomerContext, context_of
+from agents.intents import kind_of
+from agents.replies import render
+from agents.slots import match_merchant, parse_amount, parse_category, parse_period
+from agents.tasks import TASKS, Frame, defaults, fill, question, tool_args
+from agents.understand import IntentClassifier, Reading, read
+
+STATE = "concierge"
+READS = {
+    "check_balance": "get_accounts",
+    "recent_transactions": "search_transactions",
+    "spending_summary": "spending_summary",
+    "upcoming_bills": "upcoming_bills",
+    "show_insights": "get_insights",
+    "show_offers": "get_recommendations",
+    "goal_progress": "get_goals",
+}
+HELP = (
+    "I can check balances and transactions, sum up your spending, show upcoming bills and "
+    "goals, move money between your accounts, pay your payees, schedule payments, freeze or "
+    "replace a card, dispute a charge, set up savings goals and rules, change your alerts, and "
+    "answer questions about our products and fees. What would you like to do?"
+)
+ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "one": 0,
+    "1": 0,
+    "second": 1,
+    "2nd": 1,
+    "two": 1,
+    "2": 1,
+    "third": 2,
+    "3rd": 2,
+    "three": 2,
+    "3": 2,
+    "fourth": 3,
+    "4th": 3,
+    "4": 3,
+}
+
+
+def _state(messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            return dict(message.additional_kwargs.get(STATE) or {})
+    return {}
+
+
+def _say(text: str, **state: Any) -> AIMessage:
+    return AIMessage(content=text, additional_kwargs={STATE: state} if state else {})
+
+
+def _frame_state(frame: Frame, **more: Any) -> dict[str, Any]:
+    return {"frame": frame.to_dict(), **more}
+
+
+class Turn:
+    """One assistant turn over the conversation so far."""
+
+    def __init__(
+        self, messages: Sequence[BaseMessage], classifier: IntentClassifier, tools: set[str]
+    ) -> None:
+        """Read the context and the pending state off the messages."""
+        self.messages, self.classifier, self.tools = list(messages), classifier, tools
+        now = datetime.now(UTC).date()
+        self.ctx = context_of(messages) or CustomerContext(first_name="there", today=now)
+        self.state = _state(messages)
+        raw = self.state.get("frame")
+        self.frame = Frame.from_dict(raw) if raw else None
+
+    def reply(self) -> AIMessage:
+        """The next assistant message."""
+        last = self.messages[-1] if self.messages else None
+        if isinstance(last, ToolMessage):
+            return self._after_tool(last)
+        if not isinstance(last, HumanMessage):
+            return _say(f"Hi {self.ctx.first_name}, how can I help?")
+        return self._after_customer(str(last.content))
+
+    # --- the customer spoke --------------------------------------------------------------
+    def _after_customer(self, text: str) -> AIMessage:
+        reading = read(text, self.classifier)
+        offer = self.state.get("offer")
+        if offer == "handoff":
+            if reading.intent == "affirm":
+                return self._call("handoff", {"reason": "customer asked after an unclear request"})
+            if reading.intent in ("deny", "cancel"):
+                return _say("No problem. What else can I help you with?")
+        frame = self.frame
+        if frame and frame.status == "suspended" and offer == "resume":
+            if reading.intent == "affirm":
+                return self._advance(frame.moved("asking"))
+            if reading.intent in ("deny", "cancel"):
+                return _say(f"OK, I've dropped {frame.task.verb}. Nothing was changed.")
+        if frame and frame.status in ("asking", "proposed", "choosing"):
+            return self._continue(frame, reading)
+        return self._start(
+            reading, suspended=frame if frame and frame.status == "suspended" else None
+        )
+
+    def _continue(self, frame: Frame, reading: Reading) -> AIMessage:
+        if reading.intent in ("cancel", "deny") and not _has_value(reading.text):
+            return _say(f"OK, I've cancelled {frame.task.verb}. Nothing was changed.")
+        asked = self.state.get("asked")
+        if frame.status == "choosing" and asked and self._pick(frame, asked, reading.text):
+            return self._advance(frame.moved("asking"))
+        if fill(frame, reading.text, self.ctx, asked=asked):
+            return self._advance(frame.moved("asking"))
+        switching = reading.intent != frame.intent and not reading.unsure
+        if switching and reading.intent not in ("affirm", "correction", "deny"):
+            return self._start(reading, suspended=frame.moved("suspended"))
+        if asked:
+            return _say(
+                "Sorry, I didn't catch that. " + question(frame, asked, self.ctx),
+                **_frame_state(frame, asked=asked),
+            )
+        return self._advance(frame)
+
+    def _start(self, reading: Reading, *, suspended: Frame | None) -> AIMessage:
+        keep = _frame_state(suspended) if suspended else {}
+        intent, text = reading.intent, reading.text
+        if reading.unsure:
+            return _say(
+                "I'm not sure I understood — shall I connect you with an advisor?",
+                **keep,
+                offer="handoff",
+            )
+        if intent in TASKS:
+            if suspended is not None:
+                return _say(
+                    f"Let's finish {suspended.task.verb} first, or say 'cancel' to drop it.",
+                    **_frame_state(suspended.moved("asking")),
+                )
+            frame = Frame(intent)
+            fill(frame, text, self.ctx)
+            return self._advance(frame)
+        if intent in READS:
+            return self._call(READS[intent], self._read_args(intent, text), **keep)
+        if intent == "human_handoff":
+            return self._call("handoff", {"reason": text})
+        simple = {
+            "greeting": f"Hi {self.ctx.first_name}! How can I help with your money today?",
+            "thanks": "You're welcome! Anything else?",
+            "goodbye": f"Goodbye, {self.ctx.first_name}. Have a good day!",
+            "help": HELP,
+            "out_of_scope": "That's outside what I can help with — I'm here for your banking. "
+            + "Is there anything about your accounts I can do?",
+            "affirm": "OK. What would you like to do?",
+            "deny": "OK. Anything else I can help with?",
+            "cancel": "OK — there's nothing in progress to cancel.",
+            "correction": "What would you like to change?",
+        }
+        if intent in simple:
+            return _say(simple[intent], **keep)
+        if kind_of(intent) == "faq":
+            return self._call("search_knowledge", {"query": text}, **keep)
+        return _say(
+            "I'm not sure I understood — shall I connect you with an advisor?", offer="handoff"
+        )
+
+    def _read_args(self, intent: str, text: str) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        if intent in ("recent_transactions", "spending_summary"):
+            period = parse_period(text, today=self.ctx.today)
+            if period:
+                args["start"], args["end"] = period[0].isoformat(), period[1].isoformat()
+            category = parse_category(text)
+            if category:
+                args["category"] = category
+            merchants = match_merchant(text, list(self.ctx.merchants))
+            if merchants and intent == "recent_transactions":
+                args["merchant"] = merchants[0][0]
+        return args
+
+    def _pick(self, frame: Frame, slot: str, text: str) -> bool:
+        options = frame.options.get(slot, [])
+        labels = frame.slots.get("_labels", {})
+        words = re.findall(r"[a-z0-9]+", text.lower())
+        index = next((ORDINALS[w] for w in words if w in ORDINALS), None)
+        if index is None and "last" in words:
+            index = len(options) - 1
+        if index is None:
+            money = parse_amount(text, default_currency=self.ctx.currency)
+            for i, ref in enumerate(options):
+                label = str(labels.get(ref, "")).lower()
+                if money and f"{money.amount_minor / 100:,.2f}" in label:
+                    index = i
+                    break
+                if any(w in label.split() for w in words if len(w) > 3):
+                    index = i
+                    break
+        if index is None or not 0 <= index < len(options):
+            return False
+        frame.slots[slot] = options[index]
+        frame.options.pop(slot, None)
+        return True
+
+    # --- moving a task on -----------------------------------------------------------------
+    def _advance(self, frame: Frame) -> AIMessage:
+        defaults(frame, self.ctx)
+        if frame.intent == "dispute_transaction" and not frame.slots.get("transaction"):
+            return self._find_transaction(frame)
+        missing = frame.missing()
+        if missing:
+            slot = missing[0]
+            frame.status = "choosing" if frame.options.get(slot) else "asking"
+            return _say(question(frame, slot, self.ctx), **_frame_state(frame, asked=slot))
+        frame.status = "proposed"
+        return self._call(frame.task.tool, tool_args(frame), frame=frame.to_dict())
+
+    def _find_transaction(self, frame: Frame) -> AIMessage:
+        text = next(
+            (str(m.content) for m in reversed(self.messages) if isinstance(m, HumanMessage)), ""
+        )
+        args = self._read_args("recent_transactions", text)
+        money = parse_amount(text, default_currency=self.ctx.currency)
+        if money:
+            args["amount"] = f"{money.amount_minor / 100:.2f}"
+        frame.status = "searching"
+        return self._call("search_transactions", args, frame=frame.to_dict())
+
+    def _call(self, tool: str, args: dict[str, Any], **state: Any) -> AIMessage:
+        if tool not in self.tools:
+            return _say(
+                "Sorry, I can't do that here yet. Shall I connect you with an advisor?",
+                offer="handoff",
+            )
+        call = {
+            "name": tool,
+            "args": args,
+            "id": f"call_{len(self.messages)}_{tool}",
+            "type": "tool_call",
+        }
+        return AIMessage(content="", tool_calls=[call], additional_kwargs={STATE: state})
+
+    # --- a tool answered ------------------------------------------------------------------
+    def _after_tool(self, result: ToolMessage) -> AIMessage:
+        tool = result.name or _tool_of(self.messages, result.tool_call_id)
+        frame = self.frame
+        if frame and frame.status == "searching" and tool == "search_transactions":
+            return self._chose_transaction(frame, str(result.content))
+        text = render(tool, str(result.content))
+        if frame and frame.status == "suspended":
+            return _say(
+                f"{text}\n\nShall we get back to {frame.task.verb}?",
+                **_frame_state(frame),
+                offer="resume",
+            )
+        return _say(text)
+
+    def _chose_transaction(self, frame: Frame, content: str) -> AIMessage:
+        import json
+
+        try:
+            rows = json.loads(content).get("transactions", [])
+        except (ValueError, AttributeError):
+            rows = []
+        if not rows:
+            return _say(
+                "I couldn't find that transaction. Could you tell me the merchant, amount or date?",
+                **_frame_state(frame.moved("asking"), asked="transaction"),
+            )
+        if len(rows) == 1:
+            frame.slots["transaction"] = rows[0]["ref"]
+            return self._advance(frame)
+        shown = rows[:4]
+        labels = {
+            r["ref"]: f"{r['date']} {r.get('merchant') or ''} {abs(float(r['amount'])):,.2f}"
+            for r in shown
+        }
+        frame.slots["_labels"] = labels
+        frame.options["transaction"] = [r["ref"] for r in shown]
+        frame.status = "choosing"
+        listing = "; ".join(f"{i + 1}) {labels[r['ref']]}" for i, r in enumerate(shown))
+        return _say(f"Which one do you mean? {listing}", **_frame_state(frame, asked="transaction"))
+
+
+def _has_value(text: str) -> bool:
+    return bool(re.search(r"\d", text))
+
+
+def _tool_of(messages: Sequence[BaseMessage], call_id: str) -> str:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                if call.get("id") == call_id:
+                    return str(call["name"])
+    return ""

@@ -1,0 +1,158 @@
+"""Answers in plain words from tool results: every figure comes from the result, none is made up.
+
+Tools return JSON objects (see ``tools/``); each read tool has a renderer here, writes share one
+(``status`` done or refused with a ``summary`` or ``reason``), and anything with an ``error``
+says so. Knowledge answers quote the best passage and cite the article ids they used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£"}
+MAX_ROWS = 8
+
+
+def money(amount: Any, currency: str = "USD") -> str:
+    """``$1,400.00`` or ``1,400.00 CHF`` from a decimal string; the text itself if not one."""
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        return str(amount)
+    sign = "-" if value < 0 else ""
+    body = f"{abs(value):,.2f}"
+    symbol = SYMBOL.get(currency)
+    return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"
+
+
+def _accounts(r: dict[str, Any]) -> str:
+    rows = r.get("accounts", [])
+    if not rows:
+        return "I couldn't find any open accounts."
+    lines = [
+        f"- {a['name']} (…{a.get('last4', '')}): {money(a['balance'], a.get('currency', 'USD'))}"
+        for a in rows
+    ]
+    return "Here are your balances:\n" + "\n".join(lines)
+
+
+def _transactions(r: dict[str, Any]) -> str:
+    rows = r.get("transactions", [])
+    if not rows:
+        return "I didn't find any transactions matching that."
+    lines = [
+        f"- {t['date']}: {t.get('merchant') or t.get('description', '')} "
+        f"{money(t['amount'], t.get('currency', 'USD'))}"
+        for t in rows[:MAX_ROWS]
+    ]
+    more = f"\n…and {len(rows) - MAX_ROWS} more." if len(rows) > MAX_ROWS else ""
+    return (
+        f"I found {len(rows)} transaction{'s' if len(rows) != 1 else ''}:\n"
+        + "\n".join(lines)
+        + more
+    )
+
+
+def _spending(r: dict[str, Any]) -> str:
+    currency = r.get("currency", "USD")
+    head = f"From {r['start']} to {r['end']} you spent {money(r['total'], currency)}"
+    parts = [f"{c['category']} {money(c['amount'], currency)}" for c in r.get("by_category", [])]
+    return head + (": " + ", ".join(parts[:MAX_ROWS]) + "." if parts else ".")
+
+
+def _bills(r: dict[str, Any]) -> str:
+    rows = r.get("bills", [])
+    if not rows:
+        return "You have no bills due in the next few days."
+    lines = [
+        f"- {b['merchant']} {money(b['amount'], b.get('currency', 'USD'))} on {b['due']}"
+        for b in rows
+    ]
+    return "Coming up:\n" + "\n".join(lines)
+
+
+def _insights(r: dict[str, Any]) -> str:
+    rows = r.get("insights", [])
+    if not rows:
+        return "Nothing unusual stands out in your accounts right now."
+    return "A few things worth knowing:\n" + "\n".join(f"- {i['message']}" for i in rows)
+
+
+def _offers(r: dict[str, Any]) -> str:
+    rows = r.get("recommendations", [])
+    if not rows:
+        return "I don't have anything to suggest right now."
+    lines = []
+    for o in rows:
+        why = f" ({o['why']})" if o.get("why") else ""
+        lines.append(f"- {o['title']}: {o['body']}{why}")
+    return "Here's what I'd suggest:\n" + "\n".join(lines)
+
+
+def _goals(r: dict[str, Any]) -> str:
+    rows = r.get("goals", [])
+    if not rows:
+        return "You don't have any savings goals yet — want to start one?"
+    lines = [
+        f"- {g['name']}: {money(g['saved'], g.get('currency', 'USD'))} of "
+        f"{money(g['target'], g.get('currency', 'USD'))}"
+        for g in rows
+    ]
+    return "Your goals:\n" + "\n".join(lines)
+
+
+def _knowledge(r: dict[str, Any]) -> str:
+    hits = r.get("hits", [])
+    if not hits:
+        return "I couldn't find that in our help articles. Shall I connect you with an advisor?"
+    best = hits[0]
+    cited = ", ".join(h["article_id"] for h in hits[:2])
+    return f"{best['passage']}\n\n(From our help articles: {cited})"
+
+
+def _handoff(r: dict[str, Any]) -> str:
+    case = r.get("case")
+    suffix = f" Your case number is {case}." if case else ""
+    return "I've passed our conversation to an advisor, so you won't need to repeat yourself." + (
+        suffix
+    )
+
+
+def _write(r: dict[str, Any]) -> str:
+    if r.get("status") == "refused":
+        return f"I couldn't do that: {r.get('reason', 'it was refused')}. Nothing was changed."
+    if r.get("status") == "declined":
+        return "OK, I haven't done anything."
+    return str(r.get("summary") or "Done.")
+
+
+RENDER: dict[str, Callable[[dict[str, Any]], str]] = {
+    "get_accounts": _accounts,
+    "search_transactions": _transactions,
+    "spending_summary": _spending,
+    "upcoming_bills": _bills,
+    "get_insights": _insights,
+    "get_recommendations": _offers,
+    "get_goals": _goals,
+    "search_knowledge": _knowledge,
+    "handoff": _handoff,
+}
+
+
+def render(tool: str, content: str | dict[str, Any]) -> str:
+    """The customer-facing answer for ``tool``'s result."""
+    try:
+        result = json.loads(content) if isinstance(content, str) else dict(content)
+    except (json.JSONDecodeError, TypeError, ValueError):
+        return str(content)
+    if not isinstance(result, dict):
+        return str(content)
+    if result.get("error"):
+        return f"Sorry — {result['error']}"
+    try:
+        return RENDER.get(tool, _write)(result)
+    except (KeyError, TypeError):
+        return str(result.get("message") or result.get("summary") or "Done.")

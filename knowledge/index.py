@@ -1,0 +1,223 @@
+"""The knowledge index: articles chunked into Chroma with the bundled MiniLM, searched by meaning.
+
+Each article becomes chunks: its title with the opening paragraph, each ``##`` section, and each
+of the ways customers ask (short questions match short questions best). Every chunk carries the
+article's id and title, and flags for its products and tags (``product_<name>``,
+``tag_<name>``) so a search can be filtered. An article's score is its best chunk's cosine
+similarity; given the intent model's probabilities it is blended with the best probability among
+the article's ``intents``.
+
+The index is rebuilt only when the content changes: the collection keeps the articles' content
+hash (with the chunker's and embedder's versions) in its metadata. Storage is a Chroma
+``PersistentClient`` under ``var/`` by default and an ``HttpClient`` when ``CONCIERGE_CHROMA_URL``
+is set; the embedding function is always ours, never Chroma's downloading default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from knowledge.articles import WAYS_HEADING, Article, load_articles
+from knowledge.embedder import NAME as EMBEDDER
+from knowledge.embedder import MiniLMEmbeddingFunction, embed
+
+COLLECTION = "concierge-knowledge"
+CHUNKER = "chunks-v1"
+FETCH = 40  # chunks fetched per query before grouping them by article
+INTENT_WEIGHT = 1.0
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One indexed piece of an article."""
+
+    id: str
+    article_id: str
+    kind: str  # "lead", "section" or "question"
+    text: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article found for a query, with the passage that matched best."""
+
+    article_id: str
+    title: str
+    score: float
+    similarity: float
+    passage: str
+
+
+def make_client(*, var_dir: Path, chroma_url: str | None = None) -> Any:
+    """A Chroma client: the server at ``chroma_url`` if given, else files under ``var_dir``."""
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    if chroma_url:
+        url = urlparse(chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(
+                f"CONCIERGE_CHROMA_URL must be http(s)://host[:port], not {chroma_url!r}"
+            )
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=settings,
+        )
+    folder = var_dir / "chroma"
+    folder.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(folder), settings=settings)
+
+
+def _flag(prefix: str, value: str) -> str:
+    return f"{prefix}_{re.sub(r'[^a-z0-9]+', '_', value.lower()).strip('_')}"
+
+
+def chunks_of(article: Article) -> list[Chunk]:
+    """The article's chunks: lead, sections, questions (see the module docstring)."""
+    base: dict[str, Any] = {"article_id": article.id, "title": article.title}
+    base |= {_flag("product", p): True for p in article.products}
+    base |= {_flag("tag", t): True for t in article.tags}
+    parts = re.split(r"^## +", article.body, flags=re.MULTILINE)
+    lead = parts[0].strip()
+    out = [(f"{article.title}. {lead}".strip(), "lead")]
+    for part in parts[1:]:
+        heading, _, text = part.partition("\n")
+        if f"## {heading.strip()}" == WAYS_HEADING:
+            continue
+        out.append((f"{article.title}: {heading.strip()}. {text.strip()}", "section"))
+    out += [(question, "question") for question in article.ways_customers_ask]
+    return [
+        Chunk(f"{article.id}#{i}", article.id, kind, text, {**base, "kind": kind})
+        for i, (text, kind) in enumerate(out)
+        if text
+    ]
+
+
+def index_hash(articles: Sequence[Article]) -> str:
+    """What the index was built from: the articles as loaded, the chunker and the embedder."""
+    digest = sha256(f"{CHUNKER}:{EMBEDDER}".encode())
+    for a in sorted(articles, key=lambda item: item.id):
+        fields = (a.id, a.title, *a.tags, "|", *a.products, "|", *a.intents, "|", a.body)
+        for part in fields:
+            data = part.encode()
+            digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+class KnowledgeBase:
+    """Search over the bank's articles, backed by one Chroma collection."""
+
+    def __init__(
+        self,
+        client: Any,
+        articles: Sequence[Article] | None = None,
+        *,
+        collection: str = COLLECTION,
+    ) -> None:
+        """Open (without building) the index of ``articles`` (the shipped ones by default)."""
+        self.client, self.name = client, collection
+        self.articles = {a.id: a for a in (load_articles() if articles is None else articles)}
+        self._collection: Any = None
+
+    def ensure_index(self, progress: Callable[[int, int], None] | None = None) -> bool:
+        """Build the index if it is missing or stale; whether it was (re)built."""
+        wanted = index_hash(list(self.articles.values()))
+        function = MiniLMEmbeddingFunction()
+        existing = {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
+        if self.name in existing:
+            found = self.client.get_collection(self.name, embedding_function=function)
+            if (found.metadata or {}).get("content_hash") == wanted and found.count() > 0:
+                self._collection = found
+                return False
+            self.client.delete_collection(self.name)
+        collection = self.client.create_collection(
+            self.name,
+            embedding_function=function,
+            metadata={"content_hash": wanted, "hnsw:space": "cosine"},
+        )
+        chunks = [c for a in self.articles.values() for c in chunks_of(a)]
+        batch = 256
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            collection.add(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata for c in part],
+                embeddings=list(embed([c.text for c in part])),
+            )
+            if progress is not None:
+                progress(min(start + batch, len(chunks)), len(chunks))
+        self._collection = collection
+        return True
+
+    @property
+    def collection(self) -> Any:
+        """The Chroma collection, built on first use if need be."""
+        if self._collection is None:
+            self.ensure_index()
+        return self._collection
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 3,
+        products: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        intent_scores: Mapping[str, float] | None = None,
+    ) -> list[Hit]:
+        """The ``k`` best articles for ``query``, best first.
+
+        Args:
+            query: The customer's words.
+            k: How many articles at most.
+            products: Only articles about all of these products.
+            tags: Only articles with all of these tags.
+            intent_scores: Probabilities per intent label from the intent model, if any.
+        """
+        if not query.strip():
+            return []
+        flags = [{_flag("product", p): True} for p in products]
+        flags += [{_flag("tag", t): True} for t in tags]
+        where: Any = None
+        if len(flags) == 1:
+            where = flags[0]
+        elif flags:
+            where = {"$and": flags}
+        vector = embed([query])[0]
+        found = self.collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(FETCH, max(1, self.collection.count())),
+            where=where,
+            include=["metadatas", "documents", "distances"],
+        )
+        best: dict[str, tuple[float, str]] = {}
+        for meta, doc, dist in zip(
+            found["metadatas"][0], found["documents"][0], found["distances"][0], strict=True
+        ):
+            article_id, similarity = str(meta["article_id"]), 1.0 - float(dist)
+            if article_id not in best or similarity > best[article_id][0]:
+                best[article_id] = (similarity, doc)
+        hits = []
+        for article_id, (similarity, passage) in best.items():
+            article = self.articles.get(article_id)
+            if article is None:
+                continue
+            score = similarity
+            if intent_scores:
+                score += INTENT_WEIGHT * max(
+                    (intent_scores.get(i, 0.0) for i in article.intents), default=0.0
+                )
+            hits.append(Hit(article_id, article.title, round(score, 4), similarity, passage))
+        hits.sort(key=lambda h: (-h.score, h.article_id))
+        return hits[:k]

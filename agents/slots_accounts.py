@@ -93,7 +93,8 @@ def _prune(scores: dict[str, float]) -> list[tuple[str, float]]:
     if not scores:
         return []
     top = max(scores.values())
-    kept = [(ref, s) for ref, s in scores.items() if s >= max(THRESHOLD, top - MARGIN)]
+    floor = max(THRESHOLD, round(top - MARGIN, 3))
+    kept = [(ref, s) for ref, s in scores.items() if s >= floor]
     return sorted(kept, key=lambda pair: -pair[1])
 
 
@@ -163,7 +164,13 @@ def match_transfer_accounts(
     head = norm[: marks[0].start()] if marks else norm
     if not sources and head.strip():
         _merge(sources, match_account(head, accounts))
-    return _prune(sources), _prune(targets)
+    source, target = _prune(sources), _prune(targets)
+    # One account can't be both ends: "from savings to rainy day" leaves the other savings.
+    if len(target) == 1 and len(source) > 1:
+        source = [pair for pair in source if pair[0] != target[0][0]]
+    if len(source) == 1 and len(target) > 1:
+        target = [pair for pair in target if pair[0] != source[0][0]]
+    return source, target
 
 
 def match_card(text: str, cards: Sequence[CardRef]) -> list[tuple[str, float]]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
+from agents.slots_shares import part_of, share_in
 from agents.slots_text import MONTH_RE, NUMBER_WORDS, normalise, tokens, words_to_int
 from services.money import EXPONENT, MoneyError, to_minor
 
@@ -80,30 +81,6 @@ _YEAR_BEFORE = re.compile(r"\b(?:in|since|of|during|year|until|before|after)\s+$
 _COUNT_BEFORE = re.compile(r"\b(?:last|past|next|first|top|previous|recent|latest)\s+$")
 _VAGUE = frozenset({"few", "several", "many", "some", "hundreds", "thousands"})
 _NEGATIVE_BEFORE = re.compile(r"(?:\bminus|\bnegative|-)\s*$")
-
-_WHOLE = re.compile(
-    r"\b(?:all\s+of\s+(?:it|that|this)|it\s+all|them\s+all|all\s+the\s+rest"
-    r"|all\s+(?:of\s+)?(?:my|the)\s+(?:money|balance|funds|cash|savings)"
-    r"|the\s+rest(?:\s+of\s+it)?|whatever(?:'s|\s+is)\s+left|all\s+that(?:'s|\s+is)\s+left"
-    r"|everything(?!\s+(?:is|else|ok|okay|fine|good|alright))|every\s+(?:last\s+)?(?:penny|cent|dollar)"
-    r"|the\s+(?:full|whole|entire|complete|total)\s+(?:balance|amount|sum|thing|lot)"
-    r"|(?:full|whole|entire|total)\s+balance|the\s+lot|all(?=\s+(?:to|into|over|out|across)\b))"
-)
-_FRACTIONS: tuple[tuple[re.Pattern[str], Decimal | None], ...] = (
-    (
-        re.compile(
-            r"(?:\b(?:a\s+|one\s+)?half\b|(?<![\d/.])1/2(?![\d/]))"
-            r"(?!\s+(?:an?\s+|past\s+)?(?:hour|day|week|month|year))"
-        ),
-        Decimal(1) / 2,
-    ),
-    (re.compile(r"\btwo[\s-]thirds\b"), Decimal(2) / 3),
-    (re.compile(r"\b(?:a|one)[\s-]third\s+of\b"), Decimal(1) / 3),
-    (re.compile(r"\bthree[\s-]quarters\b"), Decimal(3) / 4),
-    (re.compile(r"\b(?:a|one)[\s-]quarter\s+of\b"), Decimal(1) / 4),
-    (re.compile(r"(?<![\d.])(?P<pct>\d{1,3}(?:\.\d+)?)\s*(?:%|percent|per\s?cent)\s+of\b"), None),
-)
-_OF_TARGET = re.compile(r"\s*(?:of\s+)?(?:my\s+|the\s+|that\s+|this\s+)?")
 
 
 def _currency(symbol: str | None, default: str) -> str | None:
@@ -260,22 +237,6 @@ def _to_money(value: Decimal, currency: str) -> Money | None:
         return None
 
 
-def _share(text: str) -> tuple[Decimal, int] | None:
-    """A share named in ``text`` ("half", "all of it", "10% of") and where its target starts."""
-    for pattern, fraction in _FRACTIONS:
-        match = pattern.search(text)
-        if match:
-            share = fraction if fraction is not None else Decimal(match.group("pct")) / 100
-            target = _OF_TARGET.match(text, match.end())
-            return share, target.end() if target else match.end()
-    whole = _WHOLE.search(text)
-    return (Decimal(1), whole.end()) if whole else None
-
-
-def _part(minor: int, share: Decimal) -> int:
-    return int((Decimal(minor) * share).to_integral_value(ROUND_DOWN))
-
-
 def find_amounts(text: str, *, default_currency: str = "USD") -> list[Money]:
     """Every explicit amount in ``text``, in order ("50 to Tom and 30 to Ann" gives two).
 
@@ -313,13 +274,13 @@ def parse_amount(
     """
     norm = normalise(text)
     found = _candidates(norm)
-    share = _share(norm)
+    share = share_in(norm)
     if share is not None:
         base = next((f for f in found if f.start == share[1]), None)
         if base is not None:
             currency = _currency(base.currency, default_currency) or default_currency
             money = _to_money(base.value, currency)
-            part = _part(money.amount_minor, share[0]) if money else 0
+            part = part_of(money.amount_minor, share[0]) if money else 0
             return Money(part, currency) if part > 0 else None
     for item in [f for f in found if f.marked] + ([] if share else found):
         currency = _currency(item.currency, default_currency) or default_currency
@@ -328,5 +289,5 @@ def parse_amount(
             return money
     if share is None or available_minor is None or default_currency not in EXPONENT:
         return None
-    part = _part(available_minor, share[0])
+    part = part_of(available_minor, share[0])
     return Money(part, default_currency) if part > 0 else None

@@ -185,7 +185,8 @@ _RULES: list[_Rule] = [
     (re.compile(r"\b(?:today|tonight|right\s+now|now|immediately|asap)\b"), lambda m, t, p: t),
     (
         re.compile(
-            rf"\b(?:(?P<w>next|this|coming|this\s+coming|last|past|previous)\s+)?(?P<wd>{WEEKDAY_RE})s?\b"
+            r"\b(?:(?P<w>next|this|coming|this\s+coming|last|past|previous)\s+)?"
+            rf"(?P<wd>{WEEKDAY_RE})s?\b"
         ),
         lambda m, t, p: _weekday(
             "this" if (m["w"] or "").endswith("coming") else (m["w"] or ""), WEEKDAYS[m["wd"]], t, p

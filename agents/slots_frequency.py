@@ -27,14 +27,16 @@ _FREQUENCY_RULES: tuple[tuple[Frequency, re.Pattern[str]], ...] = (
     (
         "weekly",
         re.compile(
-            r"\b(?:weekly|(?:every|each|per|once\s+a)\s+week|(?<!\bin\s)a\s+week\b(?!\s+(?:from|ago|later|today|tomorrow))"
+            r"\b(?:weekly|(?:every|each|per|once\s+a)\s+week"
+            r"|(?<!\bin\s)a\s+week\b(?!\s+(?:from|ago|later|today|tomorrow))"
             rf"|(?:every|each)\s+(?:{WEEKDAY_RE})|on\s+(?:{WEEKDAY_RE})s)\b"
         ),
     ),
     (
         "monthly",
         re.compile(
-            r"(?:\bmonthly|\b(?:every|each|per|once\s+a)\s+month|(?<!\bin\s)\ba\s+month\b(?!\s+(?:from|ago|later))"
+            r"(?:\bmonthly|\b(?:every|each|per|once\s+a)\s+month"
+            r"|(?<!\bin\s)\ba\s+month\b(?!\s+(?:from|ago|later))"
             r"|/\s?mo(?:nth)?\b|\b(?:every|each)\s+(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b"
             rf"|\b(?:every|each)\s+(?:the\s+)?(?:{ORD_WORD_RE})\b|\bof\s+(?:every|each)\s+month)"
         ),

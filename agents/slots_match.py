@@ -181,7 +181,8 @@ def rank(
     if not best:
         return []
     top = max(best.values())
-    ranked = [(key, score) for key, score in best.items() if score >= top - MARGIN]
+    floor = round(top - MARGIN, 3)
+    ranked = [(key, score) for key, score in best.items() if score >= floor]
     return sorted(ranked, key=lambda pair: -pair[1])
 
 

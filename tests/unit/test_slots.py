@@ -321,6 +321,7 @@ CASES: list[tuple[str, str, object]] = [
     ("transfer", "put 50 into rainy day", ([], ["a-rainy"])),
     ("transfer", "transfer 100 to my savings from checking", (["a-chk"], ["a-rainy", "a-trip"])),
     ("transfer", "move vacation to checking", (["a-trip"], ["a-chk"])),
+    ("transfer", "move 30 from savings to rainy day", (["a-trip"], ["a-rainy"])),
     ("transfer", "I want to move 50 from checking to rainy day", (["a-chk"], ["a-rainy"])),
     ("transfer", "send 20 from the one ending in 4821 to vacation", (["a-chk"], ["a-trip"])),
     # --- cards ----------------------------------------------------------------------------

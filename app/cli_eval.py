@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -59,6 +60,41 @@ def recommendations(
         typer.echo(f"{level:>12}: {figures}")
     for kind, figures in result["insights"].items():
         typer.echo(f"{kind:>24}: {figures}")
+
+
+@evals.command("knowledge")
+def knowledge(
+    data: Annotated[Path, typer.Option(help="A text,category CSV (e.g. BANKING77 test.csv).")],
+    model: Annotated[
+        Path | None, typer.Option(help="An intent model (concierge nlu train) to blend in.")
+    ] = None,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep the index here (default: a temporary folder).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Search the knowledge base for every query; hit@1, hit@3 and latency."""
+    from app.bench_decisions import rich_phases
+    from evals.knowledge import run_knowledge_eval
+
+    scorer = None
+    try:
+        if model is not None:
+            from agents.nlu import IntentModel
+
+            scorer = IntentModel.load(model)
+        with rich_phases() as phase:
+            result = run_knowledge_eval(data, scorer=scorer, workdir=workdir, progress=phase)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if model is not None:
+        result["intent_model"] = str(model)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:>20}: {value}")
 
 
 def register(cli: typer.Typer) -> None:

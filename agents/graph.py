@@ -1,0 +1,137 @@
+"""The agent: a LangGraph graph that knows the customer and only writes what they approved.
+
+``personalise`` puts the customer's own context at the head of the conversation (one system
+message, replaced each run); ``agent`` asks the chat model — offline or any LLM — for the next
+message; a message with tool calls goes to ``tools`` when every call is a read, and through
+``confirm`` first when one is a write: the graph stops (``interrupt``) with exactly what would
+happen, and only ``{"approve": true}`` lets that very call run. A decline, or new words from the
+customer ("sorry, I meant 65"), closes the call without running it and goes back to the model,
+so a changed request is confirmed afresh. Tool results go back to the model to be put in words.
+
+``builder`` is the uncompiled graph for LangGraph's tooling (``langgraph.json``); ``compile_graph``
+compiles it with a checkpointer for the app and the terminal chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import BaseTool
+from langgraph.graph import END, START, StateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+
+from agents.context import CustomerContext
+from agents.state import ChatContext, ChatState
+
+CONTEXT_ID = "customer-context"
+ContextBuilder = Callable[[ChatContext], CustomerContext]
+
+
+def is_write(tool: BaseTool) -> bool:
+    """Whether a tool changes anything (and so needs the customer's confirmation)."""
+    return bool((tool.metadata or {}).get("write"))
+
+
+def describe(tool: BaseTool, args: dict[str, Any], context: ChatContext) -> str:
+    """What running this write would do, in the customer's terms."""
+    explain = (tool.metadata or {}).get("describe")
+    if callable(explain):
+        return str(explain(args, context))
+    details = ", ".join(f"{k}={v}" for k, v in sorted(args.items()))
+    return f"{tool.name.replace('_', ' ')}: {details}"
+
+
+def build(
+    *,
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    customer_context: ContextBuilder,
+) -> StateGraph[ChatState, ChatContext, ChatState, ChatState]:
+    """The uncompiled graph over ``model`` and ``tools``."""
+    by_name = {t.name: t for t in tools}
+    bound = model.bind_tools(list(tools))
+
+    def personalise(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+        ctx = customer_context(runtime.context)
+        message = ctx.message()
+        message.id = CONTEXT_ID
+        return {"messages": [message]}
+
+    def agent(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+        messages = state["messages"]
+        system = [m for m in messages if isinstance(m, SystemMessage) and m.id == CONTEXT_ID]
+        rest = [m for m in messages if not (isinstance(m, SystemMessage) and m.id == CONTEXT_ID)]
+        reply = bound.invoke([*system[-1:], *rest])
+        return {"messages": [reply]}
+
+    def route(state: ChatState) -> str:
+        last = state["messages"][-1]
+        if not isinstance(last, AIMessage) or not last.tool_calls:
+            return END
+        unknown = [c for c in last.tool_calls if c["name"] not in by_name]
+        if unknown:
+            return "tools"  # the tool node answers with an error the model can read
+        return "confirm" if any(is_write(by_name[c["name"]]) for c in last.tool_calls) else "tools"
+
+    def confirm(state: ChatState, runtime: Runtime[ChatContext]) -> Command[str]:
+        last = state["messages"][-1]
+        assert isinstance(last, AIMessage)
+        writes = [c for c in last.tool_calls if is_write(by_name[c["name"]])]
+        texts = [describe(by_name[c["name"]], c["args"], runtime.context) for c in writes]
+        answer = interrupt(
+            {
+                "type": "confirmation",
+                "calls": [
+                    {"id": c["id"], "name": c["name"], "args": c["args"], "text": t}
+                    for c, t in zip(writes, texts, strict=True)
+                ],
+                "text": " ".join(texts),
+            }
+        )
+        if isinstance(answer, dict) and answer.get("approve") is True:
+            return Command(goto="tools")
+        closed = [
+            ToolMessage(
+                content='{"status": "declined"}',
+                tool_call_id=c["id"],
+                name=c["name"],
+                status="error",
+            )
+            for c in last.tool_calls
+        ]
+        text = answer.get("text") if isinstance(answer, dict) else None
+        if isinstance(text, str) and text.strip():
+            closed[-1].content = '{"status": "changed"}'
+            return Command(goto="agent", update={"messages": [*closed, HumanMessage(text)]})
+        return Command(goto="agent", update={"messages": closed})
+
+    graph: StateGraph[ChatState, ChatContext, ChatState, ChatState] = StateGraph(
+        ChatState, context_schema=ChatContext
+    )
+    graph.add_node("personalise", personalise)
+    graph.add_node("agent", agent)
+    graph.add_node("confirm", confirm, destinations=("tools", "agent"))
+    graph.add_node("tools", ToolNode(list(tools), handle_tool_errors=True))
+    graph.add_edge(START, "personalise")
+    graph.add_edge("personalise", "agent")
+    graph.add_conditional_edges("agent", route, ["tools", "confirm", END])
+    graph.add_edge("tools", "agent")
+    return graph
+
+
+def compile_graph(
+    *,
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    customer_context: ContextBuilder,
+    checkpointer: Any,
+) -> Any:
+    """The compiled graph with its checkpointer (conversations survive restarts)."""
+    return build(model=model, tools=tools, customer_context=customer_context).compile(
+        checkpointer=checkpointer
+    )

@@ -1,0 +1,109 @@
+"""The graph: reads run at once, writes wait for the customer's approval of exactly that call."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage
+from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.prebuilt import ToolRuntime
+from langgraph.types import Command
+from test_offline_model import CTX, Keywords
+
+from agents.graph import compile_graph
+from agents.offline_model import OfflineChatModel
+from agents.state import ChatContext
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+DONE: list[dict[str, Any]] = []
+
+
+@tool
+def get_accounts(runtime: ToolRuntime[ChatContext]) -> str:
+    """The customer's accounts and balances."""
+    rows = [{"name": "Everyday", "last4": "4821", "balance": "2450.00"}]
+    return json.dumps({"accounts": rows, "person": runtime.context.person_id})
+
+
+@tool
+def transfer(
+    from_account: str,
+    to_account: str,
+    amount: str,
+    currency: str,
+    runtime: ToolRuntime[ChatContext],
+) -> str:
+    """Move money between the customer's own accounts.
+
+    Args:
+        from_account: Source account ref.
+        to_account: Destination account ref.
+        amount: Decimal amount.
+        currency: ISO code.
+    """
+    DONE.append(
+        {"person": runtime.context.person_id, "amount": amount, "key": runtime.tool_call_id}
+    )
+    return json.dumps({"status": "done", "summary": f"Moved ${amount}."})
+
+
+transfer.metadata = {"write": True, "describe": lambda a, c: f"Move ${a['amount']} now?"}
+
+
+def _graph():
+    model = OfflineChatModel(classifier=Keywords())
+    return compile_graph(
+        model=model,
+        tools=[get_accounts, transfer],
+        customer_context=lambda c: CTX,
+        checkpointer=InMemorySaver(),
+    )
+
+
+def _run(graph, thread: str, payload: Any) -> dict[str, Any]:
+    config = {"configurable": {"thread_id": thread}}
+    context = ChatContext(person_id=7, bank=None, now=NOW)
+    return graph.invoke(payload, config, context=context)
+
+
+def _last_text(result: dict[str, Any]) -> str:
+    return next(m.content for m in reversed(result["messages"]) if isinstance(m, AIMessage))
+
+
+def test_a_read_runs_at_once_with_the_authenticated_customer() -> None:
+    result = _run(_graph(), "t1", {"messages": [("user", "what's my balance")]})
+    assert "$2,450.00" in _last_text(result) and "__interrupt__" not in result
+
+
+def test_a_write_waits_for_approval_and_runs_once_when_approved() -> None:
+    DONE.clear()
+    graph = _graph()
+    paused = _run(graph, "t2", {"messages": [("user", "move 200 from everyday to rainy day")]})
+    [pending] = paused["__interrupt__"]
+    assert pending.value["calls"][0]["args"]["amount"] == "200.00"
+    assert pending.value["text"] == "Move $200.00 now?" and DONE == []
+    done = _run(graph, "t2", Command(resume={"approve": True}))
+    assert "Moved $200.00." in _last_text(done)
+    assert [d["amount"] for d in DONE] == ["200.00"] and DONE[0]["person"] == 7
+
+
+def test_a_decline_runs_nothing() -> None:
+    DONE.clear()
+    graph = _graph()
+    _run(graph, "t3", {"messages": [("user", "move 200 from everyday to rainy day")]})
+    result = _run(graph, "t3", Command(resume={"approve": False}))
+    assert DONE == [] and "haven't done anything" in _last_text(result)
+
+
+def test_a_change_needs_a_fresh_confirmation_of_the_new_amount() -> None:
+    DONE.clear()
+    graph = _graph()
+    _run(graph, "t4", {"messages": [("user", "move 200 from everyday to rainy day")]})
+    again = _run(graph, "t4", Command(resume={"text": "sorry, I meant 65"}))
+    [pending] = again["__interrupt__"]
+    assert pending.value["calls"][0]["args"]["amount"] == "65.00" and DONE == []
+    _run(graph, "t4", Command(resume={"approve": True}))
+    assert [d["amount"] for d in DONE] == ["65.00"]

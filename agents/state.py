@@ -8,12 +8,12 @@ customer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+
+from tools.runtime import ChatContext
 
 
 class ChatState(TypedDict):
@@ -22,16 +22,4 @@ class ChatState(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
 
-@dataclass(frozen=True)
-class ChatContext:
-    """Per run: the authenticated customer and the bank the tools act on.
-
-    Attributes:
-        person_id: The signed-in customer (from the session, never from the model).
-        bank: The services the tools use (``tools.bank.Bank``).
-        now: The clock for this run (aware UTC), fixed so a run is repeatable.
-    """
-
-    person_id: int
-    bank: Any
-    now: datetime
+__all__ = ["ChatContext", "ChatState"]

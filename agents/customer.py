@@ -1,0 +1,60 @@
+"""The customer's context for a conversation, built from their own records each run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from agents.context import Account, Card, CustomerContext, Named
+from services import queries
+from tools.refs import ref
+from tools.runtime import ChatContext
+
+MERCHANT_DAYS = 90
+
+
+def _describe(row: dict[str, object]) -> str:
+    target = row.get("payee_name") or row.get("to_name") or "another account"
+    cadence = row.get("cadence") or "once"
+    return f"{target} from {row.get('from_name')} ({cadence})"
+
+
+def customer_context(run: ChatContext) -> CustomerContext:
+    """The signed-in customer's names for things, read fresh for this run."""
+    person = SQLModel.metadata.tables["person"]
+    with run.bank.read() as conn:
+        first = conn.execute(
+            select(person.c.first_name).where(person.c.id == run.person_id)
+        ).scalar_one_or_none()
+        if first is None:
+            raise LookupError("the signed-in customer no longer exists")
+        accounts = queries.accounts(conn, person_id=run.person_id)
+        payees = queries.payees(conn, person_id=run.person_id)
+        cards = queries.cards(conn, person_id=run.person_id)
+        scheduled = queries.scheduled(conn, person_id=run.person_id)
+        goals = queries.goals(conn, person_id=run.person_id)
+        since = run.now - timedelta(days=MERCHANT_DAYS)
+        merchants = queries.merchants(conn, person_id=run.person_id, since=since)
+    return CustomerContext(
+        first_name=str(first),
+        today=run.now.date(),
+        accounts=tuple(
+            Account(
+                ref("acc", a["id"]),
+                a["type"],
+                a["name"],
+                a["last4"],
+                int(a["balance_minor"]),
+                a["currency"],
+            )
+            for a in accounts
+        ),
+        payees=tuple(Named(ref("payee", p["id"]), p["name"]) for p in payees),
+        cards=tuple(Card(ref("card", c["id"]), c["type"], c["last4"], c["status"]) for c in cards),
+        scheduled=tuple(Named(ref("sched", s["id"]), _describe(s)) for s in scheduled),
+        goals=tuple(Named(ref("goal", g["id"]), g["name"]) for g in goals),
+        merchants=tuple(merchants),
+        currency=accounts[0]["currency"] if accounts else "USD",
+    )

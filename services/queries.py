@@ -1,0 +1,210 @@
+"""Reads for the chat tools: one customer's own accounts, transactions, bills, cards, goals.
+
+Every function takes the customer's ``person_id`` (the authenticated one, from the caller) and
+filters on it in SQL, so no argument can reach another customer's rows. Money stays in minor
+units here; the tools format it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+from sqlmodel import SQLModel
+
+_T = SQLModel.metadata.tables
+NOT_SPENDING = ("transfer", "income", "interest")
+BILL_KINDS = ("bill", "subscription", "rent", "mortgage", "loan")
+MAX_ROWS = 50
+
+
+@dataclass(frozen=True)
+class TransactionQuery:
+    """Filters for :func:`search_transactions`; every field optional."""
+
+    merchant: str | None = None
+    category: str | None = None
+    start: date | None = None
+    end: date | None = None
+    min_minor: int | None = None  # on the absolute amount
+    max_minor: int | None = None
+    text: str | None = None
+    account_id: int | None = None
+    limit: int = 20
+
+
+def accounts(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The customer's open accounts, in id order."""
+    a = _T["account"]
+    rows = conn.execute(
+        select(a.c.id, a.c.type, a.c.name, a.c.number, a.c.currency, a.c.balance_minor, a.c.status)
+        .where(a.c.person_id == person_id, a.c.status != "closed")
+        .order_by(a.c.id)
+    )
+    return [{**r._mapping, "last4": str(r.number)[-4:]} for r in rows]
+
+
+def payees(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The customer's saved payees."""
+    p = _T["payee"]
+    rows = conn.execute(
+        select(p.c.id, p.c.name, p.c.kind).where(p.c.person_id == person_id).order_by(p.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def cards(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The customer's cards that are not replaced."""
+    c = _T["card"]
+    rows = conn.execute(
+        select(c.c.id, c.c.type, c.c.last4, c.c.status, c.c.account_id, c.c.expires_on)
+        .where(c.c.person_id == person_id, c.c.status != "replaced")
+        .order_by(c.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def goals(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The customer's savings goals."""
+    g = _T["savings_goal"]
+    rows = conn.execute(
+        select(g.c.id, g.c.name, g.c.target_minor, g.c.saved_minor, g.c.currency, g.c.target_date)
+        .where(g.c.person_id == person_id)
+        .order_by(g.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def scheduled(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """Active scheduled transfers, payments and savings rules, with what they pay."""
+    s, a, p = _T["scheduled_transfer"], _T["account"], _T["payee"]
+    target = a.alias("target")
+    rows = conn.execute(
+        select(
+            s.c.id,
+            s.c.kind,
+            s.c.cadence,
+            s.c.amount_minor,
+            s.c.currency,
+            s.c.next_date,
+            a.c.name.label("from_name"),
+            target.c.name.label("to_name"),
+            p.c.name.label("payee_name"),
+        )
+        .join(a, a.c.id == s.c.from_account_id)
+        .outerjoin(target, target.c.id == s.c.to_account_id)
+        .outerjoin(p, p.c.id == s.c.payee_id)
+        .where(s.c.person_id == person_id, s.c.active.is_(True))
+        .order_by(s.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def merchants(conn: Connection, *, person_id: int, since: datetime, limit: int = 40) -> list[str]:
+    """The merchants the customer paid most often since ``since``."""
+    e = _T["ledger_entry"]
+    rows = conn.execute(
+        select(e.c.merchant, func.count().label("n"))
+        .where(e.c.person_id == person_id, e.c.merchant.is_not(None), e.c.booked_at >= since)
+        .group_by(e.c.merchant)
+        .order_by(func.count().desc(), e.c.merchant)
+        .limit(limit)
+    )
+    return [str(r.merchant) for r in rows]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def search_transactions(
+    conn: Connection, *, person_id: int, query: TransactionQuery
+) -> list[dict[str, Any]]:
+    """The customer's transactions matching ``query``, newest first."""
+    e, a = _T["ledger_entry"], _T["account"]
+    where = [e.c.person_id == person_id]
+    if query.merchant:
+        where.append(func.lower(e.c.merchant) == query.merchant.lower())
+    if query.category:
+        where.append(e.c.category == query.category)
+    if query.start:
+        where.append(e.c.booked_at >= _day_start(query.start))
+    if query.end:
+        where.append(e.c.booked_at < _day_start(query.end + timedelta(days=1)))
+    if query.min_minor is not None:
+        where.append(func.abs(e.c.amount_minor) >= query.min_minor)
+    if query.max_minor is not None:
+        where.append(func.abs(e.c.amount_minor) <= query.max_minor)
+    if query.text:
+        like = f"%{query.text.lower()}%"
+        where.append(func.lower(e.c.description).like(like) | func.lower(e.c.merchant).like(like))
+    if query.account_id is not None:
+        where.append(e.c.account_id == query.account_id)
+    rows = conn.execute(
+        select(
+            e.c.id,
+            e.c.booked_at,
+            e.c.amount_minor,
+            e.c.currency,
+            e.c.merchant,
+            e.c.category,
+            e.c.description,
+            a.c.name.label("account_name"),
+        )
+        .join(a, and_(a.c.id == e.c.account_id, a.c.person_id == person_id))
+        .where(*where)
+        .order_by(e.c.booked_at.desc(), e.c.id.desc())
+        .limit(max(1, min(query.limit, MAX_ROWS)))
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def spending_summary(
+    conn: Connection, *, person_id: int, start: date, end: date, category: str | None = None
+) -> dict[str, Any]:
+    """Money spent between ``start`` and ``end`` (inclusive), by category, largest first."""
+    e = _T["ledger_entry"]
+    where = [
+        e.c.person_id == person_id,
+        e.c.amount_minor < 0,
+        e.c.category.not_in(NOT_SPENDING),
+        e.c.booked_at >= _day_start(start),
+        e.c.booked_at < _day_start(end + timedelta(days=1)),
+    ]
+    if category:
+        where.append(e.c.category == category)
+    rows = conn.execute(
+        select(e.c.category, e.c.currency, func.sum(-e.c.amount_minor).label("spent"))
+        .where(*where)
+        .group_by(e.c.category, e.c.currency)
+        .order_by(func.sum(-e.c.amount_minor).desc(), e.c.category)
+    )
+    by_category = [dict(r._mapping) for r in rows]
+    return {
+        "start": start,
+        "end": end,
+        "total_minor": sum(int(r["spent"]) for r in by_category),
+        "by_category": by_category,
+    }
+
+
+def upcoming_bills(
+    conn: Connection, *, person_id: int, today: date, days: int = 14
+) -> list[dict[str, Any]]:
+    """Active bills and subscriptions due from ``today`` for ``days`` days, soonest first."""
+    r = _T["recurring_series"]
+    rows = conn.execute(
+        select(r.c.id, r.c.merchant, r.c.amount_minor, r.c.currency, r.c.next_date, r.c.kind)
+        .where(
+            r.c.person_id == person_id,
+            r.c.active.is_(True),
+            r.c.kind.in_(BILL_KINDS),
+            r.c.amount_minor < 0,
+            r.c.next_date >= today,
+            r.c.next_date <= today + timedelta(days=days),
+        )
+        .order_by(r.c.next_date, r.c.id)
+    )
+    return [dict(row._mapping) for row in rows]

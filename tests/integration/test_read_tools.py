@@ -1,0 +1,120 @@
+"""Read tools over the seeded bank: the customer's own data only, whatever the model asks."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from scripted_model import ScriptedChatModel, call
+from sqlalchemy import text
+
+from agents.customer import customer_context
+from agents.graph import compile_graph
+from tools.bank import Bank
+from tools.read import READ_TOOLS
+from tools.runtime import ChatContext
+
+
+def _now(bank) -> datetime:
+    return datetime(bank.as_of.year, bank.as_of.month, bank.as_of.day, 12, tzinfo=UTC)
+
+
+def _results(bank, person_id: int, script: list[AIMessage]) -> list[dict]:
+    model = ScriptedChatModel(messages=iter([*script, AIMessage("done")]))
+    graph = compile_graph(
+        model=model,
+        tools=READ_TOOLS,
+        customer_context=customer_context,
+        checkpointer=InMemorySaver(),
+    )
+    run = ChatContext(person_id=person_id, bank=Bank(bank.engine), now=_now(bank))
+    out = graph.invoke(
+        {"messages": [("user", "hi")]}, {"configurable": {"thread_id": "r"}}, context=run
+    )
+    return [json.loads(m.content) for m in out["messages"] if isinstance(m, ToolMessage)]
+
+
+def _owned(bank, table: str, person_id: int, column: str = "id") -> set:
+    with bank.engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT {column} FROM {table} WHERE person_id = :p"), {"p": person_id}
+        )
+        return {r[0] for r in rows}
+
+
+@pytest.mark.parametrize("person_id", [2, 57])
+def test_accounts_and_transactions_are_the_customers_own(bank, person_id: int) -> None:
+    [accounts, found] = _results(
+        bank,
+        person_id,
+        [call("get_accounts", {}, 0), call("search_transactions", {"category": "groceries"}, 1)],
+    )
+    mine = _owned(bank, "account", person_id)
+    assert accounts["accounts"] and {int(a["ref"][4:]) for a in accounts["accounts"]} <= mine
+    txns = _owned(bank, "ledger_entry", person_id)
+    assert found["transactions"]
+    assert all(int(t["ref"][4:]) in txns for t in found["transactions"])
+    assert all(t["category"] == "groceries" for t in found["transactions"])
+
+
+def test_no_argument_reaches_another_customer(bank) -> None:
+    # the "model" tries every lever a read tool has: text, merchant, dates
+    others = _owned(bank, "ledger_entry", 57)
+    results = _results(
+        bank,
+        2,
+        [
+            call("search_transactions", {"text": "%"}, 0),
+            call("search_transactions", {"merchant": "' OR 1=1 --"}, 1),
+            call("spending_summary", {"start": "2000-01-01", "end": "2030-01-01"}, 2),
+        ],
+    )
+    assert not {int(t["ref"][4:]) for t in results[0]["transactions"]} & others
+    assert results[1]["transactions"] == []
+    with bank.engine.connect() as conn:
+        spent_by_2 = conn.execute(
+            text(
+                "SELECT COALESCE(SUM(-amount_minor), 0) FROM ledger_entry WHERE person_id = 2 "
+                "AND amount_minor < 0 AND category NOT IN ('transfer', 'income', 'interest')"
+            )
+        ).scalar()
+    assert results[2]["total"] == f"{spent_by_2 / 100:.2f}"
+
+
+def test_bad_dates_are_a_clear_error_the_model_can_read(bank) -> None:
+    model = ScriptedChatModel(
+        messages=iter([call("spending_summary", {"start": "last tuesday"}, 0), AIMessage("ok")])
+    )
+    graph = compile_graph(
+        model=model,
+        tools=READ_TOOLS,
+        customer_context=customer_context,
+        checkpointer=InMemorySaver(),
+    )
+    run = ChatContext(person_id=2, bank=Bank(bank.engine), now=_now(bank))
+    out = graph.invoke(
+        {"messages": [("user", "x")]}, {"configurable": {"thread_id": "e"}}, context=run
+    )
+    [tool_message] = [m for m in out["messages"] if isinstance(m, ToolMessage)]
+    assert tool_message.status == "error" and "YYYY-MM-DD" not in tool_message.content
+    assert "2026-11-28" in tool_message.content  # the message says what a date looks like
+
+
+def test_the_customer_context_names_only_their_records(bank) -> None:
+    run = ChatContext(person_id=2, bank=Bank(bank.engine), now=_now(bank))
+    ctx = customer_context(run)
+    assert {int(a.ref[4:]) for a in ctx.accounts} == _owned(bank, "account", 2) - _closed(bank, 2)
+    assert {int(p.ref[6:]) for p in ctx.payees} == _owned(bank, "payee", 2)
+    assert ctx.first_name and ctx.today == bank.as_of
+
+
+def _closed(bank, person_id: int) -> set:
+    with bank.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id FROM account WHERE person_id = :p AND status = 'closed'"),
+            {"p": person_id},
+        )
+        return {r[0] for r in rows}

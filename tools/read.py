@@ -1,0 +1,288 @@
+"""Read tools: the customer's own data, their insights and offers, and the bank's knowledge.
+
+Each tool is typed, its docstring is its schema, and it takes the customer from the run's
+context (``runtime.context.person_id``) — there is no argument that could name another
+customer. Results are JSON objects with money as decimal strings; ``agents.replies`` puts them
+in words, and an LLM reads them as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from langchain_core.tools import BaseTool, tool
+from langgraph.prebuilt import ToolRuntime
+
+from services import queries
+from services.money import to_decimal, to_minor
+from tools.refs import ref
+from tools.runtime import ChatContext
+
+
+def _money(minor: int, currency: str = "USD") -> str:
+    return str(to_decimal(int(minor), currency))
+
+
+def _json(data: dict[str, Any]) -> str:
+    return json.dumps(data, default=str)
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a date like 2026-11-28, not {value!r}") from None
+
+
+@tool
+def get_accounts(runtime: ToolRuntime[ChatContext]) -> str:
+    """List the customer's open accounts with their balances."""
+    ctx = runtime.context
+    with ctx.bank.read() as conn:
+        rows = queries.accounts(conn, person_id=ctx.person_id)
+    return _json(
+        {
+            "accounts": [
+                {
+                    "ref": ref("acc", r["id"]),
+                    "name": r["name"],
+                    "type": r["type"],
+                    "last4": r["last4"],
+                    "balance": _money(r["balance_minor"], r["currency"]),
+                    "currency": r["currency"],
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@tool
+def search_transactions(
+    runtime: ToolRuntime[ChatContext],
+    merchant: str = "",
+    category: str = "",
+    start: str = "",
+    end: str = "",
+    amount: str = "",
+    text: str = "",
+) -> str:
+    """Find the customer's transactions, newest first.
+
+    Args:
+        runtime: Injected by the graph: the customer and the bank (not the model's to fill).
+        merchant: Exact merchant name, e.g. "Amazon".
+        category: A spending category, e.g. "dining".
+        start: First day, YYYY-MM-DD.
+        end: Last day, YYYY-MM-DD.
+        amount: An exact amount, e.g. "54.99" (either sign).
+        text: Words to look for in the description or merchant.
+    """
+    ctx = runtime.context
+    exact = to_minor(amount, "USD") if amount else None
+    query = queries.TransactionQuery(
+        merchant=merchant or None,
+        category=category or None,
+        start=_day(start, "start"),
+        end=_day(end, "end"),
+        min_minor=exact,
+        max_minor=exact,
+        text=text or None,
+    )
+    with ctx.bank.read() as conn:
+        rows = queries.search_transactions(conn, person_id=ctx.person_id, query=query)
+    return _json(
+        {
+            "transactions": [
+                {
+                    "ref": ref("txn", r["id"]),
+                    "date": r["booked_at"].date().isoformat(),
+                    "merchant": r["merchant"] or r["description"],
+                    "amount": _money(r["amount_minor"], r["currency"]),
+                    "currency": r["currency"],
+                    "category": r["category"],
+                    "account": r["account_name"],
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@tool
+def spending_summary(
+    runtime: ToolRuntime[ChatContext], start: str = "", end: str = "", category: str = ""
+) -> str:
+    """Sum the customer's spending by category over a period (this month by default).
+
+    Args:
+        runtime: Injected by the graph: the customer and the bank (not the model's to fill).
+        start: First day, YYYY-MM-DD.
+        end: Last day, YYYY-MM-DD.
+        category: Only this category.
+    """
+    ctx = runtime.context
+    today = ctx.now.date()
+    first = _day(start, "start") or today.replace(day=1)
+    last = _day(end, "end") or today
+    if first > last:
+        raise ValueError("the period starts after it ends")
+    with ctx.bank.read() as conn:
+        found = queries.spending_summary(
+            conn, person_id=ctx.person_id, start=first, end=last, category=category or None
+        )
+    currency = found["by_category"][0]["currency"] if found["by_category"] else "USD"
+    return _json(
+        {
+            "start": first.isoformat(),
+            "end": last.isoformat(),
+            "total": _money(found["total_minor"], currency),
+            "currency": currency,
+            "by_category": [
+                {"category": r["category"], "amount": _money(r["spent"], r["currency"])}
+                for r in found["by_category"]
+            ],
+        }
+    )
+
+
+@tool
+def upcoming_bills(runtime: ToolRuntime[ChatContext], days: int = 14) -> str:
+    """Bills and subscriptions due soon.
+
+    Args:
+        runtime: Injected by the graph: the customer and the bank (not the model's to fill).
+        days: How many days ahead to look (1 to 60).
+    """
+    ctx = runtime.context
+    days = max(1, min(int(days), 60))
+    with ctx.bank.read() as conn:
+        rows = queries.upcoming_bills(
+            conn, person_id=ctx.person_id, today=ctx.now.date(), days=days
+        )
+    return _json(
+        {
+            "bills": [
+                {
+                    "merchant": r["merchant"],
+                    "amount": _money(-r["amount_minor"], r["currency"]),
+                    "currency": r["currency"],
+                    "due": r["next_date"].isoformat(),
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@tool
+def get_goals(runtime: ToolRuntime[ChatContext]) -> str:
+    """The customer's savings goals and how far along they are."""
+    ctx = runtime.context
+    with ctx.bank.read() as conn:
+        rows = queries.goals(conn, person_id=ctx.person_id)
+    return _json(
+        {
+            "goals": [
+                {
+                    "ref": ref("goal", r["id"]),
+                    "name": r["name"],
+                    "saved": _money(r["saved_minor"], r["currency"]),
+                    "target": _money(r["target_minor"], r["currency"]),
+                    "currency": r["currency"],
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@tool
+def get_insights(runtime: ToolRuntime[ChatContext]) -> str:
+    """Anything unusual or worth knowing in the customer's accounts right now."""
+    from services.insight_detectors import insights_for
+
+    ctx = runtime.context
+    with ctx.bank.read() as conn:
+        found = insights_for(conn, person_id=ctx.person_id, now=ctx.now)
+    return _json(
+        {
+            "insights": [
+                {
+                    "type": i.type,
+                    "severity": i.severity,
+                    "message": i.message,
+                    "evidence": list(i.evidence),
+                }
+                for i in found
+            ]
+        }
+    )
+
+
+@tool
+def get_recommendations(runtime: ToolRuntime[ChatContext]) -> str:
+    """The next best actions for the customer, each with the reasons behind it."""
+    ctx = runtime.context
+    recommender = ctx.bank.recommender
+    if recommender is None:
+        return _json({"recommendations": []})
+    found = recommender.decide(
+        ctx.person_id, now=ctx.now, level=ctx.bank.level, k=3, channel="chat_line"
+    )
+    return _json(
+        {
+            "recommendations": [
+                {
+                    "code": r.code,
+                    "title": r.title,
+                    "body": r.body,
+                    "why": "; ".join(x for x in r.reasons if x.startswith(("insight:", "rule:"))),
+                    "reasons": list(r.reasons),
+                }
+                for r in found
+            ]
+        }
+    )
+
+
+@tool
+def search_knowledge(runtime: ToolRuntime[ChatContext], query: str) -> str:
+    """Search the bank's help articles; answers cite the article ids.
+
+    Args:
+        runtime: Injected by the graph: the customer and the bank (not the model's to fill).
+        query: The customer's question in their own words.
+    """
+    kb = runtime.context.bank.knowledge
+    if kb is None:
+        return _json({"hits": []})
+    hits = kb.search(query, k=3)
+    return _json(
+        {
+            "hits": [
+                {"article_id": h.article_id, "title": h.title, "passage": h.passage} for h in hits
+            ]
+        }
+    )
+
+
+READ_TOOLS: list[BaseTool] = [
+    get_accounts,
+    search_transactions,
+    spending_summary,
+    upcoming_bills,
+    get_goals,
+    get_insights,
+    get_recommendations,
+    search_knowledge,
+]
+
+
+def recent_window(today: date) -> date:
+    """How far back the context's merchant list looks."""
+    return today - timedelta(days=90)

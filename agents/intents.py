@@ -4,7 +4,7 @@ Tasks change something (after the customer confirms exactly what will happen); i
 needs read the customer's own data; conversation moves steer the dialogue; ``faq`` is any
 question about the bank's products and rules, answered from the knowledge base (whose articles
 carry the 77 BANKING77 topics as their ``intents``). The training utterances for these live in
-``agents/data/utterances.csv``.
+``agents/data/utterances.csv`` (``text,category``, like any CSV ``concierge nlu train`` reads).
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from chat_kit import CTX, Keywords
 from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
-from test_offline_model import CTX, Keywords
 
 from agents.graph import compile_graph
 from agents.offline_model import OfflineChatModel

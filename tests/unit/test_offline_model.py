@@ -9,56 +9,14 @@ that nothing the customer does not hold or did not say is ever put in a tool cal
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 import pytest
+from chat_kit import CTX, Keywords
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
-from agents.context import Account, Card, CustomerContext, Named
 from agents.offline_model import OfflineChatModel
-
-CTX = CustomerContext(
-    first_name="Maya",
-    today=date(2026, 11, 28),
-    accounts=(
-        Account("acc-everyday", "checking", "Everyday", "4821", 245_000),
-        Account("acc-rainy", "savings", "Rainy Day", "1234", 120_000),
-    ),
-    payees=(
-        Named("payee-tom", "Tom Baker"),
-        Named("payee-tomh", "Tom Hardy"),
-        Named("payee-city", "City Electric"),
-    ),
-    cards=(Card("card-debit", "debit", "4821"), Card("card-credit", "credit", "9876")),
-    scheduled=(Named("sched-stream", "StreamFlix monthly"),),
-    merchants=("Amazon", "Blue Bottle", "StreamFlix"),
-)
-
-KEYWORDS: list[tuple[str, str]] = [
-    ("recognise", "dispute_transaction"),
-    ("balance", "check_balance"),
-    ("fee", "faq"),
-    ("transfer", "transfer_money"),
-    ("move", "transfer_money"),
-    ("pay", "pay_bill"),
-    ("freeze", "freeze_card"),
-    ("weather", "out_of_scope"),
-    ("meant", "correction"),
-    ("advisor", "human_handoff"),
-]
-
-
-class Keywords:
-    """A stand-in classifier: the first keyword found, else an unsure guess."""
-
-    def predict(self, text: str) -> tuple[str, float]:
-        lowered = text.lower()
-        for word, intent in KEYWORDS:
-            if word in lowered:
-                return intent, 0.9
-        return "faq", 0.2
 
 
 @tool

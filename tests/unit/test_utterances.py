@@ -40,7 +40,7 @@ MISSPELLINGS = frozenset(
 def read_csv() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     with CSV_PATH.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        rows = tuple((row["text"], row["intent"]) for row in reader)
+        rows = tuple((row["text"], row["category"]) for row in reader)
         return tuple(reader.fieldnames or ()), rows
 
 
@@ -48,9 +48,9 @@ def rows() -> tuple[tuple[str, str], ...]:
     return read_csv()[1]
 
 
-def test_header_is_exactly_text_and_intent() -> None:
+def test_header_is_exactly_text_and_category() -> None:
     header, _ = read_csv()
-    assert header == ("text", "intent")
+    assert header == ("text", "category")
     with CSV_PATH.open(newline="", encoding="utf-8") as f:
         assert all(len(record) == 2 for record in csv.reader(f))
 

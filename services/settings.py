@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         None, description="Chroma server URL; a PersistentClient under var/ when unset."
     )
     llm: str = Field("offline", description="Language model: 'offline' or 'provider:model'.")
+    nlu_model: Path | None = Field(
+        None,
+        description="Intent model folder (concierge nlu train) for the offline model; "
+        "trained from agents/data/utterances.csv into var/nlu when unset.",
+    )
     host: str = Field("127.0.0.1", description="Address `concierge serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `concierge serve` listens on.")
     secret_key: str | None = Field(

@@ -247,12 +247,13 @@ def serve(
 
 def _register_groups() -> None:
     # Each command group lives in its own module; they join the one `concierge` command here.
-    from app import cli_bench, cli_data, cli_eval, cli_nlu
+    from app import cli_bench, cli_chat, cli_data, cli_eval, cli_nlu
 
     cli_data.register(cli)
     cli_bench.register(cli)
     cli_eval.register(cli)
     cli_nlu.register(cli)
+    cli_chat.register(cli)
 
 
 _register_groups()

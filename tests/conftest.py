@@ -124,3 +124,13 @@ def _fresh_settings() -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def classifier_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline model's intent classifier, trained once per test session."""
+    from agents.classifier import default_classifier, model_dir
+
+    var = tmp_path_factory.mktemp("nlu-var")
+    default_classifier(var)
+    return model_dir(var)

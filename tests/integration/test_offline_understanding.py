@@ -41,11 +41,9 @@ SCHEMAS = [
 
 
 @pytest.fixture(scope="module")
-def classifier(tmp_path_factory: pytest.TempPathFactory) -> IntentModel:
-    var = tmp_path_factory.mktemp("var")
-    model = default_classifier(var)
-    assert (model_dir(var) / "metadata.json").is_file()
-    return model
+def classifier(classifier_dir: Path) -> IntentModel:
+    assert (classifier_dir / "metadata.json").is_file()
+    return IntentModel.load(classifier_dir)
 
 
 def _reply(classifier: IntentModel, *texts: str) -> AIMessage:

@@ -1,0 +1,16 @@
+"""Every tool the agent may call, reads then writes."""
+
+from __future__ import annotations
+
+from langchain_core.tools import BaseTool
+
+from tools.read import READ_TOOLS
+
+
+def all_tools() -> list[BaseTool]:
+    """The read tools and the write tools (each write marked ``metadata["write"]``)."""
+    try:
+        from tools.write import WRITE_TOOLS
+    except ImportError:  # pragma: no cover - the write tools ship with the agent issue
+        return list(READ_TOOLS)
+    return [*READ_TOOLS, *WRITE_TOOLS]

@@ -30,7 +30,9 @@ from knowledge.embedder import MiniLMEmbeddingFunction, embed
 COLLECTION = "concierge-knowledge"
 CHUNKER = "chunks-v1"
 FETCH = 40  # chunks fetched per query before grouping them by article
-INTENT_WEIGHT = 1.0
+# Chosen on a stratified 15% held-out part of BANKING77's train.csv (never its test set): hit@3
+# 0.902 by meaning alone, 0.970 / 0.971 / 0.973 blended at weights 1 / 2 / 4 (the fast model).
+INTENT_WEIGHT = 4.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""The advisor summary: every fact names its record, and the records are the customer's own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from langchain_core.messages import AIMessage, HumanMessage
+from sqlalchemy import text
+
+from agents.summaries import build_summary, sentiment
+from tools.bank import Bank
+
+
+def _now(bank) -> datetime:
+    return datetime(bank.as_of.year, bank.as_of.month, bank.as_of.day, 12, tzinfo=UTC)
+
+
+def _ids(bank, table: str, person: int) -> set[int]:
+    with bank.engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT id FROM {table} WHERE person_id = :p"), {"p": person})
+        return {int(r[0]) for r in rows}
+
+
+def test_every_fact_is_traceable_to_the_customers_own_records(bank) -> None:
+    talk = {
+        "t1": [
+            HumanMessage("why was I charged twice? this is ridiculous"),
+            AIMessage("", tool_calls=[{"name": "search_transactions", "args": {}, "id": "c1"}]),
+            HumanMessage("I want to talk to someone"),
+        ]
+    }
+    summary = build_summary(Bank(bank.engine), person_id=2, now=_now(bank), conversations=talk)
+    sources = [f.source for f in summary.facts]
+    accounts = _ids(bank, "account", 2)
+    entries = _ids(bank, "ledger_entry", 2)
+    for source in sources:
+        kind, _, key = source.partition(":")
+        assert kind in {
+            "person",
+            "account",
+            "ledger",
+            "insight",
+            "offer",
+            "conversation",
+            "series",
+            "event",
+            "holding",
+        }
+        if kind == "account":
+            assert int(key) in accounts
+        if kind == "ledger":
+            assert int(key) in entries
+    assert "person:2" in sources and any(s.startswith("account:") for s in sources)
+    text_ = summary.text()
+    assert "Unresolved" in text_ and "I want to talk to someone" in text_
+    assert "negative" in text_  # "ridiculous"
+    assert all(line.endswith("]") for line in text_.splitlines() if line.startswith("- "))
+
+
+def test_sentiment_reads_only_the_customers_words() -> None:
+    said = [HumanMessage("thanks, that was great"), AIMessage("terrible awful worst")]
+    assert sentiment(said) == ("positive", 0, 2)

@@ -400,3 +400,49 @@ class IngestReject(SQLModel, table=True):
     reason: str = Field(max_length=300)
     raw: str = Field(max_length=4000)
     rejected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+# --- writes the customer asked for ----------------------------------------------------------
+
+
+class WriteRequest(SQLModel, table=True):
+    """One executed customer write, kept so a retried request replays instead of re-running."""
+
+    __tablename__ = "write_request"
+    # Keys are per customer: one customer's key can never reach another's result.
+    __table_args__ = (UniqueConstraint("person_id", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    idempotency_key: str = Field(max_length=100)
+    kind: str = Field(max_length=30)
+    request_hash: str = Field(max_length=64)
+    request: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime
+
+
+class Dispute(SQLModel, table=True):
+    """A customer's challenge of a transaction taken from their account."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    ledger_entry_id: int = Field(foreign_key="ledger_entry.id", unique=True)
+    amount_minor: int = money_column()  # as booked (negative)
+    currency: str = Field(default="USD", max_length=3)
+    reason: str = Field(max_length=200)
+    status: str = Field(default="open", max_length=20)  # open | resolved | rejected
+    opened_at: datetime
+
+
+class HandoffCase(SQLModel, table=True):
+    """A case handed to a human advisor, with the context so the customer need not repeat it."""
+
+    __tablename__ = "handoff_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    reason: str = Field(max_length=100)
+    summary: str = Field(max_length=2000)
+    status: str = Field(default="open", max_length=20)  # open | assigned | closed
+    opened_at: datetime

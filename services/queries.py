@@ -208,3 +208,14 @@ def upcoming_bills(
         .order_by(r.c.next_date, r.c.id)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def transaction(conn: Connection, *, person_id: int, entry_id: int) -> dict[str, Any] | None:
+    """One of the customer's transactions, or None (also when it is someone else's)."""
+    e = _T["ledger_entry"]
+    row = conn.execute(
+        select(
+            e.c.id, e.c.booked_at, e.c.amount_minor, e.c.currency, e.c.merchant, e.c.description
+        ).where(e.c.id == entry_id, e.c.person_id == person_id)
+    ).first()
+    return dict(row._mapping) if row else None

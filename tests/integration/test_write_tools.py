@@ -1,4 +1,4 @@
-"""Write tools through the graph: confirmed writes run once, declines and strangers' refs do nothing."""
+"""Write tools through the graph: confirmed writes run once, declines and strangers do nothing."""
 
 from __future__ import annotations
 

@@ -8,8 +8,9 @@ happen, and only ``{"approve": true}`` lets that very call run. A decline, or ne
 customer ("sorry, I meant 65"), closes the call without running it and goes back to the model,
 so a changed request is confirmed afresh. Tool results go back to the model to be put in words.
 
-``builder`` is the uncompiled graph for LangGraph's tooling (``langgraph.json``); ``compile_graph``
-compiles it with a checkpointer for the app and the terminal chat.
+``build`` gives the uncompiled graph; ``compile_graph`` compiles it with a checkpointer for the
+app and the terminal chat; ``make_graph`` is the factory ``langgraph.json`` names for LangGraph's
+own tooling (it needs the model and the bank, so there is no module-level compiled graph).
 """
 
 from __future__ import annotations
@@ -135,3 +136,22 @@ def compile_graph(
     return build(model=model, tools=tools, customer_context=customer_context).compile(
         checkpointer=checkpointer
     )
+
+
+def make_graph(config: dict[str, Any] | None = None) -> Any:
+    """The graph on the configured model and bank, for LangGraph's own tooling (langgraph.json).
+
+    LangGraph's server supplies its own checkpointer, so this compiles without one.
+    """
+    from agents.classifier import default_classifier
+    from agents.customer import customer_context
+    from agents.llm import make_chat_model
+    from services.settings import get_settings
+    from tools.registry import all_tools
+
+    settings = get_settings()
+    model = make_chat_model(
+        settings.llm,
+        classifier=lambda: default_classifier(settings.var_dir, model=settings.nlu_model),
+    )
+    return build(model=model, tools=all_tools(), customer_context=customer_context).compile()

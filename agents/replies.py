@@ -129,7 +129,39 @@ def _write(r: dict[str, Any]) -> str:
     return str(r.get("summary") or "Done.")
 
 
+def _cards(r: dict[str, Any]) -> str:
+    rows = r.get("cards", [])
+    if not rows:
+        return "You don't have any cards with us."
+    return "Your cards:\n" + "\n".join(
+        f"- {c['type']} card ending {c['last4']}: {c['status']}" for c in rows
+    )
+
+
+def _scheduled(r: dict[str, Any]) -> str:
+    rows = r.get("scheduled", [])
+    if not rows:
+        return "You have nothing scheduled."
+    return "Scheduled:\n" + "\n".join(
+        f"- {money(s['amount'])} to {s['to']} ({s['every']}), next {s['next']}" for s in rows
+    )
+
+
+def _explain(r: dict[str, Any]) -> str:
+    why = [x for x in r.get("reasons", []) if not x.startswith(("level:", "policy:"))]
+    return f"I suggested {r['title']} because of: " + "; ".join(why) + "."
+
+
+def _profile(r: dict[str, Any]) -> str:
+    held = ", ".join(p["name"] for p in r.get("products", []))
+    return f"You're with us as {r['name']} ({r['segment']}); your accounts: {held}."
+
+
 RENDER: dict[str, Callable[[dict[str, Any]], str]] = {
+    "get_cards": _cards,
+    "get_scheduled": _scheduled,
+    "explain_recommendation": _explain,
+    "get_profile_summary": _profile,
     "get_accounts": _accounts,
     "search_transactions": _transactions,
     "spending_summary": _spending,

@@ -271,7 +271,106 @@ def search_knowledge(runtime: ToolRuntime[ChatContext], query: str) -> str:
     )
 
 
+@tool
+def get_profile_summary(runtime: ToolRuntime[ChatContext]) -> str:
+    """Who the customer is to the bank: segment, products, income and spending, goals."""
+    from services.profiles import load_profile
+
+    ctx = runtime.context
+    with ctx.bank.read() as conn:
+        profile = load_profile(conn, person_id=ctx.person_id, now=ctx.now)
+    return _json(
+        {
+            "name": profile.name,
+            "segment": profile.segment,
+            "products": [
+                {"type": p.type, "name": p.name, "balance": _money(p.balance_minor, p.currency)}
+                for p in profile.products
+            ],
+            "income_30d": _money(profile.income_minor.get("30d", 0)),
+            "spending_30d": _money(profile.spending_minor.get("30d", 0)),
+            "goals": [g.name for g in profile.goals],
+        }
+    )
+
+
+@tool
+def get_cards(runtime: ToolRuntime[ChatContext]) -> str:
+    """The customer's cards and whether each is active, frozen, lost or stolen."""
+    ctx = runtime.context
+    with ctx.bank.read() as conn:
+        rows = queries.cards(conn, person_id=ctx.person_id)
+    return _json(
+        {
+            "cards": [
+                {
+                    "ref": ref("card", r["id"]),
+                    "type": r["type"],
+                    "last4": r["last4"],
+                    "status": r["status"],
+                    "expires": r["expires_on"].isoformat(),
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@tool
+def get_scheduled(runtime: ToolRuntime[ChatContext]) -> str:
+    """The customer's scheduled transfers, payments and savings rules."""
+    ctx = runtime.context
+    with ctx.bank.read() as conn:
+        rows = queries.scheduled(conn, person_id=ctx.person_id)
+    return _json(
+        {
+            "scheduled": [
+                {
+                    "ref": ref("sched", r["id"]),
+                    "kind": r["kind"],
+                    "to": r["payee_name"] or r["to_name"],
+                    "from": r["from_name"],
+                    "amount": _money(r["amount_minor"], r["currency"]),
+                    "every": r["cadence"] or "once",
+                    "next": r["next_date"].isoformat() if r["next_date"] else None,
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@tool
+def explain_recommendation(runtime: ToolRuntime[ChatContext], code: str) -> str:
+    """Why an offer or action is recommended to the customer: the features and insights behind it.
+
+    Args:
+        runtime: Injected by the graph: the customer and the bank (not the model's to fill).
+        code: The recommendation's code, e.g. "high_yield_savings".
+    """
+    ctx = runtime.context
+    recommender = ctx.bank.recommender
+    found = []
+    if recommender is not None:
+        found = recommender.decide(ctx.person_id, now=ctx.now, level=ctx.bank.level, k=25)
+    match = next((r for r in found if r.code == code), None)
+    if match is None:
+        return _json({"error": "that isn't one of your current recommendations"})
+    return _json(
+        {
+            "code": match.code,
+            "title": match.title,
+            "reasons": list(match.reasons),
+            "propensity": match.propensity,
+        }
+    )
+
+
 READ_TOOLS: list[BaseTool] = [
+    get_profile_summary,
+    get_cards,
+    get_scheduled,
+    explain_recommendation,
     get_accounts,
     search_transactions,
     spending_summary,

@@ -61,9 +61,11 @@ def _names(ctx: ChatContext) -> dict[str, str]:
         payees = queries.payees(conn, person_id=ctx.person_id)
         cards = queries.cards(conn, person_id=ctx.person_id)
         scheduled = queries.scheduled(conn, person_id=ctx.person_id)
+        goals = queries.goals(conn, person_id=ctx.person_id)
     out = {ref("acc", a["id"]): f"{a['name']} (…{a['last4']})" for a in accounts}
     out |= {ref("payee", p["id"]): p["name"] for p in payees}
     out |= {ref("card", c["id"]): f"your {c['type']} card ending {c['last4']}" for c in cards}
+    out |= {ref("goal", g["id"]): f"'{g['name']}'" for g in goals}
     out |= {
         ref("sched", s["id"]): f"{s['payee_name'] or s['to_name']} ({s['cadence'] or 'once'})"
         for s in scheduled
@@ -423,6 +425,56 @@ def _conversation_summary(runtime: ToolRuntime[ChatContext]) -> str:
     return (text or "The customer asked for an advisor.")[:2000]
 
 
+@tool
+def pay_card_bill(
+    runtime: ToolRuntime[ChatContext], from_account: str, card_account: str, amount: str
+) -> str:
+    """Pay (part of) the customer's credit-card bill from one of their accounts.
+
+    Args:
+        runtime: Injected by the graph: the customer and the bank (not the model's to fill).
+        from_account: Ref of the account to pay from.
+        card_account: Ref of the credit-card account.
+        amount: Decimal amount.
+    """
+    return _run(
+        runtime,
+        lambda conn, **who: banking.pay_card_bill(
+            conn,
+            **who,
+            from_account_id=parse_ref(from_account, "acc"),
+            card_account_id=parse_ref(card_account, "acc"),
+            amount_minor=_minor(amount, "USD"),
+        ),
+    )
+
+
+@tool
+def update_goal(
+    runtime: ToolRuntime[ChatContext], goal: str, name: str = "", target: str = ""
+) -> str:
+    """Rename a savings goal or change its target (after confirmation).
+
+    Args:
+        runtime: Injected by the graph: the customer and the bank (not the model's to fill).
+        goal: Ref of the goal, e.g. "goal-2".
+        name: A new name, or empty to keep it.
+        target: A new target amount, or empty to keep it.
+    """
+    return _run(
+        runtime,
+        lambda conn, **who: banking.update_goal(
+            conn,
+            **who,
+            goal_id=parse_ref(goal, "goal"),
+            name=name or None,
+            target_minor=_minor(target, "USD") if target else None,
+        ),
+    )
+
+
+pay_card_bill = _write("Pay {amount} from {from_account} to {card_account}?")(pay_card_bill)
+update_goal = _write("Change goal {goal}: name '{name}', target {target}?")(update_goal)
 transfer = _write("Move {amount} from {from_account} to {to_account} now?")(transfer)
 pay_payee = _write("Pay {payee} {amount} from {from_account} now?")(pay_payee)
 schedule_payment = _write(
@@ -444,6 +496,8 @@ handoff = _write("Connect you with an advisor and share this conversation with t
 WRITE_TOOLS: list[BaseTool] = [
     transfer,
     pay_payee,
+    pay_card_bill,
+    update_goal,
     schedule_payment,
     create_savings_rule,
     cancel_scheduled_payment,

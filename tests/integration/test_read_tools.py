@@ -118,3 +118,27 @@ def _closed(bank, person_id: int) -> set:
             {"p": person_id},
         )
         return {r[0] for r in rows}
+
+
+def test_profile_cards_and_schedules_are_the_customers_own(bank) -> None:
+    profile, cards, scheduled = _results(
+        bank,
+        2,
+        [
+            call("get_profile_summary", {}, 0),
+            call("get_cards", {}, 1),
+            call("get_scheduled", {}, 2),
+        ],
+    )
+    with bank.engine.connect() as conn:
+        name = conn.execute(text("SELECT full_name FROM person WHERE id = 2")).scalar()
+    assert profile["name"] == name and profile["products"]
+    assert {int(c["ref"][5:]) for c in cards["cards"]} <= _owned(bank, "card", 2)
+    assert {int(s["ref"][6:]) for s in scheduled["scheduled"]} <= _owned(
+        bank, "scheduled_transfer", 2
+    )
+
+
+def test_explaining_an_offer_that_is_not_recommended_is_an_error(bank) -> None:
+    [found] = _results(bank, 2, [call("explain_recommendation", {"code": "no_such_offer"}, 0)])
+    assert "error" in found

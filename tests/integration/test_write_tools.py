@@ -164,3 +164,30 @@ def test_a_card_freeze_needs_approval_then_sticks(seeded, offline) -> None:
     with seeded.connect() as conn:
         status = conn.execute(text("SELECT status FROM card WHERE id = :c"), {"c": card}).scalar()
     assert status == "frozen"
+
+
+def test_a_goal_is_created_then_changed_each_after_its_own_confirmation(seeded) -> None:
+    person, _ = _pair(seeded)
+    create = [call("create_goal", {"name": "Japan trip", "target": "3000.00"}), AIMessage("ok")]
+    graph = _graph(ScriptedChatModel(messages=iter(create)))
+    ask = _run(graph, seeded, person, {"messages": [("user", "x")]}, thread="g1")
+    assert ask["__interrupt__"][0].value["text"] == (
+        "Start a savings goal 'Japan trip' with a target of $3,000.00?"
+    )
+    _run(graph, seeded, person, Command(resume={"approve": True}), thread="g1")
+    with seeded.connect() as conn:
+        goal = conn.execute(
+            text("SELECT id FROM savings_goal WHERE person_id = :p AND name = 'Japan trip'"),
+            {"p": person},
+        ).scalar()
+    assert goal is not None
+    change = [call("update_goal", {"goal": f"goal-{goal}", "target": "3500.00"}), AIMessage("ok")]
+    graph = _graph(ScriptedChatModel(messages=iter(change)))
+    ask = _run(graph, seeded, person, {"messages": [("user", "y")]}, thread="g2")
+    assert "'Japan trip'" in ask["__interrupt__"][0].value["text"]
+    _run(graph, seeded, person, Command(resume={"approve": True}), thread="g2")
+    with seeded.connect() as conn:
+        target = conn.execute(
+            text("SELECT target_minor FROM savings_goal WHERE id = :g"), {"g": goal}
+        ).scalar()
+    assert target == 350_000

@@ -43,7 +43,8 @@ def _checking_and_savings(settings: Settings) -> int:
     with engine.begin() as conn:  # whatever the seeded history left, there is $1,000 to move
         conn.execute(
             text(
-                "UPDATE account SET balance_minor = 100000 WHERE person_id = :p AND type = 'checking'"
+                "UPDATE account SET balance_minor = 100000 "
+                "WHERE person_id = :p AND type = 'checking'"
             ),
             {"p": person},
         )

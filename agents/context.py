@@ -73,7 +73,11 @@ class CustomerContext:
     goals: tuple[Named, ...] = ()
     merchants: tuple[str, ...] = ()
     currency: str = "USD"
-    notes: tuple[str, ...] = field(default=())  # e.g. an insight to follow up on
+    notes: tuple[str, ...] = field(default=())
+    # The next best action allowed on chat now (code, title, body, why) and the insight most
+    # worth a word (type, message), chosen by the recommendation core for this run.
+    offer: dict[str, str] | None = None
+    insight: dict[str, str] | None = None
 
     def account(self, ref: str) -> Account | None:
         """The account with ``ref``, if it is this customer's."""
@@ -99,6 +103,8 @@ class CustomerContext:
             merchants=tuple(data.get("merchants", ())),
             currency=str(data.get("currency", "USD")),
             notes=tuple(data.get("notes", ())),
+            offer=data.get("offer"),
+            insight=data.get("insight"),
         )
 
     def prompt(self) -> str:
@@ -114,6 +120,13 @@ class CustomerContext:
         lines += [f"Scheduled {s.ref}: {s.name}." for s in self.scheduled]
         lines += [f"Goal {g.ref}: {g.name}." for g in self.goals]
         lines += list(self.notes)
+        if self.insight:
+            lines.append(f"Worth mentioning: {self.insight['message']}")
+        if self.offer:
+            lines.append(
+                f"One suggestion you may make once, when it fits: {self.offer['title']} — "
+                f"{self.offer['body']} (because: {self.offer['why']})."
+            )
         lines.append(
             "Use the tools for every figure; never invent an account, payee, card or amount. "
             "Writes run only after the customer confirms exactly what will happen."

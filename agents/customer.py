@@ -13,6 +13,37 @@ from tools.refs import ref
 from tools.runtime import ChatContext
 
 MERCHANT_DAYS = 90
+WORTH_SAYING = ("critical", "warning")
+
+
+def _offer(run: ChatContext) -> dict[str, str] | None:
+    recommender = run.bank.recommender
+    if recommender is None:
+        return None
+    found = recommender.decide(
+        run.person_id, now=run.now, level=run.bank.level, k=1, channel="chat_line"
+    )
+    if not found:
+        return None
+    best = found[0]
+    why = [r.split(":", 1)[1] for r in best.reasons if r.startswith(("insight:", "rule:"))]
+    return {
+        "code": best.code,
+        "title": best.title,
+        "body": best.body,
+        "why": ", ".join(why) or "it fits your accounts",
+    }
+
+
+def _insight(conn: object, run: ChatContext) -> dict[str, str] | None:
+    from services.insight_detectors import insights_for
+
+    found = [
+        i
+        for i in insights_for(conn, person_id=run.person_id, now=run.now)  # type: ignore[arg-type]
+        if i.severity in WORTH_SAYING
+    ]
+    return {"type": found[0].type, "message": found[0].message} if found else None
 
 
 def _describe(row: dict[str, object]) -> str:
@@ -37,6 +68,7 @@ def customer_context(run: ChatContext) -> CustomerContext:
         goals = queries.goals(conn, person_id=run.person_id)
         since = run.now - timedelta(days=MERCHANT_DAYS)
         merchants = queries.merchants(conn, person_id=run.person_id, since=since)
+        insight = _insight(conn, run)
     return CustomerContext(
         first_name=str(first),
         today=run.now.date(),
@@ -57,4 +89,6 @@ def customer_context(run: ChatContext) -> CustomerContext:
         goals=tuple(Named(ref("goal", g["id"]), g["name"]) for g in goals),
         merchants=tuple(merchants),
         currency=accounts[0]["currency"] if accounts else "USD",
+        offer=_offer(run),
+        insight=insight,
     )

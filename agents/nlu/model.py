@@ -105,13 +105,17 @@ class IntentModel:
         svm = LinearSVC(C=self.profile.svm_c).fit(self._svm_features(texts, frozen), targets)
         coef = svm.coef_ if len(self.labels) > 2 else np.vstack([-svm.coef_, svm.coef_])
         bias = svm.intercept_ if len(self.labels) > 2 else np.r_[-svm.intercept_, svm.intercept_]
-        self._weights = {"svm_w": coef.astype(np.float32), "svm_b": bias.astype(np.float32)}
+        # Stored features x labels (C order), so scoring one query reads no transposed copy.
+        self._weights = {
+            "svm_w": np.ascontiguousarray(coef.T, dtype=np.float32),
+            "svm_b": bias.astype(np.float32),
+        }
         tell("linear model", 1, 1)
         if self.profile.fine_tune is not None:
             settings = self.profile.fine_tune
             self._tuned = SentenceEncoder.load(max_length=settings.max_length)
             head = fine_tune(self._tuned, texts, targets, len(self.labels), settings, tell, frozen)
-            self._weights["tuned_w"] = settings.scale * head
+            self._weights["tuned_w"] = np.ascontiguousarray(settings.scale * head.T)
         if self.profile.embedding_weight <= 0:
             self._base = None  # needed only to start the fine-tuning
         self.data_sha256 = texts_sha256(texts, labels)
@@ -136,9 +140,9 @@ class IntentModel:
         if not self.labels:
             raise RuntimeError("IntentModel used before fit or load")
         features = self._svm_features(texts)
-        found = {"svm": np.asarray(features @ self._weights["svm_w"].T) + self._weights["svm_b"]}
+        found = {"svm": np.asarray(features @ self._weights["svm_w"]) + self._weights["svm_b"]}
         if self._tuned is not None:
-            found["tuned"] = self._tuned.encode(texts) @ self._weights["tuned_w"].T
+            found["tuned"] = self._tuned.encode(texts) @ self._weights["tuned_w"]
         return found
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -189,6 +193,7 @@ class IntentModel:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
+            staging.chmod(0o755)  # mkdtemp makes it private; a model is an ordinary directory
             self._lexical.save(staging / LEXICAL)
             arrays: dict[str, Any] = dict(self._weights)
             np.savez_compressed(staging / WEIGHTS, allow_pickle=False, **arrays)
@@ -226,7 +231,7 @@ class IntentModel:
                 model._weights = {name: stored[name] for name in stored.files}
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise NluDataError(f"{where}: damaged model directory ({exc})") from None
-        if model._weights["svm_w"].shape[0] != len(model.labels):
+        if model._weights["svm_w"].shape[1] != len(model.labels):
             raise NluDataError(f"{where}: weights do not match the {len(model.labels)} labels")
         if model.profile.embedding_weight > 0:
             model._base = SentenceEncoder.load()

@@ -41,7 +41,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     # Lexical + frozen embeddings under one linear SVM: trains in seconds to a minute.
-    "fast": Profile(name="fast", svm_c=1.0, embedding_weight=2.0, temperature=8.0),
+    "fast": Profile(name="fast", svm_c=1.0, embedding_weight=2.0, temperature=4.0),
     # The same SVM plus the encoder fine-tuned under a cosine head, their scores summed.
     "full": Profile(
         name="full",
@@ -49,7 +49,7 @@ PROFILES: dict[str, Profile] = {
         embedding_weight=2.0,
         fine_tune=FineTuneSettings(epochs=4, learning_rate=1e-4),
         weights={"svm": 2.0, "tuned": 1.0},
-        temperature=1.0,
+        temperature=0.75,
     ),
 }
 DEFAULT_PROFILE = "full"

@@ -1,8 +1,10 @@
 """The agent: a LangGraph graph that knows the customer and only writes what they approved.
 
 ``personalise`` puts the customer's own context at the head of the conversation (one system
-message, replaced each run); ``agent`` asks the chat model — offline or any LLM — for the next
-message; a message with tool calls goes to ``tools`` when every call is a read, and through
+message, replaced each run); ``guard`` answers messages that try to re-instruct the assistant
+or are too long, without the model (:mod:`agents.guardrails`); ``agent`` asks the chat model —
+offline or any LLM — for the next message (masking account-like numbers that are not the
+customer's). A message with tool calls goes to ``tools`` when every call is a read, and through
 ``confirm`` first when one is a write: the graph stops (``interrupt``) with exactly what would
 happen, and only ``{"approve": true}`` lets that very call run. A decline, or new words from the
 customer ("sorry, I meant 65"), closes the call without running it and goes back to the model,
@@ -27,6 +29,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from agents.context import CustomerContext
+from agents.guardrails import check_input, mask_foreign_numbers
 from agents.state import ChatContext, ChatState
 from tools.feedback import record_offer_feedback
 
@@ -64,11 +67,32 @@ def build(
         message.id = CONTEXT_ID
         return {"messages": [message]}
 
+    def guard(state: ChatState) -> Command[str]:
+        said = [m for m in state["messages"] if not isinstance(m, SystemMessage)]
+        last = said[-1] if said else None
+        if isinstance(last, HumanMessage):
+            refusal = check_input(str(last.content))
+            if refusal is not None:
+                return Command(goto=END, update={"messages": [AIMessage(refusal)]})
+        return Command(goto="agent")
+
     def agent(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         messages = state["messages"]
         system = [m for m in messages if isinstance(m, SystemMessage) and m.id == CONTEXT_ID]
         rest = [m for m in messages if not (isinstance(m, SystemMessage) and m.id == CONTEXT_ID)]
         reply = bound.invoke([*system[-1:], *rest])
+        if isinstance(reply.content, str) and reply.content:
+            own = (
+                [
+                    a["last4"]
+                    for a in system[-1]
+                    .additional_kwargs.get("concierge_context", {})
+                    .get("accounts", [])
+                ]
+                if system
+                else []
+            )
+            reply.content = mask_foreign_numbers(reply.content, own)
         state_of = reply.additional_kwargs.get("concierge") or {}
         for key, response in (("shown", "shown"), ("declined", "declined")):
             if state_of.get(key):
@@ -120,11 +144,12 @@ def build(
         ChatState, context_schema=ChatContext
     )
     graph.add_node("personalise", personalise)
+    graph.add_node("guard", guard, destinations=("agent", END))
     graph.add_node("agent", agent)
     graph.add_node("confirm", confirm, destinations=("tools", "agent"))
     graph.add_node("tools", ToolNode(list(tools), handle_tool_errors=True))
     graph.add_edge(START, "personalise")
-    graph.add_edge("personalise", "agent")
+    graph.add_edge("personalise", "guard")
     graph.add_conditional_edges("agent", route, ["tools", "confirm", END])
     graph.add_edge("tools", "agent")
     return graph

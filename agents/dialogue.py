@@ -157,6 +157,8 @@ class Turn:
                     f"Let's finish {suspended.task.verb} first, or say 'cancel' to drop it.",
                     **_frame_state(suspended.moved("asking")),
                 )
+            if intent == "schedule_payment" and re.search(r"\bpay ?days?\b", text, re.I):
+                intent = "savings_rule"  # money put aside on each payday is a savings rule
             frame = Frame(intent)
             fill(frame, text, self.ctx)
             return self._advance(frame)

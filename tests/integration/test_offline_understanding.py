@@ -73,6 +73,14 @@ def _reply(classifier: IntentModel, *texts: str) -> AIMessage:
         ("show me my last amazon purchases", "search_transactions"),
         ("how are my savings goals doing", "get_goals"),
         ("do you have any offers for me", "get_recommendations"),
+        ("anything unusual going on with my money?", "get_insights"),
+        ("pay tom baker 40 dollars every month starting next friday", "schedule_payment"),
+        ("put 100 into rainy day every payday automatically", "create_savings_rule"),
+        ("cancel my streamflix monthly payment", "cancel_scheduled_payment"),
+        ("my debit card was stolen, block it and send a new one", "replace_card"),
+        ("I don't recognise a $54.99 charge from amazon", "search_transactions"),
+        ("start a savings goal for a trip to japan, target 3000", "create_goal"),
+        ("turn off push notifications", "set_preferences"),
     ],
 )
 def test_the_trained_model_routes_real_phrasings(classifier, text: str, tool: str) -> None:
@@ -82,7 +90,13 @@ def test_the_trained_model_routes_real_phrasings(classifier, text: str, tool: st
 
 @pytest.mark.parametrize(
     ("text", "words"),
-    [("hello there", "Maya"), ("what's the weather in paris tomorrow", "outside")],
+    [
+        ("hello there", "Maya"),
+        ("what's the weather in paris tomorrow", "outside"),
+        ("what can you do for me", "I can check balances"),
+        ("thanks a lot", "welcome"),
+        ("bye for now", "Goodbye"),
+    ],
 )
 def test_small_talk_and_out_of_scope_get_words_not_tools(classifier, text, words) -> None:
     reply = _reply(classifier, text)

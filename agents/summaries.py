@@ -161,3 +161,23 @@ def llm_prompt(summary: AdvisorSummary) -> str:
         "statement cite its source in brackets exactly as given; add nothing else.\n\n"
         + summary.text()
     )
+
+
+CITATION = re.compile(r"\[([a-z_]+:[^\]\s]+)\]")
+
+
+def written_by(model: Any, summary: AdvisorSummary) -> tuple[str, bool]:
+    """The LLM's briefing when every line cites known facts; else the data-built text.
+
+    Returns:
+        The text, and whether it is the model's (False: it cited nothing, or something that is
+        not among the facts, so the data-built summary is used instead).
+    """
+    known = {f.source for f in [*summary.facts, *summary.talking_points]}
+    reply = model.invoke(llm_prompt(summary))
+    text = str(getattr(reply, "content", reply)).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    cited = CITATION.findall(text)
+    if lines and cited and set(cited) <= known and all(CITATION.search(ln) for ln in lines):
+        return text, True
+    return summary.text(), False

@@ -60,3 +60,24 @@ def test_every_fact_is_traceable_to_the_customers_own_records(bank) -> None:
 def test_sentiment_reads_only_the_customers_words() -> None:
     said = [HumanMessage("thanks, that was great"), AIMessage("terrible awful worst")]
     assert sentiment(said) == ("positive", 0, 2)
+
+
+def test_an_llm_briefing_is_kept_only_when_it_cites_known_facts(bank) -> None:
+    from langchain_core.messages import AIMessage as Reply
+    from scripted_model import ScriptedChatModel
+
+    from agents.summaries import written_by
+
+    summary = build_summary(Bank(bank.engine), person_id=2, now=_now(bank))
+    good = (
+        "Long-standing customer [person:2].\nHolds "
+        + summary.facts[1].text
+        + (f" [{summary.facts[1].source}].")
+    )
+    text_, used = written_by(ScriptedChatModel(messages=iter([Reply(good)])), summary)
+    assert used and text_ == good
+    invented = "Customer owes $1M [account:999999999]."
+    text_, used = written_by(ScriptedChatModel(messages=iter([Reply(invented)])), summary)
+    assert not used and text_ == summary.text()
+    uncited = "A lovely customer who should get a loan."
+    assert written_by(ScriptedChatModel(messages=iter([Reply(uncited)])), summary)[1] is False

@@ -26,7 +26,11 @@ def _offer(run: ChatContext) -> dict[str, str] | None:
     if not found:
         return None
     best = found[0]
-    why = [r.split(":", 1)[1] for r in best.reasons if r.startswith(("insight:", "rule:"))]
+    why = [
+        r.split(":", 1)[1].replace("_", " ")
+        for r in best.reasons
+        if r.startswith(("insight:", "rule:"))
+    ]
     return {
         "code": best.code,
         "title": best.title,

@@ -97,6 +97,14 @@ def build_assistant(settings: Settings, engine: Engine, saver: Any) -> Assistant
         classifier=lambda: default_classifier(settings.var_dir, model=settings.nlu_model),
     )
     bank = Bank(engine, knowledge=_knowledge(settings), recommender=_recommender(engine))
+
+    def summarise(person_id: int, now: datetime, messages: list[Any]) -> str:
+        from agents.summaries import build_summary
+
+        found = build_summary(bank, person_id=person_id, now=now, conversations={"chat": messages})
+        return found.text()
+
+    bank.summarise = summarise
     graph = compile_graph(
         model=model, tools=all_tools(), customer_context=customer_context, checkpointer=saver
     )

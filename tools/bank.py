@@ -6,9 +6,10 @@ run's context; tools take the customer from that context, never from their argum
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -23,12 +24,15 @@ class Bank:
         knowledge: A ``knowledge.index.KnowledgeBase``, or None when not configured.
         recommender: A ``services.recommendations.cache.Recommender``, or None.
         level: The decision level for recommendations.
+        summarise: ``(person_id, now, messages) -> str``, the advisor's context summary a
+            handoff carries (``agents.summaries``, injected by the composition root).
     """
 
     engine: Engine
     knowledge: Any = None
     recommender: Any = None
     level: str = "predictive"
+    summarise: Callable[[int, datetime, list[Any]], str] | None = None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -418,8 +418,11 @@ def handoff(runtime: ToolRuntime[ChatContext], reason: str) -> str:
 
 
 def _conversation_summary(runtime: ToolRuntime[ChatContext]) -> str:
-    """What the customer asked in this conversation, for the advisor (their words only)."""
-    messages = (runtime.state or {}).get("messages", [])
+    """The advisor's context summary when the bank provides one, else what the customer asked."""
+    messages = list((runtime.state or {}).get("messages", []))
+    ctx = runtime.context
+    if ctx.bank.summarise is not None:
+        return ctx.bank.summarise(ctx.person_id, ctx.now, messages)[:2000]
     asked = [str(m.content) for m in messages if getattr(m, "type", "") == "human"][-10:]
     text = " | ".join(a.replace("\n", " ")[:180] for a in asked)
     return (text or "The customer asked for an advisor.")[:2000]

@@ -72,3 +72,27 @@ def test_a_task_half_done_continues_after_a_restart(settings: Settings) -> None:
 
 def test_checkpoints_live_under_var(settings: Settings) -> None:
     assert (Path(settings.var_dir) / "checkpoints.db").is_file()
+
+
+def test_a_handoff_opens_a_case_carrying_the_context_summary(settings: Settings) -> None:
+    from langgraph.types import Command
+    from sqlalchemy import text
+
+    engine = open_engine(settings)
+    try:
+        with checkpointer(settings) as saver:
+            assistant = build_assistant(settings, engine, saver)
+            asked = assistant.run(
+                "h1", 3, {"messages": [("user", "can I talk to a real person please")]}, NOW
+            )
+            assert "advisor" in asked["__interrupt__"][0].value["text"]
+            done = assistant.run("h1", 3, Command(resume={"approve": True}), NOW)
+        assert "advisor" in _text(done)
+        with engine.connect() as conn:
+            summary = conn.execute(
+                text("SELECT summary FROM handoff_case WHERE person_id = 3")
+            ).scalar_one()
+        assert "Products:" in summary and "[account:" in summary
+        assert "can I talk to a real person please" in summary
+    finally:
+        engine.dispose()

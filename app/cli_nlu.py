@@ -76,7 +76,14 @@ def train(
 ) -> None:
     """Train the intent classifier on a CSV and save it (train_seconds is recorded)."""
     started = time.perf_counter()
-    from agents.nlu import PROFILES, IntentModel, NluDataError, file_sha256, read_labelled_csv
+    from agents.nlu import (
+        PROFILES,
+        IntentModel,
+        NluDataError,
+        file_sha256,
+        is_model_dir,
+        read_labelled_csv,
+    )
 
     name = "fast" if fast else profile
     if name not in PROFILES:
@@ -85,8 +92,8 @@ def train(
         texts, labels = read_labelled_csv(data, min_per_label=2)
         if len(set(labels)) < 2:
             raise NluDataError(f"{data}: need at least 2 categories, found {len(set(labels))}")
-        if out.exists() and not out.is_dir():
-            raise NluDataError(f"{out}: exists and is not a directory")
+        if out.exists() and not is_model_dir(out) and (not out.is_dir() or any(out.iterdir())):
+            raise NluDataError(f"{out}: exists and is not a model directory (nor empty)")
         model = IntentModel(profile=name)
         with _bars() as tell:
             model.fit(texts, labels, progress=tell)
@@ -114,9 +121,17 @@ def evaluate_command(
     model_dir: Annotated[Path, typer.Option("--model", help="Directory of a trained model.")],
     data: Annotated[Path, typer.Option(help="CSV with columns text,category.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    threads: Annotated[
+        int, typer.Option(min=0, help="Torch threads for the encoder (0: torch's default).")
+    ] = 0,
 ) -> None:
     """Score a trained model on a CSV, one query at a time (accuracy, macro-F1, latency)."""
     from agents.nlu import IntentModel, NluDataError, evaluate, read_labelled_csv
+
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
 
     try:
         texts, labels = read_labelled_csv(data)

@@ -12,8 +12,10 @@ from typer.testing import CliRunner
 
 from agents.nlu import (
     PROFILES,
+    FineTuneSettings,
     IntentModel,
     NluDataError,
+    Profile,
     evaluate,
     is_model_dir,
     read_labelled_csv,
@@ -283,3 +285,34 @@ def test_cli_errors_exit_2_and_write_nothing(tmp_path: Path) -> None:
     )
     assert not_model.exit_code == 2
     assert "not a model directory" in not_model.output
+
+
+def test_two_labels_make_a_binary_model(train_csv: Path) -> None:
+    texts, labels = read_labelled_csv(train_csv)
+    pairs = [(t, y) for t, y in zip(texts, labels, strict=True) if y in {"greeting", "balance"}]
+    binary = IntentModel(profile="fast").fit([t for t, _ in pairs], [y for _, y in pairs])
+    assert binary.predict("hello there")[0] == "greeting"
+    assert binary.predict("how much money is in my account")[0] == "balance"
+    assert binary.predict_proba(["hi"]).shape == (1, 2)
+
+
+def test_fine_tuned_profile_round_trips(train_csv: Path, tmp_path: Path) -> None:
+    # One short epoch: exercises the fine-tuning loop and the saved encoder, not accuracy.
+    tiny = Profile(
+        name="tiny",
+        fine_tune=FineTuneSettings(epochs=1, batch_size=32, max_length=24),
+        weights={"svm": 2.0, "tuned": 1.0},
+        temperature=0.75,
+    )
+    texts, labels = read_labelled_csv(train_csv)
+    stages: list[str] = []
+    model = IntentModel(profile=tiny).fit(texts, labels, progress=lambda s, d, t: stages.append(s))
+    assert "fine-tuning" in stages
+    where = model.save(tmp_path / "tuned")
+    assert (where / "encoder" / "model.safetensors").is_file()
+    loaded = IntentModel.load(where)
+    assert loaded.profile == tiny
+    probe = [text for text, _ in HELD_OUT]
+    assert np.array_equal(loaded.predict_proba(probe), model.predict_proba(probe))
+    correct = sum(loaded.predict(text)[0] == label for text, label in HELD_OUT)
+    assert correct >= 5

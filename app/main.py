@@ -13,7 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from app.api import auth, customers, health
+from app.api import auth, chat, customers, health
+from app.assistant import build_assistant, checkpointer
 from app.wiring import open_engine
 from services.settings import Settings, get_settings
 
@@ -42,7 +43,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             app.state.engine = engine
             app.state.secret_key = settings.resolved_secret_key()
-            yield
+            with checkpointer(settings) as saver:
+                # built on the first chat (training the intent model the first time takes
+                # seconds); the REST routes never wait for it
+                app.state.assistant_factory = lambda: build_assistant(settings, engine, saver)
+                yield
         finally:
             engine.dispose()
 
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(customers.router)
+    app.include_router(chat.router)
     return app
 
 

@@ -1,0 +1,226 @@
+"""``/ws/chat``: the assistant over a websocket, in AG-UI's event names.
+
+The client connects with ``?token=<session token>`` (a customer's). Client frames:
+
+* ``{"type": "USER_MESSAGE", "threadId": "...", "text": "..."}``
+* ``{"type": "CONFIRM", "threadId": "...", "approve": true|false}`` or, to change the request,
+  ``{"type": "CONFIRM", "threadId": "...", "text": "sorry, I meant 65"}``
+
+Each run answers with ``RUN_STARTED``, then ``TOOL_CALL_START/ARGS/END/RESULT`` for every tool
+the run used, ``TEXT_MESSAGE_START/CONTENT/END`` for the reply, and ``RUN_FINISHED`` — or
+``CONFIRMATION_REQUIRED`` with the exact action when a write waits for approval, and
+``RUN_ERROR`` with a ``code`` for anything that fails. Thread ids are scoped to the signed-in
+customer, so a thread id can never open someone else's conversation; reconnecting with the same
+``threadId`` continues it from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langgraph.types import Command
+
+from app.auth import Role, TokenError, read_token
+
+router = APIRouter()
+MAX_FRAME_BYTES = 8_000
+MAX_TEXT = 2_000
+RATE = (20, 10.0)  # at most 20 client frames per 10 seconds per connection
+CHUNK = 40  # characters per TEXT_MESSAGE_CONTENT delta
+
+
+class ChatError(Exception):
+    """A failure the client is told about with a code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _thread(person_id: int, thread_id: str) -> str:
+    return f"customer-{person_id}:{thread_id}"
+
+
+def frames_for(messages: list[BaseMessage], thread_id: str, run_id: str) -> list[dict[str, Any]]:
+    """The AG-UI frames for the messages a run added."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if isinstance(m, AIMessage):
+            for call in m.tool_calls:
+                cid = call.get("id") or uuid.uuid4().hex
+                out.append(
+                    {"type": "TOOL_CALL_START", "toolCallId": cid, "toolCallName": call["name"]}
+                )
+                out.append(
+                    {"type": "TOOL_CALL_ARGS", "toolCallId": cid, "delta": json.dumps(call["args"])}
+                )
+                out.append({"type": "TOOL_CALL_END", "toolCallId": cid})
+            if isinstance(m.content, str) and m.content:
+                mid = m.id or uuid.uuid4().hex
+                out.append({"type": "TEXT_MESSAGE_START", "messageId": mid, "role": "assistant"})
+                for i in range(0, len(m.content), CHUNK):
+                    out.append(
+                        {
+                            "type": "TEXT_MESSAGE_CONTENT",
+                            "messageId": mid,
+                            "delta": m.content[i : i + CHUNK],
+                        }
+                    )
+                out.append({"type": "TEXT_MESSAGE_END", "messageId": mid})
+        elif isinstance(m, ToolMessage):
+            out.append(
+                {
+                    "type": "TOOL_CALL_RESULT",
+                    "toolCallId": m.tool_call_id,
+                    "content": str(m.content),
+                    "role": "tool",
+                }
+            )
+    return out
+
+
+class Limiter:
+    """A sliding window of frame times."""
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self.count, self.seconds = count, seconds
+        self.times: deque[float] = deque()
+
+    def allow(self, now: float) -> bool:
+        """Whether one more frame fits the window."""
+        while self.times and now - self.times[0] > self.seconds:
+            self.times.popleft()
+        if len(self.times) >= self.count:
+            return False
+        self.times.append(now)
+        return True
+
+
+def _parse(raw: str) -> dict[str, Any]:
+    if len(raw.encode()) > MAX_FRAME_BYTES:
+        raise ChatError("frame_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
+    try:
+        frame = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ChatError("bad_frame", "frames must be JSON objects") from None
+    if not isinstance(frame, dict):
+        raise ChatError("bad_frame", "frames must be JSON objects")
+    thread = frame.get("threadId")
+    if not isinstance(thread, str) or not 1 <= len(thread) <= 100:
+        raise ChatError("bad_frame", "threadId must be a string of 1 to 100 characters")
+    kind = frame.get("type")
+    if kind == "USER_MESSAGE":
+        text = frame.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ChatError("bad_frame", "USER_MESSAGE needs a non-empty text")
+        if len(text) > MAX_TEXT:
+            raise ChatError("message_too_long", f"messages are limited to {MAX_TEXT} characters")
+    elif kind == "CONFIRM":
+        approve, text = frame.get("approve"), frame.get("text")
+        if not isinstance(approve, bool) and not (isinstance(text, str) and text.strip()):
+            raise ChatError("bad_frame", "CONFIRM needs approve (true/false) or a text")
+    else:
+        raise ChatError("unknown_frame", f"unknown frame type {kind!r}")
+    return frame
+
+
+_building = threading.Lock()
+
+
+def _build_once(app: Any) -> Any:
+    with _building:
+        if getattr(app.state, "assistant", None) is None:
+            app.state.assistant = app.state.assistant_factory()
+        return app.state.assistant
+
+
+async def assistant_of(app: Any) -> Any:
+    """The app's assistant, built on first use (off the event loop)."""
+    found = getattr(app.state, "assistant", None)
+    return found if found is not None else await asyncio.to_thread(_build_once, app)
+
+
+async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> None:
+    assistant = await assistant_of(websocket.app)
+    thread, run_id = frame["threadId"], uuid.uuid4().hex
+    await websocket.send_json({"type": "RUN_STARTED", "threadId": thread, "runId": run_id})
+    config_thread = _thread(person_id, thread)
+    state = await asyncio.to_thread(
+        assistant.graph.get_state, {"configurable": {"thread_id": config_thread}}
+    )
+    pending = bool(state.next) and bool(getattr(state, "interrupts", ()))
+    if frame["type"] == "CONFIRM":
+        if not pending:
+            raise ChatError("nothing_to_confirm", "there is no action waiting for confirmation")
+        resume = (
+            {"approve": frame["approve"]}
+            if isinstance(frame.get("approve"), bool)
+            else {"text": frame["text"]}
+        )
+        payload: Any = Command(resume=resume)
+    else:
+        if pending:
+            raise ChatError("confirmation_pending", "approve or decline the waiting action first")
+        payload = {"messages": [("user", frame["text"])]}
+    before = len(state.values.get("messages", [])) if state.values else 0
+    result = await asyncio.to_thread(assistant.run, config_thread, person_id, payload)
+    added = list(result.get("messages", []))[before:]
+    for out in frames_for(added, thread, run_id):
+        await websocket.send_json(out)
+    if "__interrupt__" in result:
+        ask = result["__interrupt__"][0].value
+        await websocket.send_json(
+            {
+                "type": "CONFIRMATION_REQUIRED",
+                "threadId": thread,
+                "runId": run_id,
+                "calls": ask["calls"],
+                "text": ask["text"],
+            }
+        )
+        return
+    await websocket.send_json({"type": "RUN_FINISHED", "threadId": thread, "runId": run_id})
+
+
+@router.websocket("/ws/chat")
+async def chat(websocket: WebSocket) -> None:
+    """One customer's chat connection (see the module docstring for the frames)."""
+    await websocket.accept()
+    try:
+        principal = read_token(
+            websocket.query_params.get("token", ""), key=websocket.app.state.secret_key
+        )
+        if principal.role != Role.customer:
+            raise TokenError("only customers chat here")
+    except TokenError as exc:
+        await websocket.send_json(
+            {"type": "RUN_ERROR", "code": "unauthorized", "message": str(exc)}
+        )
+        await websocket.close(code=4401)
+        return
+    limiter = Limiter(*RATE)
+    try:
+        while True:
+            raw = await websocket.receive_text()
+            try:
+                if not limiter.allow(time.monotonic()):
+                    raise ChatError("rate_limited", "too many messages; wait a few seconds")
+                await _run(websocket, principal.person_id, _parse(raw))
+            except ChatError as exc:
+                await websocket.send_json(
+                    {"type": "RUN_ERROR", "code": exc.code, "message": str(exc)}
+                )
+            except Exception:  # noqa: BLE001 - the connection survives one failed run
+                await websocket.send_json(
+                    {"type": "RUN_ERROR", "code": "internal", "message": "something went wrong"}
+                )
+    except WebSocketDisconnect:
+        return

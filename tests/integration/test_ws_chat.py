@@ -1,0 +1,162 @@
+"""``/ws/chat``: signed in, AG-UI frames, confirmations, coded errors, threads per customer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.auth import Role, issue_token
+from app.main import create_app
+from services.settings import Settings
+from services.synth.writer import seed_bank
+
+KEY = "ws-test-key"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, classifier_dir: Path) -> Iterator[TestClient]:
+    var = tmp_path_factory.mktemp("ws")
+    settings = Settings(
+        var_dir=var,
+        database_url=f"sqlite:///{(var / 'bank.db').as_posix()}",
+        secret_key=KEY,
+        nlu_model=classifier_dir,
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        seed_bank(app.state.engine, customers=4, seed=9, as_of=date.today())
+        with app.state.engine.begin() as conn:  # customer 1 has money to move
+            conn.execute(
+                text(
+                    "UPDATE account SET balance_minor = 100000 "
+                    "WHERE person_id = 1 AND type = 'checking'"
+                )
+            )
+        yield client
+
+
+def _token(person: int, role: Role = Role.customer) -> str:
+    return issue_token(person_id=person, role=role, key=KEY)
+
+
+def _until(ws, last: set[str]) -> list[dict[str, Any]]:
+    frames = []
+    while True:
+        frame = ws.receive_json()
+        frames.append(frame)
+        if frame["type"] in last:
+            return frames
+
+
+def _text(frames: list[dict[str, Any]]) -> str:
+    return "".join(f["delta"] for f in frames if f["type"] == "TEXT_MESSAGE_CONTENT")
+
+
+def test_a_question_streams_text_between_run_events(client: TestClient) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        ws.send_json({"type": "USER_MESSAGE", "threadId": "a", "text": "what's my balance"})
+        frames = _until(ws, {"RUN_FINISHED", "RUN_ERROR"})
+    kinds = [f["type"] for f in frames]
+    assert kinds[0] == "RUN_STARTED" and kinds[-1] == "RUN_FINISHED"
+    assert {"TOOL_CALL_START", "TOOL_CALL_ARGS", "TOOL_CALL_END", "TOOL_CALL_RESULT"} <= set(kinds)
+    assert "TEXT_MESSAGE_START" in kinds and "TEXT_MESSAGE_END" in kinds
+    assert "balances" in _text(frames)
+    assert frames[0]["threadId"] == "a" and frames[0]["runId"] == frames[-1]["runId"]
+
+
+def test_a_transfer_waits_for_confirmation_then_runs(client: TestClient) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        ws.send_json(
+            {"type": "USER_MESSAGE", "threadId": "t", "text": "move 20 from checking to savings"}
+        )
+        frames = _until(ws, {"CONFIRMATION_REQUIRED", "RUN_FINISHED", "RUN_ERROR"})
+        ask = frames[-1]
+        assert ask["type"] == "CONFIRMATION_REQUIRED" and "$20.00" in ask["text"]
+        assert ask["calls"][0]["name"] == "transfer"
+        ws.send_json({"type": "USER_MESSAGE", "threadId": "t", "text": "hello"})
+        assert _until(ws, {"RUN_ERROR"})[-1]["code"] == "confirmation_pending"
+        ws.send_json({"type": "CONFIRM", "threadId": "t", "approve": True})
+        done = _until(ws, {"RUN_FINISHED", "RUN_ERROR"})
+    assert done[-1]["type"] == "RUN_FINISHED" and "Moved $20.00" in _text(done)
+
+
+def test_reconnecting_continues_the_thread(client: TestClient) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        ws.send_json({"type": "USER_MESSAGE", "threadId": "r", "text": "I want to move some money"})
+        assert "How much" in _text(_until(ws, {"RUN_FINISHED"}))
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        ws.send_json({"type": "USER_MESSAGE", "threadId": "r", "text": "250 dollars"})
+        assert "come from" in _text(_until(ws, {"RUN_FINISHED"}))
+
+
+def test_the_same_thread_id_is_another_conversation_for_another_customer(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        ws.send_json(
+            {
+                "type": "USER_MESSAGE",
+                "threadId": "shared",
+                "text": "move 20 from checking to savings",
+            }
+        )
+        assert (
+            _until(ws, {"CONFIRMATION_REQUIRED", "RUN_FINISHED"})[-1]["type"]
+            == "CONFIRMATION_REQUIRED"
+        )
+    with client.websocket_connect(f"/ws/chat?token={_token(2)}") as ws:
+        ws.send_json({"type": "CONFIRM", "threadId": "shared", "approve": True})
+        assert _until(ws, {"RUN_ERROR"})[-1]["code"] == "nothing_to_confirm"
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("not json", "bad_frame"),
+        ('{"type": "USER_MESSAGE", "threadId": "x"}', "bad_frame"),
+        ('{"type": "DANCE", "threadId": "x"}', "unknown_frame"),
+        (
+            '{"type": "USER_MESSAGE", "threadId": "x", "text": "' + "a" * 2500 + '"}',
+            "message_too_long",
+        ),
+        (
+            '{"type": "USER_MESSAGE", "threadId": "x", "text": "' + "a" * 9000 + '"}',
+            "frame_too_large",
+        ),
+        ('{"type": "CONFIRM", "threadId": "nothing", "approve": true}', "nothing_to_confirm"),
+    ],
+)
+def test_bad_frames_get_a_run_error_with_a_code(client: TestClient, frame: str, code: str) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        ws.send_text(frame)
+        error = _until(ws, {"RUN_ERROR"})[-1]
+        assert error["code"] == code and error["message"]
+        ws.send_json({"type": "USER_MESSAGE", "threadId": "ok", "text": "hi"})
+        assert _until(ws, {"RUN_FINISHED"})[-1]["type"] == "RUN_FINISHED"  # still usable
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "x.y"])
+def test_a_bad_token_is_refused(client: TestClient, token: str) -> None:
+    with client.websocket_connect(f"/ws/chat?token={token}") as ws:
+        frame = ws.receive_json()
+    assert frame == {"type": "RUN_ERROR", "code": "unauthorized", "message": frame["message"]}
+
+
+def test_advisors_do_not_chat_as_customers(client: TestClient) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1, Role.advisor)}") as ws:
+        assert ws.receive_json()["code"] == "unauthorized"
+
+
+def test_too_many_frames_are_rate_limited(client: TestClient) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        codes = []
+        for _ in range(22):
+            ws.send_text("{}")
+            codes.append(_until(ws, {"RUN_ERROR"})[-1]["code"])
+    assert codes[:20] == ["bad_frame"] * 20 and codes[20:] == ["rate_limited"] * 2

@@ -142,3 +142,53 @@ def test_profile_cards_and_schedules_are_the_customers_own(bank) -> None:
 def test_explaining_an_offer_that_is_not_recommended_is_an_error(bank) -> None:
     [found] = _results(bank, 2, [call("explain_recommendation", {"code": "no_such_offer"}, 0)])
     assert "error" in found
+
+
+def test_bills_goals_insights_offers_and_knowledge_tools_answer(bank, tmp_path) -> None:
+    from knowledge.index import KnowledgeBase, make_client
+    from services.insight_detectors import insights_for
+    from services.recommendations import default_catalog
+    from services.recommendations.cache import LruVectorStore, Recommender, loader_from_engine
+
+    recommender = Recommender(
+        LruVectorStore(),
+        load=loader_from_engine(bank.engine, insights_for),
+        catalog=default_catalog(),
+    )
+    kb = KnowledgeBase(make_client(var_dir=tmp_path))
+    model = ScriptedChatModel(
+        messages=iter(
+            [
+                call("upcoming_bills", {"days": 30}, 0),
+                call("get_goals", {}, 1),
+                call("get_insights", {}, 2),
+                call("get_recommendations", {}, 3),
+                call("search_knowledge", {"query": "how do I change my PIN"}, 4),
+                AIMessage("done"),
+            ]
+        )
+    )
+    graph = compile_graph(
+        model=model,
+        tools=READ_TOOLS,
+        customer_context=customer_context,
+        checkpointer=InMemorySaver(),
+    )
+    run = ChatContext(
+        person_id=2, bank=Bank(bank.engine, knowledge=kb, recommender=recommender), now=_now(bank)
+    )
+    out = graph.invoke(
+        {"messages": [("user", "x")]}, {"configurable": {"thread_id": "k"}}, context=run
+    )
+    bills, goals, insights, offers, hits = [
+        json.loads(m.content) for m in out["messages"] if isinstance(m, ToolMessage)
+    ]
+    assert all(b["due"] >= bank.as_of.isoformat() for b in bills["bills"])
+    assert {g["ref"] for g in goals["goals"]} <= {
+        f"goal-{i}" for i in _owned(bank, "savings_goal", 2)
+    }
+    with bank.engine.connect() as conn:
+        expected = {i.type for i in insights_for(conn, person_id=2, now=_now(bank))}
+    assert {i["type"] for i in insights["insights"]} == expected
+    assert all(o["code"] and o["reasons"] for o in offers["recommendations"])
+    assert hits["hits"] and "pin" in hits["hits"][0]["article_id"]

@@ -19,7 +19,18 @@ from knowledge.articles import (
     parse_article,
 )
 
-CATEGORIES = Path(__file__).resolve().parents[2].parent / "shared/data/banking77/categories.json"
+# The shared benchmark data sits beside the checkout; a clone elsewhere finds it at /work/shared.
+CATEGORIES = next(
+    (
+        path
+        for path in (
+            Path(__file__).resolve().parents[2].parent / "shared/data/banking77/categories.json",
+            Path("/work/shared/data/banking77/categories.json"),
+        )
+        if path.exists()
+    ),
+    Path(__file__).resolve().parents[2].parent / "shared/data/banking77/categories.json",
+)
 MIN_ARTICLES = 85
 MIN_WORDS, MAX_WORDS = 120, 350
 MIN_WAYS, MAX_WAYS = 6, 10

@@ -8,6 +8,7 @@ restart from its checkpoint like any other.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -292,8 +293,6 @@ class Turn:
         )
 
     def _chose_transaction(self, frame: Frame, content: str) -> AIMessage:
-        import json
-
         try:
             rows = json.loads(content).get("transactions", [])
         except (ValueError, AttributeError):

@@ -9,7 +9,7 @@ in words, and an LLM reads them as they are.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from langchain_core.tools import BaseTool, tool
@@ -380,8 +380,3 @@ READ_TOOLS: list[BaseTool] = [
     get_recommendations,
     search_knowledge,
 ]
-
-
-def recent_window(today: date) -> date:
-    """How far back the context's merchant list looks."""
-    return today - timedelta(days=90)

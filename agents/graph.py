@@ -28,7 +28,7 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
-from agents.context import CustomerContext
+from agents.context import CustomerContext, context_of
 from agents.guardrails import check_input, mask_foreign_numbers
 from agents.state import ChatContext, ChatState
 from tools.feedback import record_offer_feedback
@@ -82,16 +82,8 @@ def build(
         rest = [m for m in messages if not (isinstance(m, SystemMessage) and m.id == CONTEXT_ID)]
         reply = bound.invoke([*system[-1:], *rest])
         if isinstance(reply.content, str) and reply.content:
-            own = (
-                [
-                    a["last4"]
-                    for a in system[-1]
-                    .additional_kwargs.get("concierge_context", {})
-                    .get("accounts", [])
-                ]
-                if system
-                else []
-            )
+            ctx = context_of(system[-1:])
+            own = [a.last4 for a in ctx.accounts] + [c.last4 for c in ctx.cards] if ctx else []
             reply.content = mask_foreign_numbers(reply.content, own)
         state_of = reply.additional_kwargs.get("concierge") or {}
         for key, response in (("shown", "shown"), ("declined", "declined")):

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 from sqlmodel import SQLModel
 
+from services.insight_cashflow import BILL_KINDS
+from services.profiles import NOT_SPENDING
+
 _T = SQLModel.metadata.tables
-NOT_SPENDING = ("transfer", "income", "interest")
-BILL_KINDS = ("bill", "subscription", "rent", "mortgage", "loan")
 MAX_ROWS = 50
 
 
@@ -200,7 +201,7 @@ def upcoming_bills(
         .where(
             r.c.person_id == person_id,
             r.c.active.is_(True),
-            r.c.kind.in_(BILL_KINDS),
+            r.c.kind.in_(sorted(BILL_KINDS)),
             r.c.amount_minor < 0,
             r.c.next_date >= today,
             r.c.next_date <= today + timedelta(days=days),

@@ -19,7 +19,8 @@ from langchain_core.tools import BaseTool, tool
 from langgraph.prebuilt import ToolRuntime
 
 from services import banking, queries
-from services.money import MoneyError, to_decimal, to_minor
+from services.banking_rules import money
+from services.money import MoneyError, to_minor
 from tools.refs import RefError, parse_ref, ref
 from tools.runtime import ChatContext
 
@@ -81,7 +82,7 @@ def _say(template: str) -> Callable[[dict[str, Any], ChatContext], str]:
         for field in ("amount", "target"):
             if field in args:
                 try:
-                    fill[field] = _money(to_minor(str(args[field]), currency), currency)
+                    fill[field] = money(to_minor(str(args[field]), currency), currency)
                 except MoneyError:
                     fill[field] = str(args[field])
         fill["destination"] = fill.get("to_account") or fill.get("payee") or "?"
@@ -103,18 +104,13 @@ def _transaction(ctx: ChatContext, value: str) -> str:
         row = queries.transaction(conn, person_id=ctx.person_id, entry_id=entry_id)
     if row is None:
         return "an unknown transaction"
-    amount = _money(abs(int(row["amount_minor"])), row["currency"])
+    amount = money(abs(int(row["amount_minor"])), row["currency"])
     return f"{amount} at {row['merchant'] or row['description']} on {row['booked_at']:%b %d}"
 
 
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "?"
-
-
-def _money(minor: int, currency: str) -> str:
-    value = to_decimal(minor, currency)
-    return f"${value:,.2f}" if currency == "USD" else f"{value:,.2f} {currency}"
 
 
 def _write(template: str) -> Callable[[BaseTool], BaseTool]:

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from agents.context import Account, Card, CustomerContext, Named
+from agents.replies import money
 from services import queries
+from services.money import to_decimal
 from tools.refs import ref
 from tools.runtime import ChatContext
 
@@ -53,7 +55,9 @@ def _insight(conn: object, run: ChatContext) -> dict[str, str] | None:
 def _describe(row: dict[str, object]) -> str:
     target = row.get("payee_name") or row.get("to_name") or "another account"
     cadence = row.get("cadence") or "once"
-    return f"{target} from {row.get('from_name')} ({cadence})"
+    currency = str(row.get("currency") or "USD")
+    amount = money(to_decimal(int(str(row.get("amount_minor") or 0)), currency), currency)
+    return f"{amount} to {target} from {row.get('from_name')} ({cadence})"
 
 
 def customer_context(run: ChatContext) -> CustomerContext:

@@ -19,8 +19,23 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from agents.context import CustomerContext, context_of
 from agents.intents import kind_of
 from agents.replies import render
-from agents.slots import match_merchant, parse_amount, parse_category, parse_period
-from agents.tasks import TASKS, Frame, defaults, fill, question, tool_args
+from agents.slots import (
+    match_merchant,
+    parse_amount,
+    parse_category,
+    parse_frequency,
+    parse_period,
+)
+from agents.tasks import (
+    TASKS,
+    Frame,
+    defaults,
+    fill,
+    names_of,
+    nothing_to_choose,
+    question,
+    tool_args,
+)
 from agents.understand import IntentClassifier, Reading, read
 
 STATE = "concierge"
@@ -65,6 +80,20 @@ def _state(messages: Sequence[BaseMessage]) -> dict[str, Any]:
         if isinstance(message, AIMessage):
             return dict(message.additional_kwargs.get(STATE) or {})
     return {}
+
+
+_PAYDAY = re.compile(r"\bpay ?days?\b|\bpaychecks?\b|\bwhen(?:ever)? I get paid\b", re.I)
+
+
+def _recurring(intent: str, text: str) -> str:
+    """A transfer or payment said to repeat is a schedule: never run it as a one-off."""
+    if intent in ("transfer_money", "schedule_payment", "pay_bill"):
+        if intent != "pay_bill" and _PAYDAY.search(text):
+            return "savings_rule"  # money put aside on each payday is a savings rule
+        repeats = parse_frequency(text)
+        if intent != "schedule_payment" and repeats is not None and repeats != "once":
+            return "schedule_payment"
+    return intent
 
 
 def _say(text: str, **state: Any) -> AIMessage:
@@ -115,6 +144,11 @@ class Turn:
                 return _say("No problem. What else can I help you with?")
         frame = self.frame
         if frame and frame.status == "suspended" and offer == "resume":
+            # "Shall we get back to the transfer?" may be answered with the missing detail
+            resumed = frame.moved("asking")
+            missing = resumed.missing()
+            if fill(resumed, reading.text, self.ctx, asked=missing[0] if missing else None):
+                return self._advance(resumed)
             if reading.intent == "affirm":
                 return self._advance(frame.moved("asking"))
             if reading.intent in ("deny", "cancel"):
@@ -158,8 +192,7 @@ class Turn:
                     f"Let's finish {suspended.task.verb} first, or say 'cancel' to drop it.",
                     **_frame_state(suspended.moved("asking")),
                 )
-            if intent == "schedule_payment" and re.search(r"\bpay ?days?\b", text, re.I):
-                intent = "savings_rule"  # money put aside on each payday is a savings rule
+            intent = _recurring(intent, text)
             frame = Frame(intent)
             fill(frame, text, self.ctx)
             return self._advance(frame)
@@ -207,7 +240,7 @@ class Turn:
 
     def _pick(self, frame: Frame, slot: str, text: str) -> bool:
         options = frame.options.get(slot, [])
-        labels = frame.slots.get("_labels", {})
+        labels = frame.slots.get("_labels") or names_of(self.ctx)
         words = re.findall(r"[a-z0-9]+", text.lower())
         index = next((ORDINALS[w] for w in words if w in ORDINALS), None)
         if index is None and "last" in words:
@@ -236,6 +269,10 @@ class Turn:
         missing = frame.missing()
         if missing:
             slot = missing[0]
+            if (none := nothing_to_choose(slot, self.ctx)) is not None:
+                return _say(none)
+            if slot == "schedule" and not frame.options.get(slot) and len(self.ctx.scheduled) > 1:
+                frame.options[slot] = [s.ref for s in self.ctx.scheduled]
             frame.status = "choosing" if frame.options.get(slot) else "asking"
             return _say(question(frame, slot, self.ctx), **_frame_state(frame, asked=slot))
         frame.status = "proposed"

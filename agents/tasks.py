@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from agents.context import CustomerContext
+from agents.context import Card, CustomerContext
 from agents.slots import (
     match_account,
     match_card,
@@ -167,7 +167,10 @@ def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = N
         slot = "payee" if "payee" in needs else "destination"
         changed |= _take(frame, slot, match_payee(text, payees))
     if "card" in needs:
-        changed |= _take(frame, "card", match_card(text, [c.as_ref() for c in ctx.cards]))
+        # a card already reported lost or stolen (or replaced) can be neither frozen nor
+        # replaced again: never offer it
+        cards = [c.as_ref() for c in _usable_cards(ctx)]
+        changed |= _take(frame, "card", match_card(text, cards))
     if "first_date" in needs:
         when = parse_date(text, today=ctx.today)
         if when is not None:
@@ -188,7 +191,7 @@ def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = N
 
 
 _REASON = re.compile(r"\b(stolen|lost|damaged|broken|cracked|snapped)\b", re.I)
-_CHANNEL = re.compile(r"\b(push|email|e-mail|sms|texts?|notifications?)\b", re.I)
+_CHANNEL = re.compile(r"\b(push|e-?mails?|sms|texts?|notifications?)\b", re.I)
 _OFF = re.compile(r"\b(off|stop|disable|no more|unsubscribe|mute)\b", re.I)
 _ON = re.compile(r"\b(on|enable|start|turn on|send me|activate)\b", re.I)
 _GOAL_NAME = re.compile(
@@ -206,9 +209,12 @@ def _words(frame: Frame, text: str, needs: set[str]) -> bool:
         changed = True
     if "channel" in needs and (m := _CHANNEL.search(text)):
         word = m.group(1).lower()
-        frame.slots["channel"] = {"e-mail": "email", "text": "sms", "texts": "sms"}.get(
-            word, "push" if word.startswith("notification") else word
-        )
+        if word.startswith(("email", "e-mail")):
+            frame.slots["channel"] = "email"
+        else:
+            frame.slots["channel"] = {"text": "sms", "texts": "sms"}.get(
+                word, "push" if word.startswith("notification") else word
+            )
         changed = True
     if "enabled" in needs and (_OFF.search(text) or _ON.search(text)):
         frame.slots["enabled"] = not _OFF.search(text)
@@ -226,8 +232,10 @@ def defaults(frame: Frame, ctx: CustomerContext) -> None:
     if "from_account" in needs and not frame.slots.get("from_account") and len(checking) == 1:
         if frame.intent in ("pay_bill", "schedule_payment", "savings_rule"):
             frame.slots["from_account"] = checking[0].ref
+    if "schedule" in needs and not frame.slots.get("schedule") and len(ctx.scheduled) == 1:
+        frame.slots["schedule"] = ctx.scheduled[0].ref
     if "card" in needs and not frame.slots.get("card"):
-        usable = [c for c in ctx.cards if c.status not in ("lost", "stolen", "replaced")]
+        usable = _usable_cards(ctx)
         if len(usable) == 1:
             frame.slots["card"] = usable[0].ref
     if frame.intent == "schedule_payment" and frame.slots.get("first_date"):
@@ -238,22 +246,38 @@ def defaults(frame: Frame, ctx: CustomerContext) -> None:
             frame.slots["to_account"] = savings[0].ref
 
 
+def _usable_cards(ctx: CustomerContext) -> list[Card]:
+    return [c for c in ctx.cards if c.status not in ("lost", "stolen", "replaced", "closed")]
+
+
+def nothing_to_choose(slot: str, ctx: CustomerContext) -> str | None:
+    """What to say when the customer holds nothing that could fill ``slot``, else None."""
+    if slot == "schedule" and not ctx.scheduled:
+        return "You don't have any scheduled payments or savings rules to cancel."
+    if slot == "card" and not _usable_cards(ctx):
+        return "You don't have a card in use that I could do that for."
+    if slot == "payee" and not ctx.payees:
+        return "You don't have any saved payees yet — you can add one in the app."
+    return None
+
+
 def question(frame: Frame, slot: str, ctx: CustomerContext) -> str:
     """The question that asks for ``slot``, with the customer's own options."""
     text = QUESTIONS[slot].format(verb=VERB.get(frame.intent, "set aside"))
     options = frame.options.get(slot)
-    names = _names(ctx)
+    names = names_of(ctx)
     if options:
         return f"{text} I found {_either(names, options)}."
     if slot in ("from_account", "to_account") and ctx.accounts:
         choices = [a.ref for a in ctx.accounts if a.ref != frame.slots.get("from_account")]
         return f"{text} You have {_either(names, choices)}."
-    if slot == "card" and ctx.cards:
-        return f"{text} You have {_either(names, [c.ref for c in ctx.cards])}."
+    if slot == "card" and (usable := _usable_cards(ctx)):
+        return f"{text} You have {_either(names, [c.ref for c in usable])}."
     return text
 
 
-def _names(ctx: CustomerContext) -> dict[str, str]:
+def names_of(ctx: CustomerContext) -> dict[str, str]:
+    """How each of the customer's refs is called in a reply."""
     out = {a.ref: f"{a.name} (…{a.last4})" for a in ctx.accounts}
     out |= {p.ref: p.name for p in ctx.payees}
     out |= {c.ref: f"the {c.type} card ending {c.last4}" for c in ctx.cards}

@@ -169,6 +169,10 @@ class KnowledgeBase:
             self.ensure_index()
         return self._collection
 
+    @staticmethod
+    def _lead(article: Article) -> str:
+        return chunks_of(article)[0].text
+
     def search(
         self,
         query: str,
@@ -203,18 +207,23 @@ class KnowledgeBase:
             where=where,
             include=["metadatas", "documents", "distances"],
         )
-        best: dict[str, tuple[float, str]] = {}
+        # Rank articles by their best chunk of any kind, but answer with prose: a matching
+        # "ways customers ask" question is only the customer's words said back to them.
+        best: dict[str, float] = {}
+        answer: dict[str, tuple[float, str]] = {}
         for meta, doc, dist in zip(
             found["metadatas"][0], found["documents"][0], found["distances"][0], strict=True
         ):
             article_id, similarity = str(meta["article_id"]), 1.0 - float(dist)
-            if article_id not in best or similarity > best[article_id][0]:
-                best[article_id] = (similarity, doc)
+            best[article_id] = max(similarity, best.get(article_id, -1.0))
+            if meta.get("kind") != "question" and similarity > answer.get(article_id, (-1.0,))[0]:
+                answer[article_id] = (similarity, doc)
         hits = []
-        for article_id, (similarity, passage) in best.items():
+        for article_id, similarity in best.items():
             article = self.articles.get(article_id)
             if article is None:
                 continue
+            passage = answer[article_id][1] if article_id in answer else self._lead(article)
             score = similarity
             if intent_scores:
                 score += INTENT_WEIGHT * max(

@@ -68,7 +68,10 @@ def _names(ctx: ChatContext) -> dict[str, str]:
     out |= {ref("card", c["id"]): f"your {c['type']} card ending {c['last4']}" for c in cards}
     out |= {ref("goal", g["id"]): f"'{g['name']}'" for g in goals}
     out |= {
-        ref("sched", s["id"]): f"{s['payee_name'] or s['to_name']} ({s['cadence'] or 'once'})"
+        ref("sched", s["id"]): (
+            f"{money(int(s['amount_minor']), s['currency'])} to "
+            f"{s['payee_name'] or s['to_name']} from {s['from_name']} ({s['cadence'] or 'once'})"
+        )
         for s in scheduled
     }
     return out

@@ -19,16 +19,22 @@ def _profile(bank, person_id):
 def test_profile_sums_match_the_ledger(bank, person_id: int) -> None:
     profile = _profile(bank, person_id)
     now = noon(bank.as_of)
-    entries = rows(bank.engine, "SELECT booked_at, amount_minor, category FROM ledger_entry "
-                                "WHERE person_id = :p", p=person_id)
+    entries = rows(
+        bank.engine,
+        "SELECT booked_at, amount_minor, category FROM ledger_entry WHERE person_id = :p",
+        p=person_id,
+    )
     for days in (30, 90):
         recent = [(a, c) for t, a, c in entries if utc(t) >= now - timedelta(days=days)]
         income = sum(a for a, c in recent if c == "income" and a > 0)
         spent = -sum(a for a, c in recent if c not in ("transfer", "income", "interest") and a < 0)
         assert profile.income_minor[f"{days}d"] == income
         assert profile.spending_minor[f"{days}d"] == spent
-    accounts = rows(bank.engine, "SELECT id, type, balance_minor FROM account "
-                                 "WHERE person_id = :p ORDER BY id", p=person_id)
+    accounts = rows(
+        bank.engine,
+        "SELECT id, type, balance_minor FROM account WHERE person_id = :p ORDER BY id",
+        p=person_id,
+    )
     assert [p.account_id for p in profile.products] == [a for a, _, _ in accounts]
     deposits = sum(b for _, t, b in accounts if t in ("checking", "savings", "business_checking"))
     assert profile.deposit_balance_minor == deposits

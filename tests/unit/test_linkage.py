@@ -4,7 +4,11 @@ from evals.linkage import pairwise_scores
 def test_perfect_clustering_scores_one() -> None:
     truth = {"a": 1, "b": 1, "c": 2, "d": 3}
     assert pairwise_scores({"a": 9, "b": 9, "c": 8, "d": 7}, truth) == {
-        "precision": 1.0, "recall": 1.0, "f1": 1.0, "records": 4}
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "records": 4,
+    }
 
 
 def test_a_missed_link_costs_recall_and_a_wrong_one_precision() -> None:

@@ -45,12 +45,18 @@ def test_streets_abbreviate_the_same_way() -> None:
 
 def test_blocking_compares_likely_pairs_only() -> None:
     people = [
-        Record(key=f"core:{i}", first=f"name{i}", last=f"surname{i % 50}x{i}",
-               dob=date(1950 + i % 40, 1 + i % 12, 1 + i % 28), postal=f"{10000 + i}")
+        Record(
+            key=f"core:{i}",
+            first=f"name{i}",
+            last=f"surname{i % 50}x{i}",
+            dob=date(1950 + i % 40, 1 + i % 12, 1 + i % 28),
+            postal=f"{10000 + i}",
+        )
         for i in range(400)
     ]
-    twin = Record(key="crm:1", first="name7", last=people[7].last, dob=people[7].dob,
-                  postal=people[7].postal)
+    twin = Record(
+        key="crm:1", first="name7", last=people[7].last, dob=people[7].dob, postal=people[7].postal
+    )
     pairs = candidate_pairs([*people, twin])
     assert (7, 400) in pairs
     assert len(pairs) < 400 * 401 / 2 / 20
@@ -59,10 +65,12 @@ def test_blocking_compares_likely_pairs_only() -> None:
 def test_em_separates_matches_from_non_matches() -> None:
     rng = np.random.default_rng(0)
     sizes = [levels for _, levels in FIELDS]
-    matches = np.array([[k - 1 if rng.random() < 0.9 else rng.integers(0, k) for k in sizes]
-                        for _ in range(300)])
-    others = np.array([[0 if rng.random() < 0.9 else rng.integers(0, k) for k in sizes]
-                       for _ in range(3000)])
+    matches = np.array(
+        [[k - 1 if rng.random() < 0.9 else rng.integers(0, k) for k in sizes] for _ in range(300)]
+    )
+    others = np.array(
+        [[0 if rng.random() < 0.9 else rng.integers(0, k) for k in sizes] for _ in range(3000)]
+    )
     model = estimate(np.vstack([matches, others]))
     assert 0.05 < model.prior < 0.15
     assert model.probability([k - 1 for k in sizes]) > 0.99

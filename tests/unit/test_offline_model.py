@@ -232,3 +232,48 @@ def test_every_tool_call_names_only_the_customers_own_records(text: str) -> None
         for key in ("from_account", "to_account", "payee", "card"):
             if key in call["args"]:
                 assert call["args"][key] in own
+
+
+@tool
+def schedule_payment(
+    amount: str, currency: str, from_account: str, first_date: str, frequency: str
+) -> str:
+    """Schedule a future or recurring transfer."""
+    return ""
+
+
+@tool
+def create_savings_rule(
+    amount: str, currency: str, from_account: str, to_account: str, frequency: str
+) -> str:
+    """Put money aside automatically."""
+    return ""
+
+
+def test_a_transfer_said_to_repeat_is_scheduled_never_run_once() -> None:
+    chat = Chat([*TOOLS, schedule_payment, create_savings_rule])
+    reply = chat.say("move 200 from everyday to rainy day every month")
+    assert reply.tool_calls == [] and "When should it start" in reply.content
+    name, args = only_call(chat.say("starting on the 1st"))
+    assert name == "schedule_payment"
+    assert (args["frequency"], args["first_date"], args["amount"]) == (
+        "monthly",
+        "2026-12-01",
+        "200.00",
+    )
+    rule = Chat([*TOOLS, schedule_payment, create_savings_rule]).say(
+        "move 50 to rainy day every payday"
+    )
+    name, args = only_call(rule)
+    assert name == "create_savings_rule"
+    assert args["frequency"] == "payday" and args["amount"] == "50.00"
+
+
+def test_the_answer_to_shall_we_get_back_may_be_the_missing_detail() -> None:
+    chat = Chat()
+    assert "How much" in chat.say("I want to transfer money").content
+    aside = chat.say("what's my balance?")
+    assert only_call(aside)[0] == "get_accounts"
+    back = chat.tool_result({"accounts": []})
+    assert "get back to" in back.content
+    assert "come from" in chat.say("75").content

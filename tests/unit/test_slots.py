@@ -563,3 +563,27 @@ def test_money_is_immutable() -> None:
 def test_the_public_api_is_all_exported() -> None:
     for name in slots.__all__:
         assert hasattr(slots, name), name
+
+
+def test_task_slots_skip_cards_already_lost_and_read_plural_channels() -> None:
+    from dataclasses import replace
+
+    from chat_kit import CTX
+
+    from agents.context import Card
+    from agents.tasks import Frame, defaults, fill, nothing_to_choose
+
+    ctx = replace(
+        CTX, cards=(Card("card-debit", "debit", "4821"), Card("card-old", "credit", "9876", "lost"))
+    )
+    frame = Frame("replace_card")
+    fill(frame, "I lost my card", ctx)
+    defaults(frame, ctx)
+    assert frame.slots["card"] == "card-debit"
+    alerts = Frame("set_alerts")
+    fill(alerts, "turn off marketing emails", ctx)
+    assert alerts.slots == {"channel": "email", "enabled": False}
+    none = replace(CTX, cards=(Card("card-old", "credit", "9876", "lost"),), scheduled=())
+    assert "don't have a card" in (nothing_to_choose("card", none) or "")
+    assert "don't have any scheduled" in (nothing_to_choose("schedule", none) or "")
+    assert nothing_to_choose("card", ctx) is None

@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Seeds once (later runs keep the bank), prints the URL and demo sign-ins for HOST:PORT, serves.
 run: $(STAMP)
-	$(BIN)/concierge seed --customers $(CUSTOMERS) --seed $(SEED) --if-empty
+	CONCIERGE_HOST=$(HOST) CONCIERGE_PORT=$(PORT) \
+		$(BIN)/concierge seed --customers $(CUSTOMERS) --seed $(SEED) --if-empty
 	$(BIN)/concierge serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

@@ -42,11 +42,9 @@ def _offer(run: ChatContext) -> dict[str, str] | None:
 
 
 def _insight(conn: object, run: ChatContext) -> dict[str, str] | None:
-    from services.insight_detectors import insights_for
-
     found = [
         i
-        for i in insights_for(conn, person_id=run.person_id, now=run.now)  # type: ignore[arg-type]
+        for i in run.bank.insights_of(conn, person_id=run.person_id, now=run.now)
         if i.severity in WORTH_SAYING
     ]
     return {"type": found[0].type, "message": found[0].message} if found else None

@@ -269,7 +269,7 @@ class Turn:
         missing = frame.missing()
         if missing:
             slot = missing[0]
-            if (none := nothing_to_choose(slot, self.ctx)) is not None:
+            if (none := nothing_to_choose(slot, self.ctx, frame)) is not None:
                 return _say(none)
             if slot == "schedule" and not frame.options.get(slot) and len(self.ctx.scheduled) > 1:
                 frame.options[slot] = [s.ref for s in self.ctx.scheduled]

@@ -23,6 +23,7 @@ from services import queries
 from services.money import format_money
 
 NOTABLE_MINOR = 50_000  # transactions of $500 or more are worth an advisor's eye
+RECENT_ACTIONS = 5  # executed writes listed, newest first
 RECENT_DAYS = 30
 NEGATIVE = re.compile(
     r"\b(angry|annoyed|frustrat\w*|ridiculous|terrible|awful|useless|unacceptable|worst|"
@@ -112,6 +113,18 @@ def build_summary(
                 f"{t['booked_at']:%b %d} {what} {money}",
                 f"ledger:{t['id']}",
             )
+        writes = SQLModel.metadata.tables["write_request"]
+        done = conn.execute(
+            select(writes.c.id, writes.c.kind, writes.c.result, writes.c.created_at)
+            .where(writes.c.person_id == person_id, writes.c.created_at >= since)
+            .order_by(writes.c.id.desc())
+            .limit(RECENT_ACTIONS)
+        ).all()
+        for w in done:
+            said = (w.result or {}).get("summary") or w.kind.replace("_", " ")
+            # the first sentence: what was done, without the balances that followed it
+            what = str(said).split(". ")[0].rstrip(".")
+            out.add("Done for the customer", f"{w.created_at:%b %d %H:%M} {what}", f"write:{w.id}")
         found = insights_for(conn, person_id=person_id, now=now)
     for insight in found:
         evidence = insight.evidence[0] if insight.evidence else f"insight:{insight.type}"

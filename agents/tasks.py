@@ -250,8 +250,18 @@ def _usable_cards(ctx: CustomerContext) -> list[Card]:
     return [c for c in ctx.cards if c.status not in ("lost", "stolen", "replaced", "closed")]
 
 
-def nothing_to_choose(slot: str, ctx: CustomerContext) -> str | None:
+def nothing_to_choose(slot: str, ctx: CustomerContext, frame: Frame | None = None) -> str | None:
     """What to say when the customer holds nothing that could fill ``slot``, else None."""
+    if slot in ("from_account", "to_account"):
+        taken = frame.slots.get("from_account") if frame is not None else None
+        if not [a for a in ctx.accounts if a.ref != taken]:
+            if not ctx.accounts:
+                return "I can't find an open account of yours to do that with."
+            return (
+                "You have only one account with us, so there's no other account to move "
+                "money to. I can pay one of your payees instead, or open a savings account "
+                "with an advisor."
+            )
     if slot == "schedule" and not ctx.scheduled:
         return "You don't have any scheduled payments or savings rules to cancel."
     if slot == "card" and not _usable_cards(ctx):
@@ -287,6 +297,8 @@ def names_of(ctx: CustomerContext) -> dict[str, str]:
 
 def _either(names: dict[str, str], refs: list[str]) -> str:
     shown = [names.get(r, r) for r in refs]
+    if not shown:
+        return "nothing to choose from"
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
 

@@ -51,13 +51,16 @@ def _knowledge(settings: Settings) -> Any:
     return KnowledgeBase(make_client(var_dir=settings.var_dir, chroma_url=settings.chroma_url))
 
 
-def _recommender(engine: Engine) -> Any:
-    from services.insight_detectors import insights_for
+def _recommender(engine: Engine, insights: Any) -> Any:
     from services.recommendations import default_catalog
     from services.recommendations.cache import LruVectorStore, Recommender, loader_from_engine
 
+    # the same insight cache as the conversation's context: a cold customer runs the
+    # detectors once for both
     return Recommender(
-        LruVectorStore(), load=loader_from_engine(engine, insights_for), catalog=default_catalog()
+        LruVectorStore(),
+        load=loader_from_engine(engine, insights.insights),
+        catalog=default_catalog(),
     )
 
 
@@ -69,12 +72,19 @@ def checkpointer(settings: Settings) -> Iterator[Any]:
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg import Connection
         from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
 
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with Connection.connect(
-            plain, autocommit=True, prepare_threshold=0, row_factory=dict_row
-        ) as conn:
-            saver = PostgresSaver(conn)
+        # a pool, not one connection: concurrent conversations checkpoint side by side
+        pool: ConnectionPool[Connection[dict[str, Any]]]
+        with ConnectionPool(
+            plain,
+            connection_class=Connection[dict[str, Any]],
+            min_size=1,
+            max_size=10,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        ) as pool:
+            saver = PostgresSaver(pool)
             saver.setup()
             yield saver
         return
@@ -82,21 +92,48 @@ def checkpointer(settings: Settings) -> Iterator[Any]:
 
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(settings.var_dir / "checkpoints.db", check_same_thread=False)
+    # WAL with NORMAL sync: a commit survives the process dying (the restart case), without
+    # an fsync per checkpoint; the ledger lives in its own database with its own settings
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
     try:
         yield SqliteSaver(db)
     finally:
         db.close()
 
 
-def build_assistant(settings: Settings, engine: Engine, saver: Any) -> Assistant:
-    """The assistant over ``engine``, checkpointing into ``saver``."""
+def build_assistant(
+    settings: Settings,
+    engine: Engine,
+    saver: Any,
+    *,
+    recommender: Any = None,
+    insights: Any = None,
+) -> Assistant:
+    """The assistant over ``engine``, checkpointing into ``saver``.
+
+    ``recommender`` and ``insights`` (an ``InsightCache``) are the app's own when it shares
+    them with its REST routes; built here otherwise.
+    """
+    from agents.batching import BatchingClassifier
     from agents.classifier import default_classifier
 
+    # one model for every conversation of the process: concurrent turns share encoder passes
     model = make_chat_model(
         settings.llm,
-        classifier=lambda: default_classifier(settings.var_dir, model=settings.nlu_model),
+        classifier=lambda: BatchingClassifier(
+            default_classifier(settings.var_dir, model=settings.nlu_model)
+        ),
     )
-    bank = Bank(engine, knowledge=_knowledge(settings), recommender=_recommender(engine))
+    from services.insight_cache import InsightCache
+
+    insights = insights if insights is not None else InsightCache()
+    bank = Bank(
+        engine,
+        knowledge=_knowledge(settings),
+        recommender=recommender if recommender is not None else _recommender(engine, insights),
+        insights=insights,
+    )
 
     def summarise(person_id: int, now: datetime, messages: list[Any]) -> str:
         from agents.summaries import build_summary

@@ -45,6 +45,8 @@ cli = typer.Typer(
 )
 
 DEMO_USERS_SHOWN = 3
+DEMO_ADVISOR = "advisor@concierge.example"  # the seeded advisor, as services.synth.writer names it
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 
 def _fail(message: str, *, code: int = 1) -> typer.Exit:
@@ -75,8 +77,7 @@ def _summary(result: Any) -> dict[str, Any]:
     }
 
 
-def _print_summary(summary: dict[str, Any], usernames: list[str], settings: Settings) -> None:
-    out = Console()
+def _print_summary(summary: dict[str, Any], out: Console) -> None:
     table = Table(title=f"Seeded {summary['customers']} customers as of {summary['as_of']}")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -87,11 +88,37 @@ def _print_summary(summary: dict[str, Any], usernames: list[str], settings: Sett
     out.print(
         f"{summary['seconds']:.2f} s, {summary['rows_per_second']:,.0f} rows/s", highlight=False
     )
+
+
+def _public_url(settings: Settings) -> str:
+    # A wildcard bind address is not somewhere a browser can go; this machine is.
+    host = settings.host if settings.host not in WILDCARD_HOSTS else "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+def _print_sign_in(usernames: list[str], settings: Settings, out: Console) -> None:
+    """Where the app is served and who can sign in: the block `make run` leaves on screen."""
+    url = _public_url(settings)
+    lines = [
+        "",
+        "Concierge (once `concierge serve` runs):",
+        f"  customer page    {url}/",
+        f"  advisor console  {url}/advisor",
+        f"  API docs         {url}/docs",
+    ]
     if usernames:
-        out.print("Demo sign-in (any of these usernames):", highlight=False)
-        for username in usernames:
-            out.print(f"  {username}", highlight=False, markup=False)
-        out.print(f"  password: {settings.demo_password}", highlight=False, markup=False)
+        lines.append(f"Demo customers (password: {settings.demo_password}):")
+        lines.extend(f"  {username}" for username in usernames)
+    lines.append(f"Demo advisor: {DEMO_ADVISOR} (password: {settings.demo_advisor_password})")
+    for line in lines:
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _demo_usernames(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return first_usernames(session, limit=DEMO_USERS_SHOWN)
 
 
 def _load_generator() -> Callable[..., Any]:
@@ -193,6 +220,7 @@ def seed(
                     typer.echo(json.dumps({"skipped": True, "reason": "already seeded"}))
                 else:
                     typer.echo(f"already seeded, skipping ({url})")
+                    _print_sign_in(_demo_usernames(engine), settings, Console())
                 return
             if not replace:
                 raise _fail(
@@ -212,9 +240,9 @@ def seed(
         if as_json:
             typer.echo(json.dumps(summary))
             return
-        with Session(engine) as session:
-            usernames = first_usernames(session, limit=DEMO_USERS_SHOWN)
-        _print_summary(summary, usernames, settings)
+        out = Console()
+        _print_summary(summary, out)
+        _print_sign_in(_demo_usernames(engine), settings, out)
     except SQLAlchemyError as exc:
         raise _fail(f"database error at {url}: {exc}") from None
     finally:

@@ -1,4 +1,4 @@
-"""``concierge bench events|decisions``: the event pipeline and next-best-action decisions.
+"""``concierge bench events|decisions|chat``: events, next-best-action decisions and chat.
 
 ``events``: how fast events become profile features, in-process and on Redis. ``decisions``:
 cached, cold and event-refreshed decisions (see ``app/bench_decisions.py``).
@@ -214,3 +214,48 @@ def decisions_command(
     Console().print(table)
     if "error" in result["redis"]:
         Console().print(f"redis: {result['redis']['error']}")
+
+
+@bench_app.command("chat")
+def chat_command(
+    sessions: Annotated[
+        int, typer.Option(min=1, max=2_000, help="Concurrent chat sessions.")
+    ] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the demo bank.")] = 7,
+    nlu_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Intent model to use (default: the offline model's, trained if missing)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Drive N concurrent websocket chats with scripted conversations on loopback."""
+    from pathlib import Path
+
+    from agents.classifier import default_classifier, model_dir
+    from app import bench_chat
+
+    settings = get_settings()
+    with bench_decisions.rich_phases() as phase:
+        if nlu_model:
+            model = Path(nlu_model)
+        else:
+            phase("intent model (trained once into var/nlu)", None)(1)
+            default_classifier(Path(settings.var_dir))
+            model = model_dir(Path(settings.var_dir))
+        result = bench_chat.run(sessions, nlu_model=model, seed=seed, phase=phase)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(title=f"chat: {sessions} concurrent sessions")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("goal", justify="right")
+    goals = {"errors": "0", "turns_per_s": ">= 100", "latency_ms_p95": "<= 100"}
+    for key, value in result.items():
+        if key != "error_samples":
+            table.add_row(key, str(value), goals.get(key, ""))
+    Console().print(table)
+    for sample in result["error_samples"]:
+        Console().print(f"error: {sample}")

@@ -1,8 +1,12 @@
 """The FastAPI application and its composition root.
 
 ``create_app`` is cheap and touches nothing outside the process; the ``lifespan`` opens the
-database when the server starts and closes it when it stops. ``app`` is what ``uvicorn
-app.main:app`` (and ``concierge serve``) runs.
+database, the checkpointer, the event bus, the feature store and the recommender when the
+server starts, starts the live consumer that applies events (``services.postings``), and closes
+them all when it stops. ``app`` is what ``uvicorn app.main:app`` (and ``concierge serve``) runs.
+
+The REST routes and the chat share one recommender, so an answer given in either place (and
+every applied event) is seen by both at once.
 """
 
 from __future__ import annotations
@@ -10,12 +14,33 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
-from app.api import auth, chat, customers, health
-from app.assistant import build_assistant, checkpointer
+from app.api import (
+    advice,
+    advisor,
+    auth,
+    cases,
+    chat,
+    customers,
+    dashboard,
+    events,
+    health,
+    metrics,
+    pages,
+    transactions,
+)
+from app.assistant import Assistant, build_assistant, checkpointer
 from app.wiring import open_engine
+from services.events import Event, make_event_bus
+from services.feature_store import FeatureStore, MemoryFeatureStore
+from services.insight_cache import InsightCache
+from services.postings import LiveUpdates
+from services.recommendations import default_catalog
+from services.recommendations.cache import Recommender, loader_from_engine, make_vector_store
 from services.settings import Settings, get_settings
 
 
@@ -24,6 +49,33 @@ def _version() -> str:
         return version("concierge")
     except PackageNotFoundError:  # running from a checkout that was never installed
         return "0.0.0"
+
+
+def _feature_store(settings: Settings) -> FeatureStore:
+    if settings.cache_url:
+        from services.bus_redis import connect
+        from services.feature_store_redis import RedisFeatureStore
+
+        return RedisFeatureStore(connect(settings.cache_url))
+    return MemoryFeatureStore()
+
+
+def _recommender(settings: Settings, engine: Engine, insights: InsightCache) -> Recommender:
+    return Recommender(
+        make_vector_store(settings.cache_url),
+        load=loader_from_engine(engine, insights.insights),
+        catalog=default_catalog(),
+    )
+
+
+def _refresh(recommender: Recommender) -> Any:
+    # Events are booked into the record first, so a rebuild from it is exact (and catches new
+    # insights, which folding a delta into the cached vector would not).
+    def handle(batch: Any) -> None:
+        for person_id in {event.person_id for event in batch if isinstance(event, Event)}:
+            recommender.invalidate(person_id)
+
+    return handle
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,15 +92,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = open_engine(settings)
+        bus = make_event_bus(settings)
+        live: LiveUpdates | None = None
         try:
             app.state.engine = engine
             app.state.secret_key = settings.resolved_secret_key()
+            # one insight cache and one recommender for chat and REST alike
+            insights = app.state.insights = InsightCache()
+            recommender = app.state.recommender = _recommender(settings, engine, insights)
+            app.state.event_bus = bus
+            store = app.state.feature_store = _feature_store(settings)
+            live = app.state.live_updates = LiveUpdates(
+                bus, engine, store, handlers=[_refresh(recommender)]
+            )
+            live.start()
             with checkpointer(settings) as saver:
+                app.state.saver = saver
+
+                def assistant() -> Assistant:
+                    return build_assistant(
+                        settings, engine, saver, recommender=recommender, insights=insights
+                    )
+
                 # built on the first chat (training the intent model the first time takes
                 # seconds); the REST routes never wait for it
-                app.state.assistant_factory = lambda: build_assistant(settings, engine, saver)
+                app.state.assistant_factory = assistant
                 yield
         finally:
+            if live is not None:
+                live.stop()
+            bus.close()
             engine.dispose()
 
     app = FastAPI(
@@ -60,10 +133,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(customers.router)
+    app.state.metrics = metrics.Metrics()
+    app.add_middleware(metrics.RequestMetrics)
+    for api in (health, metrics, auth, customers, transactions, dashboard, advice, events):
+        app.include_router(api.router)
+    app.include_router(advisor.router)
+    app.include_router(cases.router)
     app.include_router(chat.router)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
     return app
 
 

@@ -1,14 +1,16 @@
-"""Customer sign-in credentials: scrypt password hashes and lookup."""
+"""Sign-in credentials of customers and advisors: scrypt password hashes and lookup."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlmodel import Session, select
 
-from services.models import Credential
+from services.models import Advisor, Credential
 
 _N, _R, _P = 2**14, 8, 1
 
@@ -51,6 +53,41 @@ def authenticate(session: Session, *, username: str, password: str) -> int | Non
     if not verify_password(password, credential.password_hash):
         return None
     return credential.person_id
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who valid credentials belong to: a customer (person id) or an advisor (advisor id)."""
+
+    role: Literal["customer", "advisor"]
+    id: int
+
+
+def authenticate_any(session: Session, *, username: str, password: str) -> SignedIn | None:
+    """The customer or advisor that valid credentials name, else ``None``.
+
+    Customers' and advisors' usernames live in separate tables; a customer's is looked up
+    first. Exactly one password check is spent whatever the outcome, so neither the reply nor
+    its timing tells which usernames exist or whose they are.
+
+    Args:
+        session: An open database session.
+        username: As typed; compared trimmed and lower-cased.
+        password: As typed.
+    """
+    name = username.strip().lower()
+    credential = session.exec(select(Credential).where(Credential.username == name)).first()
+    if credential is not None:
+        if verify_password(password, credential.password_hash):
+            return SignedIn("customer", credential.person_id)
+        return None
+    advisor = session.exec(select(Advisor).where(Advisor.username == name)).first()
+    if advisor is None or advisor.id is None:
+        verify_password(password, _DUMMY_HASH)
+        return None
+    if not verify_password(password, advisor.password_hash):
+        return None
+    return SignedIn("advisor", advisor.id)
 
 
 _DUMMY_HASH = hash_password("no such user", salt=b"\0" * 16)

@@ -141,6 +141,32 @@ class Credential(SQLModel, table=True):
     password_hash: str = Field(max_length=300)
 
 
+class AdvisorBase(SQLModel):
+    """A call-centre or branch advisor who serves customers."""
+
+    username: str = Field(max_length=200, unique=True)
+    display_name: str = Field(max_length=200)
+
+
+class Advisor(AdvisorBase, table=True):
+    """An advisor's sign-in: an scrypt password hash, never the password."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=300)
+
+
+class AdvisorCreate(AdvisorBase):
+    """What it takes to add an advisor (the password is hashed before it is stored)."""
+
+    password: str = Field(min_length=8, max_length=1024)
+
+
+class AdvisorPublic(AdvisorBase):
+    """An advisor as the API shows them."""
+
+    id: int
+
+
 # --- accounts -----------------------------------------------------------------------------
 
 

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     demo_password: str = Field(
         "concierge-demo", description="Password given to every seeded demo customer."
     )
+    demo_advisor_password: str = Field(
+        "concierge-advisor",
+        description="Password of the seeded demo advisor, advisor@concierge.example.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
 
     @field_validator(

@@ -26,6 +26,8 @@ class Bank:
         level: The decision level for recommendations.
         summarise: ``(person_id, now, messages) -> str``, the advisor's context summary a
             handoff carries (``agents.summaries``, injected by the composition root).
+        insights: A ``services.insight_cache.InsightCache`` shared by the runs, or None to
+            run the detectors afresh every time.
     """
 
     engine: Engine
@@ -33,6 +35,15 @@ class Bank:
     recommender: Any = None
     level: str = "predictive"
     summarise: Callable[[int, datetime, list[Any]], str] | None = None
+    insights: Any = None
+
+    def insights_of(self, conn: Connection, *, person_id: int, now: datetime) -> list[Any]:
+        """The customer's current insights, through the cache when there is one."""
+        if self.insights is not None:
+            return list(self.insights.insights(conn, person_id=person_id, now=now))
+        from services.insight_detectors import insights_for
+
+        return list(insights_for(conn, person_id=person_id, now=now))
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

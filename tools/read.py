@@ -204,11 +204,9 @@ def get_goals(runtime: ToolRuntime[ChatContext]) -> str:
 @tool
 def get_insights(runtime: ToolRuntime[ChatContext]) -> str:
     """Anything unusual or worth knowing in the customer's accounts right now."""
-    from services.insight_detectors import insights_for
-
     ctx = runtime.context
     with ctx.bank.read() as conn:
-        found = insights_for(conn, person_id=ctx.person_id, now=ctx.now)
+        found = ctx.bank.insights_of(conn, person_id=ctx.person_id, now=ctx.now)
     return _json(
         {
             "insights": [

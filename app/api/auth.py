@@ -1,4 +1,4 @@
-"""Sign-in: exchange a customer's username and password for a session token."""
+"""Sign-in: exchange a customer's or an advisor's username and password for a session token."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from app.api.deps import SessionDep, SettingsDep
 from app.api.queries import record_audit
 from app.auth import Role, issue_token
-from services.credentials import authenticate
+from services.credentials import authenticate_any
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -21,7 +21,7 @@ BAD_CREDENTIALS = "invalid username or password"
 
 
 class TokenRequest(BaseModel):
-    """A customer's sign-in."""
+    """A customer's or an advisor's sign-in."""
 
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1024)
@@ -33,7 +33,9 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the token expires.")
-    customer_id: int
+    role: Literal["customer", "advisor"]
+    customer_id: int | None = Field(description="The customer's id; null for advisors.")
+    advisor_id: int | None = Field(description="The advisor's id; null for customers.")
 
 
 @router.post(
@@ -44,10 +46,10 @@ class TokenResponse(BaseModel):
 def sign_in(
     body: TokenRequest, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenResponse:
-    """Sign a customer in and return a bearer token for the ``/api/me`` routes."""
+    """Sign a customer (for ``/api/me``) or an advisor (for ``/api/advisor``) in."""
     origin = request.client.host if request.client else None
-    person_id = authenticate(session, username=body.username, password=body.password)
-    if person_id is None:
+    found = authenticate_any(session, username=body.username, password=body.password)
+    if found is None:
         record_audit(
             session,
             actor=body.username.strip().lower(),
@@ -61,21 +63,26 @@ def sign_in(
             detail=BAD_CREDENTIALS,
             headers={"WWW-Authenticate": "Bearer"},
         )
+    role = Role(found.role)
     token = issue_token(
-        person_id=person_id,
-        role=Role.customer,
+        person_id=found.id,
+        role=role,
         key=request.app.state.secret_key,
         ttl=timedelta(minutes=settings.token_ttl_minutes),
     )
     record_audit(
         session,
-        actor=f"customer:{person_id}",
+        actor=f"{role.value}:{found.id}",
         action="sign_in",
         resource="session",
-        resource_id=str(person_id),
+        resource_id=str(found.id),
         outcome="success",
         origin=origin,
     )
     return TokenResponse(
-        access_token=token, expires_in=settings.token_ttl_minutes * 60, customer_id=person_id
+        access_token=token,
+        expires_in=settings.token_ttl_minutes * 60,
+        role=found.role,
+        customer_id=found.id if role is Role.customer else None,
+        advisor_id=found.id if role is Role.advisor else None,
     )

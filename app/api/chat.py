@@ -9,7 +9,9 @@ The client connects with ``?token=<session token>`` (a customer's). Client frame
 Each run answers with ``RUN_STARTED``, then ``TOOL_CALL_START/ARGS/END/RESULT`` for every tool
 the run used, ``TEXT_MESSAGE_START/CONTENT/END`` for the reply, and ``RUN_FINISHED`` — or
 ``CONFIRMATION_REQUIRED`` with the exact action when a write waits for approval, and
-``RUN_ERROR`` with a ``code`` for anything that fails. Thread ids are scoped to the signed-in
+``RUN_ERROR`` with a ``code`` for anything that fails. Recommendation and insight cards follow
+the text as AG-UI ``CUSTOM`` frames (``name`` ``recommendation_cards`` or ``insight_cards``,
+``value`` a list of cards). Thread ids are scoped to the signed-in
 customer, so a thread id can never open someone else's conversation; reconnecting with the same
 ``threadId`` continues it from its checkpoint.
 """
@@ -28,6 +30,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.types import Command
 
+from app.api.metrics import metrics_of
 from app.auth import Role, TokenError, read_token
 
 router = APIRouter()
@@ -85,6 +88,51 @@ def frames_for(messages: list[BaseMessage], thread_id: str, run_id: str) -> list
                 }
             )
     return out
+
+
+def _json_of(text: str) -> dict[str, Any]:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def cards_for(messages: list[BaseMessage], offer: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Structured ``CUSTOM`` frames for what a run showed: recommendation and insight cards.
+
+    ``offer`` is the next best action of the run's customer context; it becomes a card when
+    the assistant brought it up in this run.
+    """
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if isinstance(m, ToolMessage) and m.name == "get_recommendations":
+            rows = _json_of(str(m.content)).get("recommendations", [])
+            cards = [
+                {"offer": r.get("code"), "title": r.get("title"), "body": r.get("body")}
+                | {"why": r.get("why")}
+                for r in rows
+            ]
+            out.append({"type": "CUSTOM", "name": "recommendation_cards", "value": cards})
+        elif isinstance(m, ToolMessage) and m.name == "get_insights":
+            rows = _json_of(str(m.content)).get("insights", [])
+            out.append({"type": "CUSTOM", "name": "insight_cards", "value": rows})
+        elif isinstance(m, AIMessage) and offer:
+            shown = (m.additional_kwargs.get("concierge") or {}).get("shown")
+            if shown and shown == offer.get("code"):
+                card = {k: offer.get(k) for k in ("title", "body", "why")}
+                value = [{"offer": shown, **card}]
+                out.append({"type": "CUSTOM", "name": "recommendation_cards", "value": value})
+    return out
+
+
+def _offer_of(messages: list[BaseMessage]) -> dict[str, Any] | None:
+    for m in reversed(messages):
+        context = m.additional_kwargs.get("concierge_context")
+        if isinstance(context, dict):
+            offer = context.get("offer")
+            return offer if isinstance(offer, dict) else None
+    return None
 
 
 class Limiter:
@@ -149,6 +197,7 @@ async def assistant_of(app: Any) -> Any:
 
 
 async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> None:
+    metrics_of(websocket.app).chat_turns.inc()
     assistant = await assistant_of(websocket.app)
     thread, run_id = frame["threadId"], uuid.uuid4().hex
     await websocket.send_json({"type": "RUN_STARTED", "threadId": thread, "runId": run_id})
@@ -175,6 +224,8 @@ async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> N
     added = list(result.get("messages", []))[before:]
     for out in frames_for(added, thread, run_id):
         await websocket.send_json(out)
+    for card in cards_for(added, _offer_of(list(result.get("messages", [])))):
+        await websocket.send_json({**card, "threadId": thread, "runId": run_id})
     if "__interrupt__" in result:
         ask = result["__interrupt__"][0].value
         await websocket.send_json(
@@ -215,10 +266,12 @@ async def chat(websocket: WebSocket) -> None:
                     raise ChatError("rate_limited", "too many messages; wait a few seconds")
                 await _run(websocket, principal.person_id, _parse(raw))
             except ChatError as exc:
+                metrics_of(websocket.app).chat_errors.labels(exc.code).inc()
                 await websocket.send_json(
                     {"type": "RUN_ERROR", "code": exc.code, "message": str(exc)}
                 )
             except Exception:  # noqa: BLE001 - the connection survives one failed run
+                metrics_of(websocket.app).chat_errors.labels("internal").inc()
                 await websocket.send_json(
                     {"type": "RUN_ERROR", "code": "internal", "message": "something went wrong"}
                 )

@@ -10,6 +10,8 @@ from pydantic import Field
 
 from app.api.deps import CurrentCustomer, SessionDep
 from app.api.queries import get_person, list_accounts
+from app.api.views import GoalView, goal_view
+from services import queries
 from services.models import Account, AccountPublic, PersonPublic
 from services.money import to_decimal
 
@@ -74,3 +76,13 @@ def my_profile(customer_id: CurrentCustomer, session: SessionDep) -> PersonPubli
 def my_accounts(customer_id: CurrentCustomer, session: SessionDep) -> list[AccountView]:
     """The signed-in customer's accounts with their balances."""
     return [account_view(a) for a in list_accounts(session, person_id=customer_id)]
+
+
+@router.get(
+    "/goals",
+    response_model=list[GoalView],
+    responses={401: {"description": "Missing, invalid or expired token."}},
+)
+def my_goals(customer_id: CurrentCustomer, session: SessionDep) -> list[GoalView]:
+    """The signed-in customer's savings goals and their progress."""
+    return [goal_view(g) for g in queries.goals(session.connection(), person_id=customer_id)]

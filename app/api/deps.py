@@ -1,20 +1,27 @@
 """Dependencies for routes, as ``Annotated`` aliases.
 
 ``EngineDep`` and ``SessionDep`` reach the engine the lifespan built; ``CurrentCustomer`` is the
-id of the customer a valid bearer token names, the only way a route learns whose data to show.
+id of the customer a valid bearer token names, the only way a route learns whose data to show;
+``CurrentAdvisor`` is the id of the advisor a valid advisor token names (a customer's token is
+refused with 403, and the refusal is audited). ``RecommenderDep``, ``EventBusDep``,
+``FeatureStoreDep`` and ``SaverDep`` reach what the lifespan built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.auth import Role, TokenError, read_token
+from app.api.queries import record_audit
+from app.auth import Principal, Role, TokenError, read_token
+from services.events import EventBus
+from services.feature_store import FeatureStore
+from services.recommendations.cache import Recommender
 from services.settings import Settings
 
 _bearer = HTTPBearer(
@@ -58,22 +65,33 @@ def _unauthorized(message: str, *, error: str | None = None) -> HTTPException:
     )
 
 
-def current_customer(
+def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> int:
+) -> Principal:
+    """Whoever the request's bearer token names, customer or advisor.
+
+    Raises:
+        HTTPException: 401 when the token is missing, malformed, wrongly signed or expired.
+    """
+    if credentials is None:
+        raise _unauthorized("missing bearer token")
+    try:
+        return read_token(credentials.credentials, key=request.app.state.secret_key)
+    except TokenError as exc:
+        raise _unauthorized(f"invalid token: {exc}", error="invalid_token") from None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def current_customer(principal: CurrentPrincipal) -> int:
     """The id of the customer the request's bearer token names.
 
     Raises:
         HTTPException: 401 when the token is missing, malformed, wrongly signed or expired;
             403 when it is valid but not a customer's.
     """
-    if credentials is None:
-        raise _unauthorized("missing bearer token")
-    try:
-        principal = read_token(credentials.credentials, key=request.app.state.secret_key)
-    except TokenError as exc:
-        raise _unauthorized(f"invalid token: {exc}", error="invalid_token") from None
     if principal.role is not Role.customer:
         raise HTTPException(
             status_code=status.HTTP_403_FORBIDDEN, detail="this route is for customers only"
@@ -82,3 +100,66 @@ def current_customer(
 
 
 CurrentCustomer = Annotated[int, Depends(current_customer)]
+
+
+def current_advisor(principal: CurrentPrincipal, request: Request, session: SessionDep) -> int:
+    """The id of the advisor the request's bearer token names.
+
+    Raises:
+        HTTPException: 401 as for customers; 403 (audited as ``denied``) for a customer's token.
+    """
+    if principal.role is not Role.advisor:
+        record_audit(
+            session,
+            actor=f"{principal.role.value}:{principal.person_id}",
+            action="advisor_access",
+            resource="advisor_api",
+            resource_id=request.url.path[:100],
+            outcome="denied",
+            origin=request.client.host if request.client else None,
+        )
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN, detail="this route is for advisors only"
+        )
+    return principal.person_id
+
+
+CurrentAdvisor = Annotated[int, Depends(current_advisor)]
+
+
+def _state(request: Request, name: str) -> Any:
+    found = getattr(request.app.state, name, None)
+    if found is None:
+        raise HTTPException(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"{name} is not running"
+        )
+    return found
+
+
+def get_recommender(request: Request) -> Recommender:
+    """The decision engine's cache the lifespan built (shared with the chat)."""
+    recommender: Recommender = _state(request, "recommender")
+    return recommender
+
+
+def get_event_bus(request: Request) -> EventBus:
+    """The event bus the lifespan built."""
+    bus: EventBus = _state(request, "event_bus")
+    return bus
+
+
+def get_feature_store(request: Request) -> FeatureStore:
+    """The feature store the live consumer keeps."""
+    store: FeatureStore = _state(request, "feature_store")
+    return store
+
+
+def get_saver(request: Request) -> Any:
+    """LangGraph's checkpointer, where conversations are kept."""
+    return _state(request, "saver")
+
+
+RecommenderDep = Annotated[Recommender, Depends(get_recommender)]
+EventBusDep = Annotated[EventBus, Depends(get_event_bus)]
+FeatureStoreDep = Annotated[FeatureStore, Depends(get_feature_store)]
+SaverDep = Annotated[Any, Depends(get_saver)]

@@ -14,14 +14,16 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Table, select
 from sqlmodel import SQLModel
 
 from services.credentials import hash_password
 from services.db import create_schema, reset_sequences
+from services.settings import get_settings
 from services.synth.customer import Bundle, generate_customer
 
 GENERATOR_VERSION = "1"
+DEMO_ADVISOR = ("advisor@concierge.example", "Alex Morgan (demo advisor)")
 BATCH = 100  # customers per database transaction
 ORDER = (  # foreign keys first
     "person",
@@ -285,6 +287,21 @@ def _bulk_insert(conn: Connection, table: str, rows: list[tuple[Any, ...]]) -> N
     )
 
 
+def _add_demo_advisor(conn: Connection, password: str | None) -> None:
+    """Add the demo advisor unless one with that username is there already."""
+    advisors = SQLModel.metadata.tables["advisor"]
+    username, name = DEMO_ADVISOR
+    if conn.execute(select(advisors.c.id).where(advisors.c.username == username)).first():
+        return
+    if password is None:
+        password = get_settings().demo_advisor_password
+    conn.execute(
+        advisors.insert().values(
+            username=username, display_name=name, password_hash=hash_password(password)
+        )
+    )
+
+
 def seed_bank(
     engine: Engine,
     *,
@@ -294,12 +311,15 @@ def seed_bank(
     workers: int = 2,
     progress: Callable[[int], None] | None = None,
     password: str = "concierge-demo",
+    advisor_password: str | None = None,
 ) -> SeedStats:
     """Generate and write a deterministic bank of ``customers`` people.
 
     The same ``seed`` and ``as_of`` give the same bank, whatever ``workers`` is. The database
     must be empty; rows are written ``BATCH`` customers per transaction, and the bank is marked
-    complete in ``bank_meta`` only at the end.
+    complete in ``bank_meta`` only at the end, with one demo advisor
+    (``advisor@concierge.example``) whose password is ``advisor_password``, by default the
+    ``demo_advisor_password`` setting.
 
     Raises:
         ValueError: for a non-positive number of customers or workers.
@@ -345,6 +365,7 @@ def seed_bank(
         progress(done % BATCH)
     meta = SQLModel.metadata.tables["bank_meta"]
     with engine.begin() as conn:
+        _add_demo_advisor(conn, advisor_password)
         conn.execute(
             meta.insert(),
             [

@@ -96,3 +96,29 @@ def test_a_handoff_opens_a_case_carrying_the_context_summary(settings: Settings)
         assert "can I talk to a real person please" in summary
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_conversation_resumes_from_postgres_checkpoints_across_restarts(
+    settings: Settings,
+) -> None:
+    import uuid
+
+    from conftest import POSTGRES_URL, require_postgres
+
+    require_postgres()
+    on_postgres = settings.model_copy(update={"database_url": POSTGRES_URL})
+    thread = f"pg-{uuid.uuid4().hex}"
+    engine = open_engine(settings)  # the bank stays on SQLite; only checkpoints move
+    try:
+        with checkpointer(on_postgres) as saver:
+            assert type(saver).__name__ == "PostgresSaver"
+            first = build_assistant(settings, engine, saver)
+            asked = first.run(thread, 3, {"messages": [("user", "I want to move some money")]}, NOW)
+            assert "How much" in _text(asked)
+        with checkpointer(on_postgres) as saver:
+            second = build_assistant(settings, engine, saver)
+            again = second.run(thread, 3, {"messages": [("user", "250 dollars")]}, NOW)
+            assert "come from" in _text(again)
+    finally:
+        engine.dispose()

@@ -250,3 +250,64 @@ def test_an_outdated_database_is_named_and_replace_rebuilds_it(
     rebuilt = runner.invoke(cli, ["seed", "--customers", "2", "--replace"])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert _people(make_engine(url)) == ["Demo Person0", "Demo Person1"]
+
+
+def _sign_in_block(stdout: str) -> tuple[list[str], dict[str, str]]:
+    """The demo usernames and the URLs from the block `concierge seed` ends with."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Demo customers"))
+    usernames = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        usernames.append(line.strip())
+    urls = {}
+    for line in lines:
+        label, _, url = line.strip().rpartition(" ")
+        if url.startswith("http://"):
+            urls[label.strip()] = url
+    return usernames, urls
+
+
+def test_seed_block_names_the_url_and_a_username_that_signs_in(
+    database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from services.synth.writer import DEMO_ADVISOR
+
+    monkeypatch.setenv("CONCIERGE_HOST", "0.0.0.0")  # as in the container: shown as this machine
+    monkeypatch.setenv("CONCIERGE_PORT", "8123")
+    monkeypatch.setenv("CONCIERGE_DEMO_ADVISOR_PASSWORD", "advisor-pass")
+    get_settings.cache_clear()
+    args = ["seed", "--customers", "3", "--seed", "5", "--as-of", "2026-11-28"]
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    # a later `make run` keeps the bank and still says where to go and who can sign in
+    again = runner.invoke(cli, [*args, "--if-empty"])
+    assert again.exit_code == 0, again.output
+    assert "already seeded, skipping" in again.stdout
+    for result in (first, again):
+        usernames, urls = _sign_in_block(result.stdout)
+        assert len(usernames) == 3
+        assert urls == {
+            "customer page": "http://127.0.0.1:8123/",
+            "advisor console": "http://127.0.0.1:8123/advisor",
+            "API docs": "http://127.0.0.1:8123/docs",
+        }
+        assert "password: demo-pass" in result.stdout
+        assert f"Demo advisor: {DEMO_ADVISOR[0]} (password: advisor-pass)" in result.stdout
+    assert _sign_in_block(again.stdout)[0] == _sign_in_block(first.stdout)[0]
+
+    usernames, _ = _sign_in_block(first.stdout)
+    with TestClient(create_app(get_settings())) as client:
+        for username in usernames:
+            reply = client.post(
+                "/api/auth/token", json={"username": username, "password": "demo-pass"}
+            )
+            assert reply.status_code == 200, (username, reply.text)
+        token = reply.json()["access_token"]
+        accounts = client.get("/api/me/accounts", headers={"authorization": f"Bearer {token}"})
+        assert accounts.status_code == 200
+        assert accounts.json()

@@ -14,6 +14,7 @@ from agents.graph import compile_graph
 from agents.nlu import IntentModel
 from agents.offline_model import OfflineChatModel
 from app.assistant import _recommender
+from services.insight_cache import InsightCache
 from services.synth.writer import seed_bank
 from tools.bank import Bank
 from tools.registry import all_tools
@@ -25,7 +26,8 @@ NOW = datetime(2026, 11, 28, 15, tzinfo=UTC)
 @pytest.fixture
 def setup(engine, classifier_dir):
     seed_bank(engine, customers=6, seed=21, as_of=NOW.date())
-    bank = Bank(engine, recommender=_recommender(engine))
+    insights = InsightCache()
+    bank = Bank(engine, recommender=_recommender(engine, insights), insights=insights)
     model = OfflineChatModel(classifier=IntentModel.load(classifier_dir))
     graph = compile_graph(
         model=model,

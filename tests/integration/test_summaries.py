@@ -45,6 +45,7 @@ def test_every_fact_is_traceable_to_the_customers_own_records(bank) -> None:
             "series",
             "event",
             "holding",
+            "write",
         }
         if kind == "account":
             assert int(key) in accounts
@@ -81,3 +82,40 @@ def test_an_llm_briefing_is_kept_only_when_it_cites_known_facts(bank) -> None:
     assert not used and text_ == summary.text()
     uncited = "A lovely customer who should get a loan."
     assert written_by(ScriptedChatModel(messages=iter([Reply(uncited)])), summary)[1] is False
+
+
+def test_what_was_done_for_the_customer_is_in_the_summary(engine) -> None:
+    from services import banking
+    from services.synth.writer import seed_bank
+
+    now = datetime(2026, 11, 28, 15, tzinfo=UTC)
+    seed_bank(engine, customers=3, seed=4, as_of=now.date())
+    with engine.begin() as conn:
+        person, checking, savings = conn.execute(
+            text(
+                "SELECT c.person_id, c.id, s.id FROM account c JOIN account s "
+                "ON s.person_id = c.person_id AND s.type = 'savings' AND s.status = 'open' "
+                "WHERE c.type = 'checking' AND c.status = 'open' ORDER BY c.person_id LIMIT 1"
+            )
+        ).one()
+        done = banking.transfer(
+            conn,
+            person_id=person,
+            from_account_id=checking,
+            to_account_id=savings,
+            amount_minor=2_500,
+            currency="USD",
+            idempotency_key="summary-1",
+            now=now,
+        )
+    summary = build_summary(Bank(engine), person_id=person, now=now)
+    [fact] = [f for f in summary.facts if f.section == "Done for the customer"]
+    assert "Moved $25.00" in fact.text and "Balances now" not in fact.text
+    with engine.connect() as conn:
+        owner = conn.execute(
+            text("SELECT person_id FROM write_request WHERE id = :w"),
+            {"w": int(fact.source.split(":")[1])},
+        ).scalar_one()
+    assert owner == person and done.replayed is False
+    others = build_summary(Bank(engine), person_id=person % 3 + 1, now=now)
+    assert all(f.section != "Done for the customer" for f in others.facts)

@@ -70,6 +70,22 @@ def test_a_question_streams_text_between_run_events(client: TestClient) -> None:
     assert frames[0]["threadId"] == "a" and frames[0]["runId"] == frames[-1]["runId"]
 
 
+@pytest.mark.parametrize(
+    ("text", "card"),
+    [("any offers for me?", "recommendation_cards"), ("anything unusual?", "insight_cards")],
+)
+def test_recommendations_and_insights_come_as_card_frames(
+    client: TestClient, text: str, card: str
+) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        ws.send_json({"type": "USER_MESSAGE", "threadId": f"cards-{card}", "text": text})
+        frames = _until(ws, {"RUN_FINISHED", "RUN_ERROR"})
+    [found] = [f for f in frames if f["type"] == "CUSTOM" and f["name"] == card]
+    assert isinstance(found["value"], list) and found["threadId"] == f"cards-{card}"
+    for item in found["value"]:
+        assert item.get("title") or item.get("message")
+
+
 def test_a_transfer_waits_for_confirmation_then_runs(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
         ws.send_json(

@@ -587,3 +587,16 @@ def test_task_slots_skip_cards_already_lost_and_read_plural_channels() -> None:
     assert "don't have a card" in (nothing_to_choose("card", none) or "")
     assert "don't have any scheduled" in (nothing_to_choose("schedule", none) or "")
     assert nothing_to_choose("card", ctx) is None
+
+
+def test_a_transfer_for_someone_with_one_account_is_explained_not_asked() -> None:
+    from dataclasses import replace
+
+    from chat_kit import CTX
+
+    from agents.tasks import Frame, nothing_to_choose
+
+    single = replace(CTX, accounts=CTX.accounts[:1])
+    frame = Frame("transfer_money", {"from_account": CTX.accounts[0].ref})
+    assert "only one account" in (nothing_to_choose("to_account", single, frame) or "")
+    assert nothing_to_choose("to_account", CTX, frame) is None

@@ -1,0 +1,115 @@
+"""``GET /api/me/dashboard``: the signed-in customer's home screen in one call.
+
+Everything is read through the system of record, which the live event consumer books events
+into (``services.postings``), with the feature store's live figures laid over the profile: a
+transaction event that was accepted shows in the recent transactions, this month's spending,
+the insights and the widgets as soon as it is applied.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field
+
+from app.api.advice import CHANNEL, LEVEL
+from app.api.customers import AccountView, account_view
+from app.api.deps import CurrentCustomer, FeatureStoreDep, RecommenderDep, SessionDep
+from app.api.queries import get_person, list_accounts
+from app.api.views import (
+    BillView,
+    CategorySpend,
+    GoalView,
+    InsightView,
+    RecommendationView,
+    SpendingView,
+    TransactionView,
+    WidgetView,
+    bill_view,
+    goal_view,
+    insight_view,
+    money,
+    recommendation_view,
+    transaction_view,
+    widget_view,
+)
+from services import queries
+from services.dashboard import arrange_dashboard
+from services.insight_detectors import insights_for
+from services.profiles import load_profile
+from services.statements import StatementFilter, transaction_page
+
+router = APIRouter(prefix="/api/me", tags=["me"])
+RECENT = 5
+BILL_DAYS = 14
+
+
+class DashboardView(BaseModel):
+    """The personalised home screen: what the customer has, spent, owes soon and should know."""
+
+    first_name: str
+    accounts: list[AccountView]
+    recent_transactions: list[TransactionView]
+    spending: SpendingView
+    upcoming_bills: list[BillView] = Field(description=f"Due in the next {BILL_DAYS} days.")
+    insights: list[InsightView]
+    recommendations: list[RecommendationView]
+    goals: list[GoalView]
+    widgets: list[WidgetView] = Field(description="Tiles, most relevant first, with reasons.")
+
+
+@router.get(
+    "/dashboard",
+    response_model=DashboardView,
+    responses={401: {"description": "Missing, invalid or expired token."}},
+)
+def my_dashboard(
+    customer_id: CurrentCustomer,
+    session: SessionDep,
+    recommender: RecommenderDep,
+    store: FeatureStoreDep,
+) -> DashboardView:
+    """The signed-in customer's dashboard."""
+    person = get_person(session, person_id=customer_id)
+    if person is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="customer not found")
+    now = datetime.now(UTC)
+    today = now.date()
+    conn = session.connection()
+    accounts = list(list_accounts(session, person_id=customer_id))
+    currency = next((a.currency for a in accounts if a.type == "checking"), "USD")
+    live = store.features(customer_id, now) or {}
+    profile = load_profile(conn, person_id=customer_id, now=now, live=live)
+    found = insights_for(conn, person_id=customer_id, now=now)
+    recent, _ = transaction_page(
+        conn, person_id=customer_id, filters=StatementFilter(), limit=RECENT
+    )
+    start = today.replace(day=1)
+    spent = queries.spending_summary(conn, person_id=customer_id, start=start, end=today)
+    mine = [c for c in spent["by_category"] if c["currency"] == currency]
+    bills = queries.upcoming_bills(conn, person_id=customer_id, today=today, days=BILL_DAYS)
+    goals = queries.goals(conn, person_id=customer_id)
+    offers = recommender.decide(customer_id, now=now, level=LEVEL, k=3, channel=CHANNEL)
+    widgets = arrange_dashboard(profile, found, [r.code for r in offers])
+    return DashboardView(
+        first_name=person.first_name,
+        accounts=[account_view(a) for a in accounts],
+        recent_transactions=[transaction_view(r) for r in recent],
+        spending=SpendingView(
+            period="this month",
+            start=start,
+            end=today,
+            currency=currency,
+            total=money(sum(int(c["spent"]) for c in mine), currency),
+            by_category=[
+                CategorySpend(category=c["category"], amount=money(int(c["spent"]), currency))
+                for c in mine
+            ],
+        ),
+        upcoming_bills=[bill_view(b) for b in bills],
+        insights=[insight_view(i) for i in found],
+        recommendations=[recommendation_view(r) for r in offers],
+        goals=[goal_view(g) for g in goals],
+        widgets=[widget_view(w) for w in widgets],
+    )

@@ -1,0 +1,245 @@
+"""What the customer routes return: response models, with every amount an exact decimal string.
+
+The services speak integer minor units; these views turn them into fixed-point text in the
+amount's own currency (``"-12.50"``, ``"1234"`` for yen), never a float.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from services.dashboard import Widget
+from services.insights import Insight
+from services.money import EXPONENT, to_decimal
+from services.recommendations.engine import Recommendation
+
+INSIGHT_TITLES = {
+    "large_transaction": "Large transaction",
+    "price_increase": "A subscription costs more",
+    "duplicate_charge": "Possible duplicate charge",
+    "free_trial_ending": "Free trial ending",
+    "deposit_maturing": "Term deposit maturing",
+    "paycheck_landed": "Your pay has landed",
+    "upcoming_bills": "Bills coming up",
+    "low_balance_forecast": "Balance may run low",
+    "business_cash_shortfall": "Business cash may run short",
+    "portfolio_drift": "Portfolio has drifted",
+    "churn_risk": "We'd like to help",
+    "home_buying": "Thinking of buying a home?",
+}
+
+
+def money(minor: int, currency: str = "USD") -> str:
+    """Minor units as fixed-point text in the currency's exponent, e.g. ``'-12.50'``."""
+    code = currency if currency.upper() in EXPONENT else "USD"
+    return format(to_decimal(int(minor), code), "f")
+
+
+def plain(data: dict[str, Any], currency: str = "USD") -> dict[str, Any]:
+    """A JSON-ready copy: ``*_minor`` integers become decimal strings without the suffix."""
+    currency = str(data.get("currency") or currency)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key.endswith("_minor") and isinstance(value, int) and not isinstance(value, bool):
+            out[key.removesuffix("_minor")] = money(value, currency)
+        elif isinstance(value, dict):
+            out[key] = plain(value, currency)
+        elif isinstance(value, (list, tuple)):
+            out[key] = [plain(v, currency) if isinstance(v, dict) else _scalar(v) for v in value]
+        else:
+            out[key] = _scalar(value)
+    return out
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+class TransactionView(BaseModel):
+    """One booked transaction (negative amounts are money out)."""
+
+    id: int
+    account_id: int
+    booked_at: datetime
+    amount: str = Field(description="Signed decimal string, e.g. '-12.50'.")
+    currency: str
+    merchant: str | None
+    category: str
+    description: str
+
+
+def transaction_view(row: dict[str, Any]) -> TransactionView:
+    """A ledger row as the API shows it."""
+    return TransactionView(
+        id=row["id"],
+        account_id=row["account_id"],
+        booked_at=row["booked_at"],
+        amount=money(row["amount_minor"], row["currency"]),
+        currency=row["currency"],
+        merchant=row["merchant"],
+        category=row["category"],
+        description=row["description"] or "",
+    )
+
+
+class TransactionPage(BaseModel):
+    """One page of transactions and the cursor to the next (null on the last page)."""
+
+    items: list[TransactionView]
+    next_cursor: str | None
+
+
+class InsightView(BaseModel):
+    """Something worth knowing in the customer's own data, with the evidence behind it."""
+
+    code: str = Field(description="The insight type, e.g. 'duplicate_charge'.")
+    title: str
+    message: str
+    severity: str = Field(description="info, warning or critical.")
+    suggested_action: str = Field(description="The catalogue action that follows it up.")
+    evidence: list[str] = Field(description="Records behind it, e.g. 'ledger:123'.")
+    detected_at: datetime | None = None
+    data: dict[str, Any] = Field(default_factory=dict, description="Figures, amounts as text.")
+
+
+def insight_view(insight: Insight) -> InsightView:
+    """An insight as the API shows it."""
+    return InsightView(
+        code=insight.type,
+        title=INSIGHT_TITLES.get(insight.type, insight.type.replace("_", " ").capitalize()),
+        message=insight.message,
+        severity=insight.severity,
+        suggested_action=insight.suggested_action,
+        evidence=list(insight.evidence),
+        detected_at=insight.detected_at,
+        data=plain(insight.data),
+    )
+
+
+class NotificationView(InsightView):
+    """An insight the contact policy lets the bank push to the customer now."""
+
+    channel: str = Field(description="Where it may go: 'push' or 'in_app_card'.")
+    reasons: list[str] = Field(description="The contact-policy checks it passed.")
+
+
+class RecommendationView(BaseModel):
+    """A next best action for the customer, with why."""
+
+    offer: str = Field(description="The catalogue code; POST responses to it.")
+    title: str
+    body: str
+    cta: str | None = None
+    why: str = Field(description="The insights and rules that make it relevant.")
+    reasons: list[str] = Field(description="Every reason code, policy checks included.")
+    kind: str
+    insight: str | None = None
+
+
+def recommendation_view(r: Recommendation) -> RecommendationView:
+    """A recommendation as the API shows it."""
+    relevant = [x for x in r.reasons if x.startswith(("insight:", "rule:", "feature:"))]
+    why = relevant or [x for x in r.reasons if not x.startswith(("level:", "policy:"))]
+    return RecommendationView(
+        offer=r.code,
+        title=r.title,
+        body=r.body,
+        cta=r.cta,
+        why="; ".join(why),
+        reasons=list(r.reasons),
+        kind=r.kind,
+        insight=r.insight,
+    )
+
+
+class GoalView(BaseModel):
+    """A savings goal and how far along it is."""
+
+    id: int
+    name: str
+    target: str
+    saved: str
+    currency: str
+    target_date: date | None
+    progress: float = Field(description="Saved over target, 0 to 1.")
+
+
+def goal_view(row: dict[str, Any]) -> GoalView:
+    """A goal row as the API shows it."""
+    target, saved = int(row["target_minor"]), int(row["saved_minor"])
+    return GoalView(
+        id=row["id"],
+        name=row["name"],
+        target=money(target, row["currency"]),
+        saved=money(saved, row["currency"]),
+        currency=row["currency"],
+        target_date=row["target_date"],
+        progress=round(min(1.0, saved / target), 4) if target > 0 else 0.0,
+    )
+
+
+class BillView(BaseModel):
+    """A bill or subscription due soon."""
+
+    id: int
+    merchant: str
+    amount: str
+    currency: str
+    due_date: date
+    kind: str
+
+
+def bill_view(row: dict[str, Any]) -> BillView:
+    """A recurring series row as the API shows it."""
+    return BillView(
+        id=row["id"],
+        merchant=row["merchant"],
+        amount=money(row["amount_minor"], row["currency"]),
+        currency=row["currency"],
+        due_date=row["next_date"],
+        kind=row["kind"],
+    )
+
+
+class CategorySpend(BaseModel):
+    """Money spent in one category."""
+
+    category: str
+    amount: str
+
+
+class SpendingView(BaseModel):
+    """Spending over a period, largest category first."""
+
+    period: str
+    start: date
+    end: date
+    currency: str
+    total: str
+    by_category: list[CategorySpend]
+
+
+class WidgetView(BaseModel):
+    """A dashboard tile, its relevance and the reasons it is where it is."""
+
+    kind: str
+    score: float
+    reasons: list[str]
+    data: dict[str, Any]
+
+
+def widget_view(widget: Widget) -> WidgetView:
+    """A widget as the API shows it."""
+    return WidgetView(
+        kind=widget.kind,
+        score=round(widget.score, 4),
+        reasons=list(widget.reasons),
+        data=plain(widget.data),
+    )

@@ -1,0 +1,234 @@
+"""``concierge bench chat``: many customers chatting at once over the real websocket.
+
+Self-contained: a demo bank is seeded into a temporary folder, the app is started as its own
+process on a free loopback port (so the clients' work does not share the server's interpreter),
+and N sessions each sign in with their own demo credentials and run a scripted conversation
+with the offline model: a greeting, a balance question, transactions, spending, a transfer
+that is approved, bills and thanks. Every turn is timed from the frame sent to the run's last
+frame (``RUN_FINISHED`` or ``CONFIRMATION_REQUIRED``); a ``RUN_ERROR``, a timeout or a broken
+connection counts as an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SCRIPT: tuple[str, ...] = (
+    "hi",
+    "what's my balance?",
+    "show my recent transactions",
+    "how much did I spend on groceries last month",
+    "move 5 dollars from checking to savings",
+    "any bills coming up?",
+    "thanks",
+)
+TURN_TIMEOUT_S = 60.0
+TERMINAL = {"RUN_FINISHED", "CONFIRMATION_REQUIRED", "RUN_ERROR"}
+
+
+@dataclass
+class Tally:
+    """What the sessions measured."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    confirmations: int = 0
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0..100) by linear interpolation; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+async def _turn(ws: Any, frame: dict[str, Any], tally: Tally) -> dict[str, Any] | None:
+    started = time.perf_counter()
+    await ws.send(json.dumps(frame))
+    while True:
+        reply = json.loads(await asyncio.wait_for(ws.recv(), TURN_TIMEOUT_S))
+        if reply.get("type") in TERMINAL:
+            break
+    if reply["type"] == "RUN_ERROR":
+        tally.errors.append(f"{reply.get('code')}: {reply.get('message')}")
+        return None
+    tally.latencies_ms.append((time.perf_counter() - started) * 1000)
+    return dict(reply)
+
+
+async def session(base: str, username: str, password: str, index: int, tally: Tally) -> int:
+    """One customer's scripted conversation; the number of turns completed."""
+    import websockets
+
+    done = 0
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=TURN_TIMEOUT_S) as http:
+            signed = await http.post(
+                "/api/auth/token", json={"username": username, "password": password}
+            )
+            signed.raise_for_status()
+            token = signed.json()["access_token"]
+        url = base.replace("http://", "ws://") + f"/ws/chat?token={token}"
+        thread = f"bench-{index}"
+        async with websockets.connect(url, max_size=2**22) as ws:
+            for text in SCRIPT:
+                reply = await _turn(
+                    ws, {"type": "USER_MESSAGE", "threadId": thread, "text": text}, tally
+                )
+                if reply is None:
+                    return done
+                done += 1
+                if reply["type"] == "CONFIRMATION_REQUIRED":
+                    tally.confirmations += 1
+                    answer = {"type": "CONFIRM", "threadId": thread, "approve": True}
+                    if await _turn(ws, answer, tally) is None:
+                        return done
+                    done += 1
+    except (OSError, TimeoutError, httpx.HTTPError) as exc:
+        tally.errors.append(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a closed socket is an error of the run, reported
+        tally.errors.append(f"{type(exc).__name__}: {exc}")
+    return done
+
+
+async def drive(
+    base: str,
+    users: list[str],
+    password: str,
+    advance: Callable[[int], None] = lambda n: None,
+) -> dict[str, Any]:
+    """Run one scripted session per username concurrently; the figures."""
+    tally = Tally()
+
+    async def one(i: int, user: str) -> int:
+        turns = await session(base, user, password, i, tally)
+        advance(1)
+        return turns
+
+    started = time.perf_counter()
+    turns = await asyncio.gather(*(one(i, u) for i, u in enumerate(users)))
+    elapsed = time.perf_counter() - started
+    total = sum(turns)
+    lat = tally.latencies_ms
+    return {
+        "sessions": len(users),
+        "turns": total,
+        "errors": len(tally.errors),
+        "confirmations": tally.confirmations,
+        "seconds": round(elapsed, 2),
+        "turns_per_s": round(total / elapsed, 1) if elapsed else 0.0,
+        "latency_ms_p50": round(percentile(lat, 50), 1),
+        "latency_ms_p95": round(percentile(lat, 95), 1),
+        "latency_ms_p99": round(percentile(lat, 99), 1),
+        "latency_ms_mean": round(statistics.fmean(lat), 1) if lat else 0.0,
+        "error_samples": sorted(set(tally.errors))[:5],
+    }
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer /health within {seconds:.0f} s")
+
+
+def _warm(base: str, username: str, password: str) -> None:
+    # The first chat builds the assistant (loads the intent model and the knowledge index):
+    # pay for it before the clock starts, as a server does once after it starts.
+    asyncio.run(session(base, username, password, -1, Tally()))
+
+
+def run(
+    sessions: int,
+    *,
+    nlu_model: Path,
+    workdir: Path | None = None,
+    seed: int = 7,
+    phase: Callable[[str, int | None], Callable[[int], None]] | None = None,
+) -> dict[str, Any]:
+    """Seed a bank, serve it in a child process, drive ``sessions`` concurrent chats."""
+    from app.wiring import open_engine
+    from services.settings import Settings
+    from services.synth.writer import seed_bank
+
+    tell = phase or (lambda _label, _total: lambda _n: None)
+    with tempfile.TemporaryDirectory(prefix="concierge-bench-chat-") as tmp:
+        var = workdir or Path(tmp)
+        database = f"sqlite:///{(var / 'bank.db').as_posix()}"
+        settings = Settings(var_dir=var, database_url=database, nlu_model=nlu_model)
+        engine = open_engine(settings)
+        step = tell("seed the bank", None)
+        seed_bank(
+            engine,
+            customers=sessions + 1,
+            seed=seed,
+            as_of=date.today(),
+            password=settings.demo_password,
+        )
+        step(1)
+        with engine.connect() as conn:
+            users = [
+                str(r[0])
+                for r in conn.exec_driver_sql(
+                    "SELECT c.username FROM credential c ORDER BY c.person_id"
+                )
+            ]
+        engine.dispose()
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "CONCIERGE_VAR_DIR": str(var),
+            "CONCIERGE_DATABASE_URL": database,
+            "CONCIERGE_NLU_MODEL": str(nlu_model),
+            "CONCIERGE_LOG_LEVEL": "WARNING",
+        }
+        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--log-level", "warning"]
+        server = subprocess.Popen(command, env=env)
+        try:
+            _wait_ready(base, server)
+            tell("warm up the assistant", None)(1)
+            _warm(base, users[-1], settings.demo_password)
+            advance = tell("chat sessions", sessions)
+            result = asyncio.run(drive(base, users[:sessions], settings.demo_password, advance))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        return result

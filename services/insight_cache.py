@@ -1,0 +1,79 @@
+"""Insights remembered between a customer's chat turns, until their records change.
+
+Running every detector costs a few milliseconds of queries and arithmetic per customer, and a
+conversation asks for them on every turn. :class:`InsightCache` keeps the last result per
+customer and serves it while (a) the newest ledger entry and digital event of the customer are
+the ones it was computed from — any booking, transfer or event makes a fresh one — and (b) the
+clock has moved less than ``max_age_s`` and not past midnight (detectors look at windows of
+days, and holdings or settings can change without a booking).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, func, select
+from sqlmodel import SQLModel
+
+from services.insight_detectors import insights_for
+from services.insights import Insight
+
+
+@dataclass(frozen=True)
+class _Kept:
+    mark: tuple[int, int]
+    now: datetime
+    found: tuple[Insight, ...]
+
+
+def watermark(conn: Connection, *, person_id: int) -> tuple[int, int]:
+    """The ids of the customer's newest ledger entry and digital event (0 when none)."""
+    tables = SQLModel.metadata.tables
+    ledger, events = tables["ledger_entry"], tables["digital_event"]
+    newest_entry = conn.execute(
+        select(func.max(ledger.c.id)).where(ledger.c.person_id == person_id)
+    ).scalar()
+    newest_event = conn.execute(
+        select(func.max(events.c.id)).where(events.c.person_id == person_id)
+    ).scalar()
+    return int(newest_entry or 0), int(newest_event or 0)
+
+
+class InsightCache:
+    """The detectors' findings per customer, recomputed only when something changed."""
+
+    def __init__(self, *, max_age_s: float = 60.0, size: int = 10_000) -> None:
+        self.max_age_s, self.size = max_age_s, size
+        self._kept: OrderedDict[int, _Kept] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def insights(self, conn: Connection, *, person_id: int, now: datetime) -> list[Insight]:
+        """``insights_for(conn, person_id, now)``, from memory when still valid."""
+        mark = watermark(conn, person_id=person_id)
+        with self._lock:
+            kept = self._kept.get(person_id)
+            if kept is not None and self._fresh(kept, mark, now):
+                self._kept.move_to_end(person_id)
+                self.hits += 1
+                return list(kept.found)
+        found = insights_for(conn, person_id=person_id, now=now)
+        with self._lock:
+            self.misses += 1
+            self._kept[person_id] = _Kept(mark, now, tuple(found))
+            self._kept.move_to_end(person_id)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return found
+
+    def forget(self, person_id: int) -> None:
+        """Drop what is kept for ``person_id`` (e.g. after a change that books nothing)."""
+        with self._lock:
+            self._kept.pop(person_id, None)
+
+    def _fresh(self, kept: _Kept, mark: tuple[int, int], now: datetime) -> bool:
+        age = (now - kept.now).total_seconds()
+        return kept.mark == mark and 0 <= age <= self.max_age_s and now.date() == kept.now.date()

@@ -1,0 +1,45 @@
+"""``concierge bench chat --json``: real sessions over the websocket of a served app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from app.bench_chat import SCRIPT, percentile
+from app.cli_bench import register
+
+
+def _cli() -> typer.Typer:
+    cli = typer.Typer()
+
+    @cli.callback()
+    def root() -> None:
+        """Test CLI."""
+
+    register(cli)
+    return cli
+
+
+def test_bench_chat_drives_every_session_through_its_script(classifier_dir: Path) -> None:
+    result = CliRunner().invoke(
+        _cli(),
+        ["bench", "chat", "--sessions", "3", "--nlu-model", str(classifier_dir), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["errors"] == 0, out["error_samples"]
+    assert out["sessions"] == 3
+    # every scripted line is one turn, and each approved confirmation one more
+    assert out["turns"] == 3 * len(SCRIPT) + out["confirmations"]
+    assert out["latency_ms_p50"] <= out["latency_ms_p95"] <= out["latency_ms_p99"]
+    assert out["turns_per_s"] > 0
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    assert percentile([], 95) == 0.0
+    assert percentile([10.0], 50) == 10.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([float(i) for i in range(101)], 95) == 95.0

@@ -1,0 +1,76 @@
+"""The shared intent classifier: batches concurrent askers, remembers answers, changes none."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from agents.batching import BatchingClassifier
+
+
+class Lengths:
+    """Scores a text by its length: label ``short`` under 10 characters, else ``long``."""
+
+    labels = ["long", "short"]
+
+    def __init__(self, fail_on: str = "") -> None:
+        self.batches: list[list[str]] = []
+        self.fail_on = fail_on
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        self.batches.append(list(texts))
+        if self.fail_on in texts:
+            raise RuntimeError("the encoder broke")
+        time.sleep(0.01)  # long enough for other threads to queue behind a pass
+        rows = [[0.2, 0.8] if len(t) < 10 else [0.9, 0.1] for t in texts]
+        return np.array(rows)
+
+
+def _ask_all(shared: BatchingClassifier, texts: list[str]) -> dict[str, tuple[str, float]]:
+    found: dict[str, tuple[str, float]] = {}
+    start = threading.Barrier(len(texts))
+
+    def ask(text: str) -> None:
+        start.wait()
+        found[text] = shared.predict(text)
+
+    threads = [threading.Thread(target=ask, args=(t,)) for t in texts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return found
+
+
+def test_concurrent_askers_share_passes_and_get_the_models_own_answers() -> None:
+    model = Lengths()
+    shared = BatchingClassifier(model, max_batch=8, max_wait_s=0.05)
+    texts = [f"text number {i}" if i % 2 else f"t{i}" for i in range(24)]
+    found = _ask_all(shared, texts)
+    assert found == {t: ("short", 0.8) if len(t) < 10 else ("long", 0.9) for t in texts}
+    assert sum(len(b) for b in model.batches) == len(texts)  # every text scored exactly once
+    assert len(model.batches) < len(texts)  # ...in fewer passes than texts
+    assert max(len(b) for b in model.batches) <= 8
+
+
+def test_a_text_seen_before_is_answered_from_memory() -> None:
+    model = Lengths()
+    shared = BatchingClassifier(model, remember=2)
+    assert shared.predict("yes") == ("short", 0.8)
+    assert shared.predict("yes") == ("short", 0.8)
+    assert len(model.batches) == 1 and shared.stats()["remembered"] == 1
+    shared.predict("thanks")
+    shared.predict("hello there friend")  # the oldest ("yes") is forgotten
+    shared.predict("yes")
+    assert len(model.batches) == 4
+
+
+def test_a_failing_pass_reaches_every_waiter_and_the_next_ask_works() -> None:
+    model = Lengths(fail_on="boom")
+    shared = BatchingClassifier(model, max_wait_s=0.0)
+    with pytest.raises(RuntimeError, match="encoder broke"):
+        shared.predict("boom")
+    assert shared.predict("fine") == ("short", 0.8)

@@ -96,6 +96,16 @@ def _recurring(intent: str, text: str) -> str:
     return intent
 
 
+def _suggestion(nba: dict[str, str]) -> str:
+    """One next best action in a sentence or two: what, why (unless the text says it), ask."""
+    body = nba["body"].strip()
+    line = f"By the way: {body}"
+    why = nba.get("why", "")
+    if why and why.lower() not in body.lower() and not body.endswith("?"):
+        line += f" I'm mentioning it because of {why}."
+    return line if body.endswith("?") else f"{line} Want to hear more?"
+
+
 def _say(text: str, **state: Any) -> AIMessage:
     return AIMessage(content=text, additional_kwargs={STATE: state} if state else {})
 
@@ -318,7 +328,7 @@ class Turn:
             )
         nba = self.ctx.offer
         if tool in OFFER_AFTER and nba and not self._offered(nba["code"]):
-            line = f"By the way: {nba['body']} (because {nba['why']}). Want to hear more?"
+            line = _suggestion(nba)
             return _say(f"{text}\n\n{line}", offer="nba", shown=nba["code"])
         return _say(text)
 

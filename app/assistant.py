@@ -40,9 +40,16 @@ class Assistant:
     def run(
         self, thread_id: str, person_id: int, payload: Any, now: datetime | None = None
     ) -> dict[str, Any]:
-        """One run of the graph on ``thread_id`` for ``person_id``."""
+        """One run of the graph on ``thread_id`` for ``person_id``.
+
+        The checkpoint is written when the run ends or waits for approval ("exit"
+        durability), not after every step: a process killed mid-run resumes from the turn
+        before, and a write it had begun replays by its idempotency key instead of running
+        twice.
+        """
         config = {"configurable": {"thread_id": thread_id}}
-        return dict(self.graph.invoke(payload, config, context=self.context(person_id, now)))
+        context = self.context(person_id, now)
+        return dict(self.graph.invoke(payload, config, context=context, durability="exit"))
 
 
 def _knowledge(settings: Settings) -> Any:

@@ -177,9 +177,14 @@ def run(
     nlu_model: Path,
     workdir: Path | None = None,
     seed: int = 7,
+    workers: int = 1,
     phase: Callable[[str, int | None], Callable[[int], None]] | None = None,
 ) -> dict[str, Any]:
-    """Seed a bank, serve it in a child process, drive ``sessions`` concurrent chats."""
+    """Seed a bank, serve it in a child process, drive ``sessions`` concurrent chats.
+
+    ``workers`` server processes share the SQLite bank and checkpoints; each connection
+    stays with the process that accepted it.
+    """
     from app.wiring import open_engine
     from services.settings import Settings
     from services.synth.writer import seed_bank
@@ -217,12 +222,13 @@ def run(
             "CONCIERGE_LOG_LEVEL": "WARNING",
         }
         command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-        command += ["--port", str(port), "--log-level", "warning"]
+        command += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
         server = subprocess.Popen(command, env=env)
         try:
             _wait_ready(base, server)
             tell("warm up the assistant", None)(1)
-            _warm(base, users[-1], settings.demo_password)
+            for _ in range(workers * 2):  # each process builds its assistant once
+                _warm(base, users[-1], settings.demo_password)
             advance = tell("chat sessions", sessions)
             result = asyncio.run(drive(base, users[:sessions], settings.demo_password, advance))
         finally:
@@ -231,4 +237,4 @@ def run(
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-        return result
+        return {**result, "workers": workers}

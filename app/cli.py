@@ -260,6 +260,15 @@ def serve(
             min=1, max=65535, help="Port to listen on (default: CONCIERGE_PORT, else 8000)."
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes. More than one needs the shared engines (PostgreSQL, "
+            "Redis) so every process sees the same caches and events.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app (REST API, chat, OpenAPI at /docs)."""
     import uvicorn
@@ -270,6 +279,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
+        workers=workers,
     )
 
 

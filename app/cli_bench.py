@@ -222,6 +222,7 @@ def chat_command(
         int, typer.Option(min=1, max=2_000, help="Concurrent chat sessions.")
     ] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the demo bank.")] = 7,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Server processes.")] = 1,
     nlu_model: Annotated[
         str | None,
         typer.Option(
@@ -244,7 +245,7 @@ def chat_command(
             phase("intent model (trained once into var/nlu)", None)(1)
             default_classifier(Path(settings.var_dir))
             model = model_dir(Path(settings.var_dir))
-        result = bench_chat.run(sessions, nlu_model=model, seed=seed, phase=phase)
+        result = bench_chat.run(sessions, nlu_model=model, seed=seed, workers=workers, phase=phase)
     if as_json:
         typer.echo(json.dumps(result))
         return

@@ -61,11 +61,18 @@ def score(
     spent: list[float] = []
     for i, (text, label) in enumerate(rows, 1):
         started = time.perf_counter()
-        intents = None
+        intents, vector = None, None
         if scorer is not None:
-            probabilities = scorer.predict_proba([text])[0]
-            intents = dict(zip(scorer.labels, (float(p) for p in probabilities), strict=True))
-        hits = kb.search(text, k=3, intent_scores=intents)
+            # a fast-recipe model hands back the MiniLM vector it computed anyway: the index
+            # is searched with it instead of encoding the query a second time
+            analyse = getattr(scorer, "analyse", None)
+            if analyse is not None:
+                probs, vectors = analyse([text])
+                vector = None if vectors is None else vectors[0]
+            else:
+                probs = scorer.predict_proba([text])
+            intents = dict(zip(scorer.labels, (float(p) for p in probs[0]), strict=True))
+        hits = kb.search(text, k=3, intent_scores=intents, vector=vector)
         spent.append((time.perf_counter() - started) * 1000)
         right = [label in kb.articles[h.article_id].intents for h in hits]
         hit1 += bool(right and right[0])

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
+
 from knowledge.articles import WAYS_HEADING, Article, load_articles
 from knowledge.embedder import NAME as EMBEDDER
 from knowledge.embedder import MiniLMEmbeddingFunction, embed
@@ -181,6 +183,7 @@ class KnowledgeBase:
         products: Sequence[str] = (),
         tags: Sequence[str] = (),
         intent_scores: Mapping[str, float] | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[Hit]:
         """The ``k`` best articles for ``query``, best first.
 
@@ -190,6 +193,9 @@ class KnowledgeBase:
             products: Only articles about all of these products.
             tags: Only articles with all of these tags.
             intent_scores: Probabilities per intent label from the intent model, if any.
+            vector: The query's unit-length MiniLM embedding when the caller already has it
+                (the intent model's fast recipe computes the very same vector), so the query
+                is not encoded twice.
         """
         if not query.strip():
             return []
@@ -200,7 +206,8 @@ class KnowledgeBase:
             where = flags[0]
         elif flags:
             where = {"$and": flags}
-        vector = embed([query])[0]
+        if vector is None:
+            vector = embed([query])[0]
         found = self.collection.query(
             query_embeddings=[vector.tolist()],
             n_results=min(FETCH, max(1, self.collection.count())),

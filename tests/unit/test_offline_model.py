@@ -277,3 +277,15 @@ def test_the_answer_to_shall_we_get_back_may_be_the_missing_detail() -> None:
     back = chat.tool_result({"accounts": []})
     assert "get back to" in back.content
     assert "come from" in chat.say("75").content
+
+
+def test_a_suggestion_states_its_reason_once_and_asks_once() -> None:
+    from agents.dialogue import _suggestion
+
+    asked = _suggestion({"body": "Your trial became a paid plan. Keep it?", "why": "trial ending"})
+    assert asked == "By the way: Your trial became a paid plan. Keep it?"
+    told = _suggestion({"body": "A savings pot earns 4%.", "why": "idle cash in checking"})
+    assert told == (
+        "By the way: A savings pot earns 4%. I'm mentioning it because of idle cash in "
+        "checking. Want to hear more?"
+    )

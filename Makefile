@@ -34,3 +34,30 @@ lint: $(STAMP)
 
 clean:
 	rm -rf var/*.db var/*.db-* .pytest_cache .mypy_cache .ruff_cache
+
+# Every evaluation, each writing JSON under reports/ (git-ignored), then one summary table.
+# MODEL=dir reuses an intent model trained on BANKING77; otherwise one is trained first.
+# EVAL_CUSTOMERS sizes the synthetic banks of the recommendations and identity evaluations.
+BANKING77 ?= ../shared/data/banking77
+EVAL_CUSTOMERS ?= 1000
+MODEL ?=
+.PHONY: eval
+eval: $(STAMP)
+	mkdir -p reports
+	$(BIN)/concierge eval conversations --suite evals/scenarios --report reports/conversations \
+		--json > reports/conversations.json
+	@model="$(MODEL)"; \
+	if [ -z "$$model" ]; then \
+		model=reports/nlu-banking77-model; \
+		test -f "$$model/.trained" || { \
+			$(BIN)/concierge nlu train --data $(BANKING77)/train.csv --out "$$model" && \
+			touch "$$model/.trained"; }; \
+	fi; \
+	$(BIN)/concierge nlu eval --model "$$model" --data $(BANKING77)/test.csv --json \
+		> reports/nlu.json && \
+	$(BIN)/concierge eval knowledge --data $(BANKING77)/test.csv --json > reports/knowledge.json
+	$(BIN)/concierge eval recommendations --customers $(EVAL_CUSTOMERS) --json \
+		> reports/recommendations.json
+	$(BIN)/python -m evals.insights --customers $(EVAL_CUSTOMERS) --seed 7 > reports/insights.json
+	$(BIN)/concierge eval identity --customers $(EVAL_CUSTOMERS) --json > reports/identity.json
+	$(BIN)/python -m evals.summary reports

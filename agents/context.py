@@ -71,6 +71,7 @@ class CustomerContext:
     cards: tuple[Card, ...] = ()
     scheduled: tuple[Named, ...] = ()
     goals: tuple[Named, ...] = ()
+    closed: tuple[Named, ...] = ()  # accounts closed: named only to say so, never acted on
     merchants: tuple[str, ...] = ()
     currency: str = "USD"
     notes: tuple[str, ...] = field(default=())
@@ -100,6 +101,7 @@ class CustomerContext:
             cards=tuple(Card(**c) for c in data.get("cards", ())),
             scheduled=tuple(Named(**s) for s in data.get("scheduled", ())),
             goals=tuple(Named(**g) for g in data.get("goals", ())),
+            closed=tuple(Named(**c) for c in data.get("closed", ())),
             merchants=tuple(data.get("merchants", ())),
             currency=str(data.get("currency", "USD")),
             notes=tuple(data.get("notes", ())),

@@ -72,6 +72,7 @@ def customer_context(run: ChatContext) -> CustomerContext:
         cards = queries.cards(conn, person_id=run.person_id)
         scheduled = queries.scheduled(conn, person_id=run.person_id)
         goals = queries.goals(conn, person_id=run.person_id)
+        closed = queries.closed_accounts(conn, person_id=run.person_id)
         since = run.now - timedelta(days=MERCHANT_DAYS)
         merchants = queries.merchants(conn, person_id=run.person_id, since=since)
         insight = _insight(conn, run)
@@ -93,6 +94,7 @@ def customer_context(run: ChatContext) -> CustomerContext:
         cards=tuple(Card(ref("card", c["id"]), c["type"], c["last4"], c["status"]) for c in cards),
         scheduled=tuple(Named(ref("sched", s["id"]), _describe(s)) for s in scheduled),
         goals=tuple(Named(ref("goal", g["id"]), g["name"]) for g in goals),
+        closed=tuple(Named(ref("acc", c["id"]), c["name"]) for c in closed),
         merchants=tuple(merchants),
         currency=accounts[0]["currency"] if accounts else "USD",
         offer=_offer(run),

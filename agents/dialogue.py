@@ -96,6 +96,27 @@ def _recurring(intent: str, text: str) -> str:
     return intent
 
 
+_QUESTION = re.compile(
+    r"^\s*(what|what's|whats|how|is|are|can|could|do|does|did|when|where|why|who|will)\b", re.I
+)
+
+
+def _asks_something(reading: Reading) -> bool:
+    """A question put while a task waits: information or FAQ asked in a question's form."""
+    if reading.unsure or not _QUESTION.search(reading.text):
+        return False
+    return reading.intent in READS or reading.intent == "faq"
+
+
+def _listed_offers(content: str) -> list[tuple[str, str]]:
+    """``(code, title)`` of the offers a ``get_recommendations`` result listed."""
+    try:
+        rows = json.loads(content).get("recommendations", [])
+    except (ValueError, AttributeError):
+        return []
+    return [(str(r["code"]), str(r.get("title") or r["code"])) for r in rows if r.get("code")]
+
+
 def _suggestion(nba: dict[str, str]) -> str:
     """One next best action in a sentence or two: what, why (unless the text says it), ask."""
     body = nba["body"].strip()
@@ -147,6 +168,17 @@ class Turn:
                 return self._call("respond_to_offer", {"offer": code, "response": "accepted"})
             if reading.intent in ("deny", "cancel"):
                 return _say("No problem — I won't bring it up again for a while.", declined=code)
+        if offer == "listed" and (listed := list(self.state.get("listed") or [])):
+            words = re.findall(r"[a-z0-9]+", reading.text.lower())
+            picked = next((ORDINALS[w] for w in words if w in ORDINALS), None)
+            if picked is not None and 0 <= picked < len(listed):
+                return self._call(
+                    "respond_to_offer", {"offer": listed[picked], "response": "accepted"}
+                )
+            if reading.intent == "affirm":
+                return self._call("respond_to_offer", {"offer": listed[0], "response": "accepted"})
+            if reading.intent in ("deny", "cancel"):
+                return _say("No problem. Anything else I can help with?")
         if offer == "handoff":
             if reading.intent == "affirm":
                 return self._call("handoff", {"reason": "customer asked after an unclear request"})
@@ -170,11 +202,14 @@ class Turn:
         )
 
     def _continue(self, frame: Frame, reading: Reading) -> AIMessage:
-        if reading.intent in ("cancel", "deny") and not _has_value(reading.text):
-            return _say(f"OK, I've cancelled {frame.task.verb}. Nothing was changed.")
         asked = self.state.get("asked")
         if frame.status == "choosing" and asked and self._pick(frame, asked, reading.text):
             return self._advance(frame.moved("asking"))
+        if reading.intent in ("cancel", "deny") and not _has_value(reading.text):
+            return _say(f"OK, I've cancelled {frame.task.verb}. Nothing was changed.")
+        if _asks_something(reading) and reading.intent != frame.intent:
+            # "is there a fee on checking?" mid-task is a question, not the account asked for
+            return self._start(reading, suspended=frame.moved("suspended"))
         if fill(frame, reading.text, self.ctx, asked=asked):
             return self._advance(frame.moved("asking"))
         switching = reading.intent != frame.intent and not reading.unsure
@@ -252,27 +287,40 @@ class Turn:
         options = frame.options.get(slot, [])
         labels = frame.slots.get("_labels") or names_of(self.ctx)
         words = re.findall(r"[a-z0-9]+", text.lower())
-        index = next((ORDINALS[w] for w in words if w in ORDINALS), None)
+        index = self._pick_by_label(options, labels, text, words)
+        if index is None:
+            # "one" alone is the first; in "the second one" it only names the thing
+            ordinal = [w for w in words if w in ORDINALS and (w != "one" or len(words) <= 2)]
+            index = ORDINALS[ordinal[0]] if ordinal else None
         if index is None and "last" in words:
             index = len(options) - 1
-        if index is None:
-            money = parse_amount(text, default_currency=self.ctx.currency)
-            for i, ref in enumerate(options):
-                label = str(labels.get(ref, "")).lower()
-                if money and f"{money.amount_minor / 100:,.2f}" in label:
-                    index = i
-                    break
-                if any(w in label.split() for w in words if len(w) > 3):
-                    index = i
-                    break
         if index is None or not 0 <= index < len(options):
             return False
         frame.slots[slot] = options[index]
         frame.options.pop(slot, None)
         return True
 
+    def _pick_by_label(
+        self, options: list[str], labels: dict[str, Any], text: str, words: list[str]
+    ) -> int | None:
+        """The option whose label holds the amount said, else a word of four letters or more."""
+        money = parse_amount(text, default_currency=self.ctx.currency)
+        shown = [str(labels.get(ref, "")).lower() for ref in options]
+        if money:
+            wanted = f"{money.amount_minor / 100:,.2f}"
+            found = [i for i, label in enumerate(shown) if wanted in label]
+            if found:
+                return found[0]
+        named = [w for w in words if len(w) > 3 and w not in ("that", "this", "charge")]
+        for i, label in enumerate(shown):
+            if any(w in re.findall(r"[a-z0-9]+", label) for w in named):
+                return i
+        return None
+
     # --- moving a task on -----------------------------------------------------------------
     def _advance(self, frame: Frame) -> AIMessage:
+        if problem := frame.slots.get("_problem"):
+            return _say(str(problem))  # the task ends here: nothing to confirm
         defaults(frame, self.ctx)
         if frame.intent == "dispute_transaction" and not frame.slots.get("transaction"):
             return self._find_transaction(frame)
@@ -326,6 +374,16 @@ class Turn:
                 **_frame_state(frame),
                 offer="resume",
             )
+        if tool == "get_recommendations":
+            listed = _listed_offers(str(result.content))
+            if listed:
+                codes = [code for code, _ in listed]
+                ask = (
+                    f"Shall I go ahead with {listed[0][1]}?"
+                    if len(listed) == 1
+                    else f"Shall I go ahead with the first one ({listed[0][1]}), or another?"
+                )
+                return _say(f"{text}\n\n{ask}", offer="listed", listed=codes)
         nba = self.ctx.offer
         if tool in OFFER_AFTER and nba and not self._offered(nba["code"]):
             line = _suggestion(nba)

@@ -95,15 +95,17 @@ def build(
         last = state["messages"][-1]
         if not isinstance(last, AIMessage) or not last.tool_calls:
             return END
-        unknown = [c for c in last.tool_calls if c["name"] not in by_name]
-        if unknown:
-            return "tools"  # the tool node answers with an error the model can read
-        return "confirm" if any(is_write(by_name[c["name"]]) for c in last.tool_calls) else "tools"
+        # An unknown name gets an error the model can read from the tool node, but never
+        # carries a write past the gate: any write in the message stops for confirmation.
+        known = [by_name[c["name"]] for c in last.tool_calls if c["name"] in by_name]
+        return "confirm" if any(is_write(t) for t in known) else "tools"
 
     def confirm(state: ChatState, runtime: Runtime[ChatContext]) -> Command[str]:
         last = state["messages"][-1]
         assert isinstance(last, AIMessage)
-        writes = [c for c in last.tool_calls if is_write(by_name[c["name"]])]
+        writes = [
+            c for c in last.tool_calls if c["name"] in by_name and is_write(by_name[c["name"]])
+        ]
         texts = [describe(by_name[c["name"]], c["args"], runtime.context) for c in writes]
         answer = interrupt(
             {

@@ -114,6 +114,8 @@ def _knowledge(r: dict[str, Any]) -> str:
 
 
 def _handoff(r: dict[str, Any]) -> str:
+    if r.get("status") in ("declined", "refused"):
+        return _write(r)  # nothing was passed on: say so, never claim a case
     case = r.get("case")
     suffix = f" Your case number is {case}." if case else ""
     return "I've passed our conversation to an advisor, so you won't need to repeat yourself." + (

@@ -244,7 +244,12 @@ def _count_shift(match: re.Match[str], today: date, sign: int) -> date | None:
 def _found(text: str, today: date, prefer: Prefer) -> Iterator[_Found]:
     for pattern, build in _RULES:
         for match in pattern.finditer(text):
-            day = build(match, today, prefer)
+            try:
+                day = build(match, today, prefer)
+            except (OverflowError, ValueError):
+                # Beyond the calendar ("tomorrow" on date.max, "in 1000 years" near 9999):
+                # no date, rather than an error out of the customer's words.
+                continue
             if day is not None:
                 yield match.start(), match.end(), day
 

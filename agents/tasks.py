@@ -150,6 +150,9 @@ def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = N
     accounts = [a.as_ref() for a in ctx.accounts]
     changed = False
     needs = set(frame.task.needs)
+    if (problem := _unusable(frame, text, ctx, needs)) is not None:
+        frame.slots["_problem"] = problem
+        return True
     target_slot = "to_account" if "to_account" in needs else "destination"
     if asked in ("from_account", target_slot) and not re.search(r"\b(from|to|into)\b", text, re.I):
         changed |= _take(frame, asked, match_account(text, accounts))  # answers the question
@@ -187,11 +190,60 @@ def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = N
         found = [(refs[name], score) for name, score in match_merchant(text, names)]
         changed |= _take(frame, "schedule", found)
     changed |= _words(frame, text, needs)
+    if asked == "name" and not frame.slots.get("name") and (name := _bare_name(text)):
+        frame.slots["name"] = name  # "Emergency fund", said in answer to "call it what?"
+        changed = True
     return changed
+
+
+_GENERIC = {"account", "accounts", "my", "the", "savings", "checking", "card", "credit", "debit"}
+_LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def _unusable(frame: Frame, text: str, ctx: CustomerContext, needs: set[str]) -> str | None:
+    """Why the account or card ``text`` names cannot be used, if it names one that can't."""
+    lowered = text.lower()
+    words = set(re.findall(r"[a-z0-9]+", lowered))
+    if needs & {"from_account", "to_account", "destination"}:
+        for closed in ctx.closed:
+            own = set(re.findall(r"[a-z0-9]+", closed.name.lower())) - _GENERIC
+            if own and own <= words:
+                return f"Your {closed.name} account is closed, so I can't use it for that."
+    if "card" in needs and not frame.slots.get("card"):
+        usable = [c.as_ref() for c in _usable_cards(ctx)]
+        if match_card(text, usable):
+            return None
+        named = _LAST4.search(text)
+        if named and all(c.last4 != named.group(1) for c in ctx.cards):
+            return f"I couldn't find a card ending {named.group(1)} among yours."
+        for card in ctx.cards:
+            if card in _usable_cards(ctx):
+                continue
+            if (named and card.last4 == named.group(1)) or (not named and card.type in words):
+                return (
+                    f"Your {card.type} card ending {card.last4} was reported {card.status}, "
+                    "so it can't be used any more; a replacement is on its way or can be "
+                    "ordered."
+                )
+    return None
+
+
+def _bare_name(text: str) -> str | None:
+    words = re.sub(
+        r"^(?:let's |just |please )?(?:call it |name it )?", "", text.strip(), flags=re.I
+    )
+    words = words.strip(" .!\"'")
+    if 1 <= len(words) <= 40 and re.fullmatch(r"[A-Za-z][A-Za-z' -]*", words):
+        return words.title()
+    return None
 
 
 _REASON = re.compile(r"\b(stolen|lost|damaged|broken|cracked|snapped)\b", re.I)
 _CHANNEL = re.compile(r"\b(push|e-?mails?|sms|texts?|notifications?)\b", re.I)
+# marketing is a consent, not a channel: "no more marketing emails" keeps service e-mails on
+_MARKETING = re.compile(
+    r"\b(marketing|promotional|promotions?|promos?|newsletters?|offers)\b", re.I
+)
 _OFF = re.compile(r"\b(off|stop|disable|no more|unsubscribe|mute)\b", re.I)
 _ON = re.compile(r"\b(on|enable|start|turn on|send me|activate)\b", re.I)
 _GOAL_NAME = re.compile(
@@ -207,7 +259,10 @@ def _words(frame: Frame, text: str, needs: set[str]) -> bool:
         word = m.group(1).lower()
         frame.slots["reason"] = word if word in ("stolen", "lost") else "damaged"
         changed = True
-    if "channel" in needs and (m := _CHANNEL.search(text)):
+    if "channel" in needs and _MARKETING.search(text):
+        frame.slots["channel"] = "marketing"
+        changed = True
+    elif "channel" in needs and (m := _CHANNEL.search(text)):
         word = m.group(1).lower()
         if word.startswith(("email", "e-mail")):
             frame.slots["channel"] = "email"

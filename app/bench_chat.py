@@ -171,6 +171,82 @@ def _warm(base: str, username: str, password: str) -> None:
     asyncio.run(session(base, username, password, -1, Tally()))
 
 
+def seed_users(var: Path, customers: int, *, nlu_model: Path, seed: int = 7) -> list[str]:
+    """Seed a demo bank of ``customers`` into ``var/bank.db``; their usernames, in id order.
+
+    Every demo customer's password is the settings' ``demo_password``.
+    """
+    from app.wiring import open_engine
+    from services.settings import Settings
+    from services.synth.writer import seed_bank
+
+    settings = Settings(var_dir=var, database_url=bank_url(var), nlu_model=nlu_model)
+    engine = open_engine(settings)
+    try:
+        seed_bank(
+            engine,
+            customers=customers,
+            seed=seed,
+            as_of=date.today(),
+            password=settings.demo_password,
+        )
+        with engine.connect() as conn:
+            return [
+                str(r[0])
+                for r in conn.exec_driver_sql(
+                    "SELECT c.username FROM credential c ORDER BY c.person_id"
+                )
+            ]
+    finally:
+        engine.dispose()
+
+
+def bank_url(var: Path) -> str:
+    """The SQLite URL of the bank a benchmark seeds under ``var``."""
+    return f"sqlite:///{(var / 'bank.db').as_posix()}"
+
+
+def start_server(
+    var: Path,
+    *,
+    nlu_model: Path,
+    port: int,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """``uvicorn app.main:app`` in a child process on the bank under ``var``; ready to serve.
+
+    ``env`` adds or overrides environment variables of the child.
+    """
+    child_env = {
+        **os.environ,
+        "CONCIERGE_VAR_DIR": str(var),
+        "CONCIERGE_DATABASE_URL": bank_url(var),
+        "CONCIERGE_NLU_MODEL": str(nlu_model),
+        "CONCIERGE_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
+    server = subprocess.Popen(command, env=child_env)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", server)
+    except BaseException:
+        stop_server(server)
+        raise
+    return server
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server started by :func:`start_server` (terminate, then kill after 20 s)."""
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def run(
     sessions: int,
     *,
@@ -185,56 +261,24 @@ def run(
     ``workers`` server processes share the SQLite bank and checkpoints; each connection
     stays with the process that accepted it.
     """
-    from app.wiring import open_engine
     from services.settings import Settings
-    from services.synth.writer import seed_bank
 
     tell = phase or (lambda _label, _total: lambda _n: None)
     with tempfile.TemporaryDirectory(prefix="concierge-bench-chat-") as tmp:
         var = workdir or Path(tmp)
-        database = f"sqlite:///{(var / 'bank.db').as_posix()}"
-        settings = Settings(var_dir=var, database_url=database, nlu_model=nlu_model)
-        engine = open_engine(settings)
+        password = Settings(var_dir=var).demo_password
         step = tell("seed the bank", None)
-        seed_bank(
-            engine,
-            customers=sessions + 1,
-            seed=seed,
-            as_of=date.today(),
-            password=settings.demo_password,
-        )
+        users = seed_users(var, sessions + 1, nlu_model=nlu_model, seed=seed)
         step(1)
-        with engine.connect() as conn:
-            users = [
-                str(r[0])
-                for r in conn.exec_driver_sql(
-                    "SELECT c.username FROM credential c ORDER BY c.person_id"
-                )
-            ]
-        engine.dispose()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "CONCIERGE_VAR_DIR": str(var),
-            "CONCIERGE_DATABASE_URL": database,
-            "CONCIERGE_NLU_MODEL": str(nlu_model),
-            "CONCIERGE_LOG_LEVEL": "WARNING",
-        }
-        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-        command += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
-        server = subprocess.Popen(command, env=env)
+        server = start_server(var, nlu_model=nlu_model, port=port, workers=workers)
         try:
-            _wait_ready(base, server)
             tell("warm up the assistant", None)(1)
             for _ in range(workers * 2):  # each process builds its assistant once
-                _warm(base, users[-1], settings.demo_password)
+                _warm(base, users[-1], password)
             advance = tell("chat sessions", sessions)
-            result = asyncio.run(drive(base, users[:sessions], settings.demo_password, advance))
+            result = asyncio.run(drive(base, users[:sessions], password, advance))
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
         return {**result, "workers": workers}

@@ -169,6 +169,9 @@ def _forget_sessions(settings: Settings) -> None:
 @cli.callback()
 def _root() -> None:
     """Concierge, the agentic banking assistant."""
+    from app.logging_setup import install
+
+    install()  # no personal data in any log line of any command
 
 
 @cli.command()
@@ -285,13 +288,14 @@ def serve(
 
 def _register_groups() -> None:
     # Each command group lives in its own module; they join the one `concierge` command here.
-    from app import cli_bench, cli_chat, cli_data, cli_eval, cli_nlu
+    from app import cli_audit, cli_bench, cli_chat, cli_data, cli_eval, cli_nlu
 
     cli_data.register(cli)
     cli_bench.register(cli)
     cli_eval.register(cli)
     cli_nlu.register(cli)
     cli_chat.register(cli)
+    cli_audit.register(cli)
 
 
 _register_groups()

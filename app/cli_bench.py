@@ -1,7 +1,9 @@
-"""``concierge bench events|decisions|chat``: events, next-best-action decisions and chat.
+"""``concierge bench events|decisions|chat|soak``: events, decisions, chat and a chat soak.
 
 ``events``: how fast events become profile features, in-process and on Redis. ``decisions``:
-cached, cold and event-refreshed decisions (see ``app/bench_decisions.py``).
+cached, cold and event-refreshed decisions (see ``app/bench_decisions.py``). ``chat``: a burst of
+websocket conversations (``app/bench_chat.py``); ``soak``: conversations held for a while, with
+the server's memory before and after (``app/bench_soak.py``).
 
 Each prints one JSON object with ``--json``, else a table; progress goes to stderr. Redis runs
 use a stream and keys under a prefix of their own, removed afterwards, so they are safe against
@@ -254,6 +256,68 @@ def chat_command(
     table.add_column("value", justify="right")
     table.add_column("goal", justify="right")
     goals = {"errors": "0", "turns_per_s": ">= 100", "latency_ms_p95": "<= 100"}
+    for key, value in result.items():
+        if key != "error_samples":
+            table.add_row(key, str(value), goals.get(key, ""))
+    Console().print(table)
+    for sample in result["error_samples"]:
+        Console().print(f"error: {sample}")
+
+
+@bench_app.command("soak")
+def soak_command(
+    sessions: Annotated[
+        int, typer.Option(min=1, max=2_000, help="Concurrent websocket conversations.")
+    ] = 200,
+    seconds: Annotated[float, typer.Option(min=1, help="How long they are held.")] = 120.0,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Server processes.")] = 1,
+    think_ms: Annotated[
+        int, typer.Option(min=600, help="Mean pause between a reply and the next message.")
+    ] = 1_000,
+    reconnect: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Chance of reconnecting after a conversation.")
+    ] = 0.25,
+    seed: Annotated[int, typer.Option(help="Seed of the demo bank and the sessions.")] = 7,
+    nlu_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Intent model to use (default: the offline model's, trained if missing)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Hold N websocket conversations for S seconds; latency, errors and server memory."""
+    from pathlib import Path
+
+    from agents.classifier import default_classifier, model_dir
+    from app import bench_soak
+
+    settings = get_settings()
+    with bench_decisions.rich_phases() as phase:
+        if nlu_model:
+            model = Path(nlu_model)
+        else:
+            phase("intent model (trained once into var/nlu)", None)(1)
+            default_classifier(Path(settings.var_dir))
+            model = model_dir(Path(settings.var_dir))
+        result = bench_soak.run(
+            sessions,
+            seconds,
+            nlu_model=model,
+            workers=workers,
+            seed=seed,
+            think_ms=think_ms,
+            reconnect=reconnect,
+            phase=phase,
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(title=f"soak: {sessions} sessions for {seconds:.0f} s")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("goal", justify="right")
+    goals = {"errors": "0", "rss_growth_pct": "< 10"}
     for key, value in result.items():
         if key != "error_samples":
             table.add_row(key, str(value), goals.get(key, ""))

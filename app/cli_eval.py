@@ -120,9 +120,7 @@ def validate(
         found += scenarios
         problems += bad
     if as_json:
-        typer.echo(
-            json.dumps({"valid": len(found), "problems": [p.__dict__ for p in problems]})
-        )
+        typer.echo(json.dumps({"valid": len(found), "problems": [p.__dict__ for p in problems]}))
     else:
         for problem in problems:
             typer.echo(str(problem), err=True)

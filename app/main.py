@@ -11,13 +11,17 @@ every applied event) is seen by both at once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api import (
     advice,
@@ -34,6 +38,7 @@ from app.api import (
     transactions,
 )
 from app.assistant import Assistant, build_assistant, checkpointer
+from app.logging_setup import install as install_log_masking
 from app.wiring import open_engine
 from services.events import Event, make_event_bus
 from services.feature_store import FeatureStore, MemoryFeatureStore
@@ -42,6 +47,23 @@ from services.postings import LiveUpdates
 from services.recommendations import default_catalog
 from services.recommendations.cache import Recommender, loader_from_engine, make_vector_store
 from services.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+DB_UNAVAILABLE = (
+    "The bank's records are unavailable for a moment; nothing was changed. Please try again."
+)
+
+
+def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # A lost connection (a database restart) or an exhausted pool: the request's transaction
+    # was rolled back, the pool drops the dead connection (and pre-pings the others), and
+    # a retry -- with the same idempotency key for a write -- is safe.
+    log.warning("database unavailable during %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        status_code=503,
+        content={"detail": DB_UNAVAILABLE, "code": "database_unavailable"},
+        headers={"Retry-After": "1"},
+    )
 
 
 def _version() -> str:
@@ -53,10 +75,12 @@ def _version() -> str:
 
 def _feature_store(settings: Settings) -> FeatureStore:
     if settings.cache_url:
-        from services.bus_redis import connect
+        from services.bus_redis import connect_or_fallback
         from services.feature_store_redis import RedisFeatureStore
 
-        return RedisFeatureStore(connect(settings.cache_url))
+        client = connect_or_fallback(settings.cache_url, fallback="the in-process feature store")
+        if client is not None:
+            return RedisFeatureStore(client)
     return MemoryFeatureStore()
 
 
@@ -88,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         The app, not yet started: its lifespan opens the database.
     """
     settings = settings if settings is not None else get_settings()
+    install_log_masking()  # before anything logs: no personal data in any log line
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -133,6 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.state.metrics = metrics.Metrics()
     app.add_middleware(metrics.RequestMetrics)
     for api in (health, metrics, auth, customers, transactions, dashboard, advice, events):

@@ -11,7 +11,7 @@ authenticated customer, from the caller, never from the model), then the request
 - Money is conserved: every balance change is a ledger row in the same transaction.
 - Idempotency: the same key with the same request returns the stored result (``replayed``)
   and runs nothing; with a different request it raises :class:`IdempotencyConflict`. Keys
-  are per customer.
+  are per customer, kept at least 24 hours (48 by default; ``purge_write_requests``).
 - Every successful write appends an audit-log row.
 - Limits: debits need the balance (overdraft is not used); outgoing transfers and payments
   are limited to :data:`DAILY_LIMIT_MINOR` per customer per currency per UTC day.
@@ -19,7 +19,8 @@ authenticated customer, from the caller, never from the model), then the request
 The work is split by subject: ``banking_money`` (transfers, payments), ``banking_schedule``
 (scheduled payments, savings rules), ``banking_cards`` (cards, disputes), ``banking_goals``,
 ``banking_requests`` (preferences, offers, advisor cases), ``banking_rules`` (checks, booking,
-wording) and ``banking_core`` (errors, results, idempotency, audit).
+wording), ``banking_core`` (errors, results, idempotency, audit) and ``banking_retention`` (how
+long idempotency keys are kept).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ from services.banking_requests import (
     respond_to_offer,
     set_preference,
 )
+from services.banking_retention import (
+    DEFAULT_RETENTION,
+    MIN_RETENTION,
+    purge_write_requests,
+)
 from services.banking_rules import DAILY_LIMIT_MINOR, sent_today
 from services.banking_schedule import (
     CADENCES,
@@ -61,7 +67,9 @@ __all__ = [
     "CADENCES",
     "CHANNELS",
     "DAILY_LIMIT_MINOR",
+    "DEFAULT_RETENTION",
     "DISPUTE_WINDOW_DAYS",
+    "MIN_RETENTION",
     "OFFER_RESPONSES",
     "REPLACE_REASONS",
     "RULE_CADENCES",
@@ -78,6 +86,7 @@ __all__ = [
     "open_handoff",
     "pay_card_bill",
     "pay_payee",
+    "purge_write_requests",
     "replace_card",
     "respond_to_offer",
     "schedule_payment",

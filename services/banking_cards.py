@@ -280,7 +280,8 @@ def dispute_transaction(
         return WriteResult(
             kind="dispute",
             summary=(
-                f"Opened dispute #{dispute_id} for {what}. We'll look into it and tell you "
+                f"Opened dispute #{dispute_id} for {what[0].lower()}{what[1:]}. We'll look "
+                "into it and tell you "
                 "the outcome within 10 business days."
             ),
             ids={"dispute_id": int(dispute_id), "ledger_entry_id": int(entry.id)},

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
+from services.audit import append_audit
 from services.money import MAX_MINOR
 
 _T = SQLModel.metadata.tables
@@ -160,16 +161,17 @@ def execute(
         update(requests).where(requests.c.id == request_id).values(result=result.to_json())
     )
     detail = {"idempotency_key": idempotency_key, "reference": result.reference, **result.ids}
-    conn.execute(
-        insert(_T["audit_log"]).values(
-            occurred_at=now,
-            actor=f"customer:{person_id}",
-            action=kind,
-            resource=resource,
-            resource_id=str(result.ids.get(resource_key, "")) or None,
-            outcome="success",
-            detail=json.dumps(detail, sort_keys=True)[:500],
-        )
+    append_audit(
+        conn,
+        occurred_at=now,
+        actor=f"customer:{person_id}",
+        action=kind,
+        resource=resource,
+        resource_id=str(result.ids.get(resource_key, "")) or None,
+        outcome="success",
+        # the key names the conversation and the tool call the write came from
+        origin=f"request:{idempotency_key}",
+        detail=json.dumps(detail, sort_keys=True)[:500],
     )
     return result
 

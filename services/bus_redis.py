@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from pydantic import ValidationError
@@ -40,6 +41,36 @@ def connect(url: str, *, timeout_s: float = 5.0) -> redis.Redis:
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         protocol=2,
     )
+
+
+def connect_or_fallback(url: str, *, fallback: str) -> redis.Redis | None:
+    """A client when Redis answers a ``PING``; else None, with a warning naming ``fallback``.
+
+    The app starts without Redis rather than not at all: the caller then uses its in-process
+    engine (``fallback`` says which, for the log), which serves this process only.
+    """
+    client = connect(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        log.warning(
+            "Redis at %s is unreachable (%s); using %s instead",
+            _masked(url),
+            exc,
+            fallback,
+        )
+        return None
+    return client
+
+
+def _masked(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class RedisStreamBus:

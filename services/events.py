@@ -209,15 +209,20 @@ def run_consumer(
 def make_event_bus(settings: Settings) -> EventBus:
     """The bus the settings choose: in-process by default, Redis Streams when configured.
 
+    When Redis is configured but does not answer, the in-process bus is used with a warning:
+    the app keeps serving, though events then reach this process's consumers only.
+
     Raises:
         ValueError: when the Redis bus is chosen without a ``CONCIERGE_REDIS_URL``.
     """
     if settings.event_bus == "redis":
         if not settings.redis_url:
             raise ValueError("CONCIERGE_EVENT_BUS=redis needs CONCIERGE_REDIS_URL")
-        from services.bus_redis import RedisStreamBus, connect
+        from services.bus_redis import RedisStreamBus, connect_or_fallback
 
-        return RedisStreamBus(connect(settings.redis_url))
+        client = connect_or_fallback(settings.redis_url, fallback="the in-process event bus")
+        if client is not None:
+            return RedisStreamBus(client)
     from services.bus_memory import InProcessBus
 
     return InProcessBus()

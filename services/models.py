@@ -368,7 +368,10 @@ class OfferEvent(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """Append-only record of who did what (PCI DSS 10.2.2 fields); triggers forbid changes."""
+    """Append-only record of who did what (PCI DSS 10.2.2 fields); triggers forbid changes.
+
+    Rows form a hash chain (``services.audit``), so a change made around the triggers shows.
+    """
 
     __tablename__ = "audit_log"
 
@@ -381,6 +384,9 @@ class AuditLog(SQLModel, table=True):
     outcome: str = Field(max_length=20)  # success | failure | denied
     origin: str | None = Field(default=None, max_length=100)
     detail: str | None = Field(default=None, max_length=500)
+    # The hash chain (services.audit): null only on rows written before the chain existed.
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class BankMeta(SQLModel, table=True):

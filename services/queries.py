@@ -47,6 +47,17 @@ def accounts(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
     return [{**r._mapping, "last4": str(r.number)[-4:]} for r in rows]
 
 
+def closed_accounts(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The person's closed accounts (id, name, type), oldest first."""
+    a = _T["account"]
+    rows = conn.execute(
+        select(a.c.id, a.c.name, a.c.type)
+        .where(a.c.person_id == person_id, a.c.status == "closed")
+        .order_by(a.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
 def payees(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
     """The customer's saved payees."""
     p = _T["payee"]

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         description="Password of the seeded demo advisor, advisor@concierge.example.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    idempotency_retention_hours: int = Field(
+        48,
+        ge=24,
+        description="Hours a write's idempotency key replays its first result before it may be "
+        "purged; never under 24.",
+    )
 
     @field_validator(
         "database_url", "redis_url", "cache_url", "chroma_url", "secret_key", mode="before"

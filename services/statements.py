@@ -146,11 +146,13 @@ def resolve_account(conn: Connection, *, person_id: int, ref: str) -> int | None
     if not text:
         return None
     mine = a.c.person_id == person_id
-    if text.isdigit():
+    # ASCII digits only ("²" is a digit to isdigit but not to int) and no more than an id holds.
+    numeric = text.isascii() and text.isdigit()
+    if numeric and len(text) <= 18:
         found = conn.execute(select(a.c.id).where(mine, a.c.id == int(text))).first()
         if found is not None:
             return int(found.id)
-    by_last4 = a.c.number.like(f"%{text}") if text.isdigit() and len(text) == 4 else false()
+    by_last4 = a.c.number.like(f"%{text}") if numeric and len(text) == 4 else false()
     ids = conn.execute(
         select(a.c.id).where(mine, or_(by_last4, func.lower(a.c.name) == text.lower()))
     ).all()

@@ -35,9 +35,9 @@ def parse_ref(value: str, kind: str) -> int:
     """The record id in ``value``, which must be a ref of ``kind``.
 
     Raises:
-        RefError: when it is not one.
+        RefError: when it is not one (a kind with no records, e.g. a made-up one, has no refs).
     """
     match = _REF.match(str(value).strip())
-    if not match or match["kind"] != kind:
+    if not match or kind not in KINDS or match["kind"] != kind:
         raise RefError(f"I couldn't find that {KINDS.get(kind, kind)}.")
     return int(match["id"])

@@ -93,7 +93,9 @@ def _say(template: str) -> Callable[[dict[str, Any], ChatContext], str]:
             fill["enabled"] = "on" if args["enabled"] in (True, "true", "True") else "off"
         if "transaction" in args:
             fill["transaction"] = _transaction(ctx, str(args["transaction"]))
-        return template.format_map(_Blank(fill))
+        text = template.format_map(_Blank(fill))
+        # an optional detail not given leaves no "(?)" behind in what the customer approves
+        return text.replace(f" ({_UNSET})", "").replace(_UNSET, "?")
 
     return describe
 
@@ -111,9 +113,12 @@ def _transaction(ctx: ChatContext, value: str) -> str:
     return f"{amount} at {row['merchant'] or row['description']} on {row['booked_at']:%b %d}"
 
 
+_UNSET = "\x00"
+
+
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
-        return "?"
+        return _UNSET
 
 
 def _write(template: str) -> Callable[[BaseTool], BaseTool]:

@@ -138,9 +138,12 @@ class IntentModel:
 
     def scores(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Each component's raw class scores, ``(len(texts), len(labels))`` each."""
+        return self._scores(texts)
+
+    def _scores(self, texts: list[str], frozen: np.ndarray | None = None) -> dict[str, np.ndarray]:
         if not self.labels:
             raise RuntimeError("IntentModel used before fit or load")
-        features = self._svm_features(texts)
+        features = self._svm_features(texts, frozen)
         found = {"svm": np.asarray(features @ self._weights["svm_w"]) + self._weights["svm_b"]}
         if self._tuned is not None:
             found["tuned"] = self._tuned.encode(texts) @ self._weights["tuned_w"]
@@ -148,11 +151,24 @@ class IntentModel:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Class probabilities, ``(len(texts), len(labels))``, columns in ``labels`` order."""
+        return self.analyse(texts)[0]
+
+    def analyse(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Class probabilities, and the frozen MiniLM embeddings of ``texts`` when computed.
+
+        The fast recipe encodes each text with the frozen all-MiniLM-L6-v2 anyway; handing the
+        unit vectors back lets the knowledge index search with them instead of encoding the
+        text a second time. Recipes without the frozen encoder return ``None`` for them.
+        """
         if not texts:
-            return np.zeros((0, len(self.labels)), dtype=np.float64)
-        parts = self.scores(texts)
+            return np.zeros((0, len(self.labels)), dtype=np.float64), None
+        frozen = None
+        if self._base is not None and self.profile.embedding_weight > 0:
+            frozen = self._base.encode(texts)
+        parts = self._scores(texts, frozen)
         combined = sum(self.profile.weights.get(name, 0.0) * s for name, s in parts.items())
-        return _softmax(self.profile.temperature * np.asarray(combined, dtype=np.float64))
+        probabilities = _softmax(self.profile.temperature * np.asarray(combined, dtype=np.float64))
+        return probabilities, frozen
 
     def predict(self, text: str) -> tuple[str, float]:
         """The most likely label of ``text`` and its probability."""

@@ -8,12 +8,19 @@ the cached offer history, so a declined offer stays quiet through its cool-down 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
-from app.api.deps import CurrentCustomer, RecommenderDep, SessionDep
+from app.api.deps import (
+    CUSTOMER_ONLY,
+    GONE,
+    UNREADABLE_BODY,
+    CurrentCustomer,
+    RecommenderDep,
+    SessionDep,
+)
 from app.api.queries import get_person
 from app.api.views import (
     InsightView,
@@ -35,9 +42,7 @@ RESPONSES = {
     "snoozed": "dismissed",
     "clicked": "clicked",
 }
-UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, invalid or expired token."}
-}
+ON_FILE = {**CUSTOMER_ONLY, **GONE}
 
 
 def _known(session: SessionDep, customer_id: int) -> None:
@@ -45,14 +50,14 @@ def _known(session: SessionDep, customer_id: int) -> None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="customer not found")
 
 
-@router.get("/insights", response_model=list[InsightView], responses=UNAUTHORIZED)
+@router.get("/insights", response_model=list[InsightView], responses=CUSTOMER_ONLY)
 def my_insights(customer_id: CurrentCustomer, session: SessionDep) -> list[InsightView]:
     """What is worth knowing in the customer's accounts now, most severe first."""
     found = insights_for(session.connection(), person_id=customer_id, now=datetime.now(UTC))
     return [insight_view(i) for i in found]
 
 
-@router.get("/notifications", response_model=list[NotificationView], responses=UNAUTHORIZED)
+@router.get("/notifications", response_model=list[NotificationView], responses=ON_FILE)
 def my_notifications(
     customer_id: CurrentCustomer, session: SessionDep, recommender: RecommenderDep
 ) -> list[NotificationView]:
@@ -74,7 +79,7 @@ def my_notifications(
     ]
 
 
-@router.get("/recommendations", response_model=list[RecommendationView], responses=UNAUTHORIZED)
+@router.get("/recommendations", response_model=list[RecommendationView], responses=ON_FILE)
 def my_recommendations(
     customer_id: CurrentCustomer, session: SessionDep, recommender: RecommenderDep
 ) -> list[RecommendationView]:
@@ -104,7 +109,11 @@ class ResponseRecorded(BaseModel):
 @router.post(
     "/recommendations/{offer}/response",
     response_model=ResponseRecorded,
-    responses={**UNAUTHORIZED, 404: {"description": "No such offer in the catalogue."}},
+    responses={
+        **CUSTOMER_ONLY,
+        **UNREADABLE_BODY,
+        404: {"description": "No such offer in the catalogue, or the token's customer is gone."},
+    },
 )
 def respond_to_recommendation(
     offer: str,

@@ -14,7 +14,15 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 
 from app.api.conversations import messages_of, owner_of, threads_of, transcript
-from app.api.deps import CurrentAdvisor, EngineDep, RecommenderDep, SaverDep, SessionDep
+from app.api.deps import (
+    MAX_ID,
+    CurrentAdvisor,
+    EngineDep,
+    RecommenderDep,
+    RecordId,
+    SaverDep,
+    SessionDep,
+)
 from app.api.queries import record_audit
 from services.advisory import MAX_RESULTS, person_exists, search_customers
 
@@ -114,7 +122,7 @@ class SummaryView(BaseModel):
     responses={**DENIED, 404: {"description": "No such customer."}},
 )
 def customer_summary(
-    customer: int,
+    customer: RecordId,
     advisor_id: CurrentAdvisor,
     request: Request,
     session: SessionDep,
@@ -187,7 +195,7 @@ class ThreadView(BaseModel):
     responses={**DENIED, 404: {"description": "No such customer."}},
 )
 def customer_conversations(
-    customer: int,
+    customer: RecordId,
     advisor_id: CurrentAdvisor,
     request: Request,
     session: SessionDep,
@@ -247,7 +255,8 @@ def conversation_transcript(
     session: SessionDep,
     saver: SaverDep,
     customer: Annotated[
-        int | None, Query(description="Only if the conversation is this customer's.")
+        int | None,
+        Query(ge=1, le=MAX_ID, description="Only if the conversation is this customer's."),
     ] = None,
 ) -> TranscriptView:
     """The transcript of a customer's conversation (thread id as the conversations list gives)."""

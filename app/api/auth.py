@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from app.api.deps import SessionDep, SettingsDep
+from app.api.deps import UNREADABLE_BODY, SessionDep, SettingsDep
 from app.api.queries import record_audit
 from app.auth import Role, issue_token
 from services.credentials import authenticate_any
@@ -41,7 +41,7 @@ class TokenResponse(BaseModel):
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={401: {"description": BAD_CREDENTIALS}},
+    responses={**UNREADABLE_BODY, 401: {"description": BAD_CREDENTIALS}},
 )
 def sign_in(
     body: TokenRequest, request: Request, session: SessionDep, settings: SettingsDep

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
 from app.api.advisor import DENIED, audit
-from app.api.deps import CurrentAdvisor, SessionDep
+from app.api.deps import CurrentAdvisor, RecordId, SessionDep
 from services.advisory import get_case, list_cases
 
 router = APIRouter(prefix="/api/advisor", tags=["advisor"])
@@ -55,7 +55,7 @@ def open_cases(advisor_id: CurrentAdvisor, request: Request, session: SessionDep
     responses={**DENIED, 404: {"description": "No such case."}},
 )
 def one_case(
-    case: int, advisor_id: CurrentAdvisor, request: Request, session: SessionDep
+    case: RecordId, advisor_id: CurrentAdvisor, request: Request, session: SessionDep
 ) -> CaseView:
     """One handoff case, whatever its status."""
     row = get_case(session.connection(), case_id=case)

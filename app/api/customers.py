@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 from pydantic import Field
 
-from app.api.deps import CurrentCustomer, SessionDep
+from app.api.deps import CUSTOMER_ONLY, GONE, CurrentCustomer, SessionDep
 from app.api.queries import get_person, list_accounts
 from app.api.views import GoalView, goal_view
 from services import queries
@@ -57,7 +57,7 @@ def account_view(account: Account) -> AccountView:
 @router.get(
     "/profile",
     response_model=PersonPublic,
-    responses={401: {"description": "Missing, invalid or expired token."}},
+    responses={**CUSTOMER_ONLY, **GONE},
 )
 def my_profile(customer_id: CurrentCustomer, session: SessionDep) -> PersonPublic:
     """The signed-in customer's profile."""
@@ -71,7 +71,7 @@ def my_profile(customer_id: CurrentCustomer, session: SessionDep) -> PersonPubli
 @router.get(
     "/accounts",
     response_model=list[AccountView],
-    responses={401: {"description": "Missing, invalid or expired token."}},
+    responses=CUSTOMER_ONLY,
 )
 def my_accounts(customer_id: CurrentCustomer, session: SessionDep) -> list[AccountView]:
     """The signed-in customer's accounts with their balances."""
@@ -81,7 +81,7 @@ def my_accounts(customer_id: CurrentCustomer, session: SessionDep) -> list[Accou
 @router.get(
     "/goals",
     response_model=list[GoalView],
-    responses={401: {"description": "Missing, invalid or expired token."}},
+    responses=CUSTOMER_ONLY,
 )
 def my_goals(customer_id: CurrentCustomer, session: SessionDep) -> list[GoalView]:
     """The signed-in customer's savings goals and their progress."""

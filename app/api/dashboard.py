@@ -15,7 +15,14 @@ from pydantic import BaseModel, Field
 
 from app.api.advice import CHANNEL, LEVEL
 from app.api.customers import AccountView, account_view
-from app.api.deps import CurrentCustomer, FeatureStoreDep, RecommenderDep, SessionDep
+from app.api.deps import (
+    CUSTOMER_ONLY,
+    GONE,
+    CurrentCustomer,
+    FeatureStoreDep,
+    RecommenderDep,
+    SessionDep,
+)
 from app.api.queries import get_person, list_accounts
 from app.api.views import (
     BillView,
@@ -62,7 +69,7 @@ class DashboardView(BaseModel):
 @router.get(
     "/dashboard",
     response_model=DashboardView,
-    responses={401: {"description": "Missing, invalid or expired token."}},
+    responses={**CUSTOMER_ONLY, **GONE},
 )
 def my_dashboard(
     customer_id: CurrentCustomer,

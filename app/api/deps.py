@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -23,6 +23,24 @@ from services.events import EventBus
 from services.feature_store import FeatureStore
 from services.recommendations.cache import Recommender
 from services.settings import Settings
+
+# Documented refusals of every customer route (``responses=`` of the route decorator), so the
+# OpenAPI schema lists each status a route can answer with.
+CUSTOMER_ONLY: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, invalid or expired token."},
+    403: {"description": "A valid token, but not a customer's."},
+}
+# Ids are signed 64-bit integers in SQLite and PostgreSQL alike; a larger number in a path or
+# query would fail in the database driver (a 500) instead of finding nothing.
+MAX_ID = 2**63 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="A record's id.")]
+# FastAPI answers a body that is not even text (not UTF-8) with 400, before validation's 422.
+UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body could not be read as JSON (e.g. not UTF-8)."}
+}
+GONE: dict[int | str, dict[str, Any]] = {
+    404: {"description": "The token's customer is no longer on file (e.g. after a reseed)."}
+}
 
 _bearer = HTTPBearer(
     auto_error=False,

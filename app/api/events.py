@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from app.api.deps import CurrentPrincipal, EventBusDep, SessionDep
+from app.api.deps import UNREADABLE_BODY, CurrentPrincipal, EventBusDep, SessionDep
 from app.api.queries import record_audit
 from app.auth import Role
 from services.events import Event
@@ -55,6 +55,7 @@ def _refuse(code: int, problems: list[dict[str, Any]]) -> HTTPException:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
     responses={
+        **UNREADABLE_BODY,
         401: {"description": "Missing, invalid or expired token."},
         403: {"description": "A customer posted an event about someone else, or a transaction."},
         422: {"description": "An invalid event; the batch was not published."},

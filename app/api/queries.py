@@ -7,11 +7,11 @@ a route cannot forget to scope a query.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from services.models import Account, AuditLog, Credential, Person
+from services.audit import append_audit
+from services.models import Account, Credential, Person
 
 
 def get_person(session: Session, *, person_id: int) -> Person | None:
@@ -57,7 +57,7 @@ def record_audit(
     origin: str | None = None,
     detail: str | None = None,
 ) -> None:
-    """Append one entry to the audit log and commit it.
+    """Append one entry to the audit log's hash chain and commit it.
 
     Args:
         session: An open database session.
@@ -69,17 +69,14 @@ def record_audit(
         origin: Where the request came from (client address).
         detail: Anything else worth keeping (no secrets).
     """
-    session.add(
-        AuditLog(
-            # Explicit and timezone-aware: this SQLModel's datetime columns refuse naive values.
-            occurred_at=datetime.now(UTC),
-            actor=actor[:100],
-            action=action,
-            resource=resource,
-            resource_id=resource_id,
-            outcome=outcome,
-            origin=origin[:100] if origin else None,
-            detail=detail[:500] if detail else None,
-        )
+    append_audit(
+        session.connection(),
+        actor=actor,
+        action=action,
+        resource=resource,
+        resource_id=resource_id,
+        outcome=outcome,
+        origin=origin,
+        detail=detail,
     )
     session.commit()

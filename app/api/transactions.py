@@ -15,12 +15,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from app.api.deps import CurrentCustomer, SessionDep
+from app.api.deps import CUSTOMER_ONLY, MAX_ID, CurrentCustomer, SessionDep
 from app.api.queries import list_accounts
 from app.api.views import TransactionPage, transaction_view
+from services.money import MAX_MINOR, to_decimal
 from services.statements import MAX_PAGE, StatementFilter, resolve_account, transaction_page
 
 router = APIRouter(prefix="/api/me", tags=["me"])
+# The largest amount a ledger row can hold in any currency (signed 64-bit minor units, two
+# decimals): a bigger bound would overflow the database driver instead of filtering nothing.
+MAX_AMOUNT = to_decimal(MAX_MINOR, "USD")
 
 
 def encode_cursor(key: tuple[datetime, int]) -> str:
@@ -43,6 +47,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ValueError("malformed cursor") from None
     if not isinstance(last_id, int) or isinstance(last_id, bool) or when.tzinfo is None:
         raise ValueError("malformed cursor")
+    if not 0 < last_id <= MAX_ID:  # no row has it, and the database driver would overflow
+        raise ValueError("malformed cursor")
     return when, last_id
 
 
@@ -51,7 +57,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     response_model=TransactionPage,
     responses={
         400: {"description": "A cursor this API did not issue."},
-        401: {"description": "Missing, invalid or expired token."},
+        **CUSTOMER_ONLY,
         404: {"description": "The account filter names none of the customer's accounts."},
     },
 )
@@ -62,16 +68,20 @@ def my_transactions(
         str | None,
         Query(max_length=100, description="One of your accounts: its id, last four or name."),
     ] = None,
-    account_id: Annotated[int | None, Query(description="One of your accounts by id.")] = None,
+    account_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="One of your accounts by id.")
+    ] = None,
     merchant: Annotated[str | None, Query(max_length=100)] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     since: Annotated[date | None, Query(description="Booked on or after (UTC day).")] = None,
     until: Annotated[date | None, Query(description="Booked on or before (UTC day).")] = None,
     min_amount: Annotated[
-        Decimal | None, Query(ge=0, description="Smallest absolute amount, e.g. 10.00.")
+        Decimal | None,
+        Query(ge=0, le=MAX_AMOUNT, description="Smallest absolute amount, e.g. 10.00."),
     ] = None,
     max_amount: Annotated[
-        Decimal | None, Query(ge=0, description="Largest absolute amount, e.g. 250.00.")
+        Decimal | None,
+        Query(ge=0, le=MAX_AMOUNT, description="Largest absolute amount, e.g. 250.00."),
     ] = None,
     q: Annotated[
         str | None, Query(max_length=100, description="Text in merchant or description.")
@@ -100,6 +110,8 @@ def my_transactions(
         after = decode_cursor(cursor) if cursor else None
     except ValueError as exc:
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
+    if until == date.max:  # "up to the end of time" bounds nothing (and the day after overflows)
+        until = None
     filters = StatementFilter(
         account_id=chosen,
         merchant=merchant,

@@ -165,12 +165,17 @@ class RedisVectorStore:
 
 
 def make_vector_store(url: str | None, *, ttl_seconds: int = DAY) -> VectorStore:
-    """Redis when ``url`` is given (``CONCIERGE_CACHE_URL``), else the in-process LRU."""
-    if not url:
-        return LruVectorStore(ttl_seconds=ttl_seconds)
-    from services.bus_redis import connect
+    """Redis when ``url`` is given (``CONCIERGE_CACHE_URL``), else the in-process LRU.
 
-    return RedisVectorStore(connect(url), ttl_seconds=ttl_seconds)
+    An unreachable Redis gives the in-process LRU too, with a logged warning.
+    """
+    if url:
+        from services.bus_redis import connect_or_fallback
+
+        client = connect_or_fallback(url, fallback="the in-process vector cache")
+        if client is not None:
+            return RedisVectorStore(client, ttl_seconds=ttl_seconds)
+    return LruVectorStore(ttl_seconds=ttl_seconds)
 
 
 def loader_from_engine(engine: Engine, insights_of: InsightFinder | None = None) -> Loader:

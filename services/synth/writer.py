@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, select
 from sqlmodel import SQLModel
 
+from services.audit import append_audit
 from services.credentials import hash_password
 from services.db import create_schema, reset_sequences
 from services.settings import get_settings
@@ -376,19 +377,16 @@ def seed_bank(
                 {"key": "completed", "value": "true"},
             ],
         )
-        conn.execute(
-            SQLModel.metadata.tables["audit_log"].insert(),
-            [
-                {
-                    "occurred_at": datetime.now(UTC),
-                    "actor": "system:seed",
-                    "action": "seed_bank",
-                    "resource": "bank",
-                    "resource_id": str(seed),
-                    "outcome": "success",
-                    "detail": f"{customers} customers as of {as_of.isoformat()}",
-                }
-            ],
+        append_audit(
+            conn,
+            occurred_at=datetime.now(UTC),
+            actor="system:seed",
+            action="seed_bank",
+            resource="bank",
+            resource_id=str(seed),
+            outcome="success",
+            origin="cli:seed",
+            detail=f"{customers} customers as of {as_of.isoformat()}",
         )
     reset_sequences(engine)
     stats.seconds = time.perf_counter() - started

@@ -282,7 +282,7 @@ def test_disputing_a_card_payment(engine: Engine, world: World) -> None:
     )
     assert done.kind == "dispute"
     assert done.summary.startswith(
-        f"Opened dispute #{done.ids['dispute_id']} for The $4.20 to Blue Bottle on Feb 27, 2026."
+        f"Opened dispute #{done.ids['dispute_id']} for the $4.20 to Blue Bottle on Feb 27, 2026."
     )
     [row] = rows(engine, "SELECT * FROM dispute")
     assert (row.person_id, row.ledger_entry_id, row.amount_minor, row.reason, row.status) == (

@@ -154,3 +154,14 @@ def test_unfreezing_follows_a_freeze(engine: Engine, world: World) -> None:
     frozen, thawed = _drive(engine, world, script, [{"approve": True}, {"approve": True}])
     assert frozen["status"] == thawed["status"] == "done"
     assert frozen["kind"] == "card_freeze" and thawed["kind"] == "card_unfreeze"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_confirmation_names_what_will_happen_with_no_blanks(
+    engine: Engine, world: World, name: str
+) -> None:
+    [found] = [t for t in WRITE_TOOLS if t.name == name]
+    run = ChatContext(person_id=world.a.person, bank=Bank(engine), now=NOW)
+    text = found.metadata["describe"](CASES[name](world.a), run)
+    assert text.endswith("?") and "(?)" not in text and "\x00" not in text, text
+    assert not any(v in text for v in ("acc-", "payee-", "card-", "txn-", "sched-")), text

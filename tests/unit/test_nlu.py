@@ -178,6 +178,17 @@ def test_probabilities_are_distributions(model: IntentModel) -> None:
     assert model.predict_proba([]).shape == (0, len(INTENTS))
 
 
+def test_analyse_hands_back_the_knowledge_index_vector(model: IntentModel) -> None:
+    from knowledge.embedder import embed
+
+    texts = [text for text, _ in HELD_OUT[:3]]
+    probabilities, vectors = model.analyse(texts)
+    assert np.allclose(probabilities, model.predict_proba(texts))
+    assert vectors is not None and vectors.shape == (3, 384)
+    # the very vector the knowledge index would compute for the same words
+    assert np.allclose(vectors, embed(texts), atol=1e-4)
+
+
 def test_save_load_round_trip(model: IntentModel, tmp_path: Path) -> None:
     where = model.save(tmp_path / "model")
     assert is_model_dir(where)

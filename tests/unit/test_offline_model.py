@@ -289,3 +289,53 @@ def test_a_suggestion_states_its_reason_once_and_asks_once() -> None:
         "By the way: A savings pot earns 4%. I'm mentioning it because of idle cash in "
         "checking. Want to hear more?"
     )
+
+
+@tool
+def get_recommendations() -> str:
+    """Offers for the customer."""
+    return ""
+
+
+@tool
+def respond_to_offer(offer: str, response: str) -> str:
+    """Record an answer to an offer."""
+    return ""
+
+
+class _Said:
+    """Intents by exact text, for the offer moves."""
+
+    KNOWN = {"any offers?": "show_offers", "yes please": "affirm", "no thanks": "deny"}
+
+    def predict(self, text: str) -> tuple[str, float]:
+        return (self.KNOWN[text], 0.9) if text in self.KNOWN else ("faq", 0.2)
+
+
+def _offers_chat() -> Chat:
+    chat = Chat([*TOOLS, get_recommendations, respond_to_offer])
+    tools = [*TOOLS, get_recommendations, respond_to_offer]
+    chat.model = OfflineChatModel(classifier=_Said()).bind_tools(tools)
+    return chat
+
+
+def test_a_yes_after_a_list_of_offers_accepts_the_first_and_ordinals_pick_another() -> None:
+    listed = {
+        "recommendations": [
+            {"code": "alerts", "title": "Low-balance alerts"},
+            {"code": "hysa", "title": "High-yield savings"},
+        ]
+    }
+    for answer, code in (("yes please", "alerts"), ("the second one", "hysa")):
+        chat = _offers_chat()
+        assert only_call(chat.say("any offers?"))[0] == "get_recommendations"
+        shown = chat.tool_result(listed)
+        assert "Shall I go ahead with the first one (Low-balance alerts)" in shown.content
+        assert only_call(chat.say(answer)) == (
+            "respond_to_offer",
+            {"offer": code, "response": "accepted"},
+        )
+    chat = _offers_chat()
+    chat.say("any offers?")
+    chat.tool_result(listed)
+    assert chat.say("no thanks").tool_calls == []

@@ -582,7 +582,10 @@ def test_task_slots_skip_cards_already_lost_and_read_plural_channels() -> None:
     assert frame.slots["card"] == "card-debit"
     alerts = Frame("set_alerts")
     fill(alerts, "turn off marketing emails", ctx)
-    assert alerts.slots == {"channel": "email", "enabled": False}
+    assert alerts.slots == {"channel": "marketing", "enabled": False}  # consent, not e-mail
+    mails = Frame("set_alerts")
+    fill(mails, "stop all emails please", ctx)
+    assert mails.slots == {"channel": "email", "enabled": False}
     none = replace(CTX, cards=(Card("card-old", "credit", "9876", "lost"),), scheduled=())
     assert "don't have a card" in (nothing_to_choose("card", none) or "")
     assert "don't have any scheduled" in (nothing_to_choose("schedule", none) or "")

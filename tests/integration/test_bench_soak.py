@@ -1,0 +1,44 @@
+"""``concierge bench soak --json``: conversations held on loopback, with the server's memory."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from app.bench_soak import RESULT_KEYS, server_rss_mb
+from app.cli_bench import register
+
+
+def _cli() -> typer.Typer:
+    cli = typer.Typer()
+
+    @cli.callback()
+    def root() -> None:
+        """Test CLI."""
+
+    register(cli)
+    return cli
+
+
+def test_bench_soak_holds_sessions_and_reports_memory(classifier_dir: Path) -> None:
+    args = ["bench", "soak", "--sessions", "2", "--seconds", "5", "--think-ms", "600"]
+    result = CliRunner().invoke(_cli(), [*args, "--nlu-model", str(classifier_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert set(RESULT_KEYS) <= set(out)
+    assert out["errors"] == 0, out["error_samples"]
+    assert out["sessions"] == 2
+    assert out["seconds"] >= 5
+    assert out["turns"] >= 4  # each session takes several turns in five seconds
+    assert out["latency_ms_p50"] <= out["latency_ms_p95"] <= out["latency_ms_p99"]
+    assert out["server_rss_mb_start"] > 50  # a Python server with the model loaded
+    assert out["server_rss_mb_end"] > 50
+
+
+def test_server_memory_counts_the_process_and_its_children() -> None:
+    assert server_rss_mb(os.getpid()) > 0
+    assert server_rss_mb(1 << 30) == 0  # no such process

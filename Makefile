@@ -55,7 +55,8 @@ eval: $(STAMP)
 	fi; \
 	$(BIN)/concierge nlu eval --model "$$model" --data $(BANKING77)/test.csv --json \
 		> reports/nlu.json && \
-	$(BIN)/concierge eval knowledge --data $(BANKING77)/test.csv --json > reports/knowledge.json
+	$(BIN)/concierge eval knowledge --data $(BANKING77)/test.csv --train $(BANKING77)/train.csv \
+		--json > reports/knowledge.json
 	$(BIN)/concierge eval recommendations --customers $(EVAL_CUSTOMERS) --json \
 		> reports/recommendations.json
 	$(BIN)/python -m evals.insights --customers $(EVAL_CUSTOMERS) --seed 7 > reports/insights.json

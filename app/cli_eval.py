@@ -68,6 +68,13 @@ def knowledge(
     model: Annotated[
         Path | None, typer.Option(help="An intent model (concierge nlu train) to blend in.")
     ] = None,
+    train: Annotated[
+        Path | None,
+        typer.Option(
+            help="Train a fast intent model on this text,category CSV for the run and blend it "
+            "in; its MiniLM vector is reused for the search (never the file being scored)."
+        ),
+    ] = None,
     workdir: Annotated[
         Path | None, typer.Option(help="Keep the index here (default: a temporary folder).")
     ] = None,
@@ -79,10 +86,22 @@ def knowledge(
 
     scorer = None
     try:
+        if model is not None and train is not None:
+            raise ValueError("give --model or --train, not both")
+        if train is not None and train.resolve() == data.resolve():
+            raise ValueError("--train must not be the file being scored")
         if model is not None:
             from agents.nlu import IntentModel
 
             scorer = IntentModel.load(model)
+        if train is not None:
+            from agents.nlu import IntentModel, read_labelled_csv
+
+            texts, labels = read_labelled_csv(train, min_per_label=2)
+            with rich_phases() as phase:
+                step = phase("train a fast intent model", None)
+                scorer = IntentModel(profile="fast").fit(texts, labels)
+                step(1)
         with rich_phases() as phase:
             result = run_knowledge_eval(data, scorer=scorer, workdir=workdir, progress=phase)
     except ValueError as exc:
@@ -90,6 +109,9 @@ def knowledge(
         raise typer.Exit(2) from exc
     if model is not None:
         result["intent_model"] = str(model)
+    if train is not None and scorer is not None:
+        result["intent_model"] = f"fast, trained on {train.name}"
+        result["train_seconds"] = round(float(scorer.train_seconds or 0.0), 1)
     if as_json:
         typer.echo(json.dumps(result))
         return

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 import uuid
@@ -29,9 +30,12 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.types import Command
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.api.metrics import metrics_of
 from app.auth import Role, TokenError, read_token
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 MAX_FRAME_BYTES = 8_000
@@ -152,18 +156,37 @@ class Limiter:
         return True
 
 
-def _parse(raw: str) -> dict[str, Any]:
-    if len(raw.encode()) > MAX_FRAME_BYTES:
+def _plain(value: object) -> bool:
+    """Whether ``value`` is text any store accepts: valid UTF-8 and no NUL.
+
+    PostgreSQL refuses NUL in text, and a JSON escape of half a surrogate pair makes a string
+    no encoder accepts.
+    """
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _parse(raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        raise ChatError("bad_frame", "frames must be text (JSON objects), not binary")
+    if len(raw.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
         raise ChatError("frame_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
     try:
         frame = json.loads(raw)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to decode
         raise ChatError("bad_frame", "frames must be JSON objects") from None
     if not isinstance(frame, dict):
         raise ChatError("bad_frame", "frames must be JSON objects")
     thread = frame.get("threadId")
     if not isinstance(thread, str) or not 1 <= len(thread) <= 100:
         raise ChatError("bad_frame", "threadId must be a string of 1 to 100 characters")
+    if not all(_plain(v) for v in (thread, frame.get("text", "")) if isinstance(v, str)):
+        raise ChatError("bad_frame", "threadId and text must be valid text without NUL")
     kind = frame.get("type")
     if kind == "USER_MESSAGE":
         text = frame.get("text")
@@ -260,7 +283,11 @@ async def chat(websocket: WebSocket) -> None:
     limiter = Limiter(*RATE)
     try:
         while True:
-            raw = await websocket.receive_text()
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            # A binary frame has no "text": refused below like any other bad frame.
+            raw = message.get("text")
             try:
                 if not limiter.allow(time.monotonic()):
                     raise ChatError("rate_limited", "too many messages; wait a few seconds")
@@ -270,7 +297,19 @@ async def chat(websocket: WebSocket) -> None:
                 await websocket.send_json(
                     {"type": "RUN_ERROR", "code": exc.code, "message": str(exc)}
                 )
+            except (OperationalError, InterfaceError):
+                metrics_of(websocket.app).chat_errors.labels("unavailable").inc()
+                log.warning("chat run failed: the database is unavailable", exc_info=True)
+                await websocket.send_json(
+                    {
+                        "type": "RUN_ERROR",
+                        "code": "unavailable",
+                        "message": "the bank's records are unavailable for a moment; nothing "
+                        "was changed — please try again",
+                    }
+                )
             except Exception:  # noqa: BLE001 - the connection survives one failed run
+                log.exception("chat run failed")
                 metrics_of(websocket.app).chat_errors.labels("internal").inc()
                 await websocket.send_json(
                     {"type": "RUN_ERROR", "code": "internal", "message": "something went wrong"}

@@ -157,10 +157,10 @@ def test_the_retention_setting_defaults_to_48_hours_and_refuses_less_than_24(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CONCIERGE_IDEMPOTENCY_RETENTION_HOURS", raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert timedelta(hours=settings.idempotency_retention_hours) == DEFAULT_RETENTION
     monkeypatch.setenv("CONCIERGE_IDEMPOTENCY_RETENTION_HOURS", "23")
     with pytest.raises(ValidationError):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
     monkeypatch.setenv("CONCIERGE_IDEMPOTENCY_RETENTION_HOURS", "72")
-    assert Settings(_env_file=None).idempotency_retention_hours == 72  # type: ignore[call-arg]
+    assert Settings(_env_file=None).idempotency_retention_hours == 72

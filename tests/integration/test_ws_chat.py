@@ -176,3 +176,31 @@ def test_too_many_frames_are_rate_limited(client: TestClient) -> None:
             ws.send_text("{}")
             codes.append(_until(ws, {"RUN_ERROR"})[-1]["code"])
     assert codes[:20] == ["bad_frame"] * 20 and codes[20:] == ["rate_limited"] * 2
+
+
+def test_a_database_outage_is_a_clear_error_and_the_connection_survives(
+    client: TestClient,
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from app.api.chat import _build_once
+
+    real = _build_once(client.app)
+
+    class Down:
+        graph = real.graph
+
+        def run(self, *args: Any, **kwargs: Any) -> Any:
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    try:
+        with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+            client.app.state.assistant = Down()
+            ws.send_json({"type": "USER_MESSAGE", "threadId": "outage", "text": "balance"})
+            error = _until(ws, {"RUN_ERROR", "RUN_FINISHED"})[-1]
+            assert error["code"] == "unavailable" and "nothing was changed" in error["message"]
+            client.app.state.assistant = real
+            ws.send_json({"type": "USER_MESSAGE", "threadId": "outage", "text": "balance"})
+            assert _until(ws, {"RUN_ERROR", "RUN_FINISHED"})[-1]["type"] == "RUN_FINISHED"
+    finally:
+        client.app.state.assistant = real

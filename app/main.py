@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api import (
@@ -102,6 +102,23 @@ def _refresh(recommender: Recommender) -> Any:
     return handle
 
 
+def _purge_expired_keys(engine: Engine, settings: Settings) -> None:
+    # Idempotency keys replay their first result for the retention window, then go.
+    from datetime import UTC, datetime, timedelta
+
+    from services.banking_retention import purge_write_requests
+
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    try:
+        with engine.begin() as conn:
+            gone = purge_write_requests(conn, now=datetime.now(UTC), retention=retention)
+    except SQLAlchemyError:
+        log.warning("could not purge expired idempotency keys at start-up", exc_info=True)
+        return
+    if gone:
+        log.info("purged %d idempotency keys older than %s", gone, retention)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the web app.
 
@@ -122,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             app.state.engine = engine
             app.state.secret_key = settings.resolved_secret_key()
+            _purge_expired_keys(engine, settings)
             # one insight cache and one recommender for chat and REST alike
             insights = app.state.insights = InsightCache()
             recommender = app.state.recommender = _recommender(settings, engine, insights)

@@ -62,10 +62,10 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Python logging level.")
     idempotency_retention_hours: int = Field(
-        48,
+        720,
         ge=24,
-        description="Hours a write's idempotency key replays its first result before it may be "
-        "purged; never under 24.",
+        description="Hours a write's idempotency key replays its first result before it is "
+        "purged (at start-up); never under 24. The advisor summary lists 30 days of writes.",
     )
 
     @field_validator(

@@ -272,6 +272,21 @@ def test_a_reload_continues_the_same_conversation(bank: Bank, page) -> None:
     expect(_last_reply(page)).to_contain_text("come from", timeout=CHAT_WAIT)
 
 
+def test_words_typed_while_an_action_waits_change_it(bank: Bank, page) -> None:
+    customer = bank.customers[2]
+    _sign_in(page, bank.base_url, "/", customer.username, PASSWORD)
+    _ask(page, "move 10 dollars from checking to savings")
+    first = page.locator("#chat-log .card.confirm").last
+    expect(first.locator(".confirm-text")).to_contain_text("$10.00", timeout=CHAT_WAIT)
+    _ask(page, "sorry, I meant 12")
+    expect(first).to_contain_text("Replaced by your reply below.")
+    second = page.locator("#chat-log .card.confirm").last
+    expect(second.locator(".confirm-text")).to_contain_text("$12.00", timeout=CHAT_WAIT)
+    second.get_by_role("button", name="Decline").click()
+    expect(second).to_contain_text("You declined this.")
+    expect(_last_reply(page)).to_contain_text("haven't done anything", timeout=CHAT_WAIT)
+
+
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .filter((e) => e.type !== 'hidden')
   .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')

@@ -153,14 +153,53 @@ def test_no_retention_under_a_day(engine: Engine, ids: dict[str, int]) -> None:
     assert _keys(engine) == {"k"}
 
 
-def test_the_retention_setting_defaults_to_48_hours_and_refuses_less_than_24(
+def test_the_retention_setting_defaults_to_30_days_and_refuses_less_than_24_hours(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CONCIERGE_IDEMPOTENCY_RETENTION_HOURS", raising=False)
     settings = Settings(_env_file=None)
-    assert timedelta(hours=settings.idempotency_retention_hours) == DEFAULT_RETENTION
+    # long enough for the advisor summary's 30 days of "done for the customer"
+    assert timedelta(hours=settings.idempotency_retention_hours) == timedelta(days=30)
+    assert timedelta(days=30) > DEFAULT_RETENTION >= timedelta(hours=24)
     monkeypatch.setenv("CONCIERGE_IDEMPOTENCY_RETENTION_HOURS", "23")
     with pytest.raises(ValidationError):
         Settings(_env_file=None)
     monkeypatch.setenv("CONCIERGE_IDEMPOTENCY_RETENTION_HOURS", "72")
     assert Settings(_env_file=None).idempotency_retention_hours == 72
+
+
+def test_the_app_purges_expired_keys_when_it_starts(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from services.models import WriteRequest
+
+    settings = Settings(
+        _env_file=None,
+        var_dir=tmp_path,
+        database_url=f"sqlite:///{(tmp_path / 'bank.db').as_posix()}",
+        idempotency_retention_hours=24,
+    )
+    app = create_app(settings)
+    with TestClient(app):
+        engine = app.state.engine
+        now = datetime.now(UTC)
+        with Session(engine) as session:
+            person = Person(full_name="Pat Purge", first_name="Pat", last_name="Purge")
+            session.add(person)
+            session.flush()
+            assert person.id is not None
+            for key, age in (("old", timedelta(days=3)), ("new", timedelta(hours=1))):
+                session.add(
+                    WriteRequest(
+                        person_id=person.id,
+                        idempotency_key=key,
+                        kind="transfer",
+                        request_hash="x" * 64,
+                        created_at=now - age,
+                    )
+                )
+            session.commit()
+    again = create_app(settings)
+    with TestClient(again):
+        assert _keys(again.state.engine) == {"new"}

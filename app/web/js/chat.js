@@ -75,6 +75,17 @@ export class Chat {
 
   say(text) {
     this.add({ kind: "user", text });
+    // While an action waits for approval, words change or cancel it ("sorry, I meant 30"):
+    // they go with the CONFIRM frame, and the old card is marked as replaced.
+    const waiting = [...this.entries].reverse()
+      .find((e) => e.kind === "confirm" && e.state === "pending");
+    if (waiting) {
+      waiting.state = "changed";
+      this.redraw(waiting);
+      this.save();
+      this.sendFrame({ type: "CONFIRM", text });
+      return;
+    }
     this.sendFrame({ type: "USER_MESSAGE", text });
   }
 
@@ -209,6 +220,7 @@ export class Chat {
           el("button", { type: "button", class: "secondary",
             onclick: () => this.confirm(entry, false) }, "Decline"))
       : el("p", { class: "outcome" }, entry.state === "approved" ? "You approved this."
+        : entry.state === "changed" ? "Replaced by your reply below."
         : "You declined this.");
     return el("li", { class: "card confirm", role: "group", "aria-labelledby": id },
       el("p", { class: "card-title", id }, "Please confirm"),

@@ -37,6 +37,31 @@ SCRIPT: tuple[str, ...] = (
     "any bills coming up?",
     "thanks",
 )
+# Each session says each step in its own words (and moves its own amount), so the benchmark
+# does not just replay one remembered classification per step.
+PHRASINGS: tuple[tuple[str, ...], ...] = (
+    ("hi", "hello there", "good morning", "hey"),
+    ("what's my balance?", "how much money do I have", "show me my balances", "balance please"),
+    ("show my recent transactions", "what did I buy lately", "list my last payments"),
+    (
+        "how much did I spend on groceries last month",
+        "what did I spend on dining this month",
+        "spending on shopping in the last 30 days",
+    ),
+    ("move {n} dollars from checking to savings", "transfer ${n} from checking to savings"),
+    ("any bills coming up?", "what bills are due soon", "upcoming payments?"),
+    ("thanks", "thank you", "great, thanks", "cheers"),
+)
+
+
+def script_for(index: int) -> list[str]:
+    """Session ``index``'s words for each step of :data:`SCRIPT`."""
+    out = []
+    for step, ways in enumerate(PHRASINGS):
+        out.append(ways[(index + step) % len(ways)].format(n=2 + index % 23))
+    return out
+
+
 TURN_TIMEOUT_S = 60.0
 TERMINAL = {"RUN_FINISHED", "CONFIRMATION_REQUIRED", "RUN_ERROR"}
 
@@ -82,12 +107,22 @@ async def _turn(ws: Any, frame: dict[str, Any], tally: Tally) -> dict[str, Any] 
     return dict(reply)
 
 
-async def session(base: str, username: str, password: str, index: int, tally: Tally) -> int:
-    """One customer's scripted conversation; the number of turns completed."""
+async def session(
+    base: str, username: str, password: str, index: int, tally: Tally, think_s: float = 0.0
+) -> int:
+    """One customer's scripted conversation; the number of turns completed.
+
+    ``think_s`` is the customer's pause before each message (jittered 50-150%, as people
+    read and type); sessions also start spread over one pause.
+    """
+    import random
+
     import websockets
 
+    rng = random.Random(index)
     done = 0
     try:
+        await asyncio.sleep(rng.uniform(0, think_s))
         async with httpx.AsyncClient(base_url=base, timeout=TURN_TIMEOUT_S) as http:
             signed = await http.post(
                 "/api/auth/token", json={"username": username, "password": password}
@@ -97,7 +132,8 @@ async def session(base: str, username: str, password: str, index: int, tally: Ta
         url = base.replace("http://", "ws://") + f"/ws/chat?token={token}"
         thread = f"bench-{index}"
         async with websockets.connect(url, max_size=2**22) as ws:
-            for text in SCRIPT:
+            for text in script_for(index):
+                await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
                 reply = await _turn(
                     ws, {"type": "USER_MESSAGE", "threadId": thread, "text": text}, tally
                 )
@@ -122,12 +158,13 @@ async def drive(
     users: list[str],
     password: str,
     advance: Callable[[int], None] = lambda n: None,
+    think_s: float = 0.0,
 ) -> dict[str, Any]:
     """Run one scripted session per username concurrently; the figures."""
     tally = Tally()
 
     async def one(i: int, user: str) -> int:
-        turns = await session(base, user, password, i, tally)
+        turns = await session(base, user, password, i, tally, think_s)
         advance(1)
         return turns
 
@@ -147,6 +184,7 @@ async def drive(
         "latency_ms_p95": round(percentile(lat, 95), 1),
         "latency_ms_p99": round(percentile(lat, 99), 1),
         "latency_ms_mean": round(statistics.fmean(lat), 1) if lat else 0.0,
+        "think_ms": round(think_s * 1000),
         "error_samples": sorted(set(tally.errors))[:5],
     }
 
@@ -254,6 +292,7 @@ def run(
     workdir: Path | None = None,
     seed: int = 7,
     workers: int = 1,
+    think_ms: int = 0,
     phase: Callable[[str, int | None], Callable[[int], None]] | None = None,
 ) -> dict[str, Any]:
     """Seed a bank, serve it in a child process, drive ``sessions`` concurrent chats.
@@ -278,7 +317,9 @@ def run(
             for _ in range(workers * 2):  # each process builds its assistant once
                 _warm(base, users[-1], password)
             advance = tell("chat sessions", sessions)
-            result = asyncio.run(drive(base, users[:sessions], password, advance))
+            result = asyncio.run(
+                drive(base, users[:sessions], password, advance, think_s=think_ms / 1000)
+            )
         finally:
             stop_server(server)
         return {**result, "workers": workers}

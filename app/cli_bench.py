@@ -225,6 +225,14 @@ def chat_command(
     ] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the demo bank.")] = 7,
     workers: Annotated[int, typer.Option(min=1, max=16, help="Server processes.")] = 1,
+    think_ms: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=60_000,
+            help="A customer's pause before each message, jittered 50-150% (0: none).",
+        ),
+    ] = 500,
     nlu_model: Annotated[
         str | None,
         typer.Option(

@@ -43,3 +43,13 @@ def test_percentiles_interpolate_between_ranks() -> None:
     assert percentile([10.0], 50) == 10.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert percentile([float(i) for i in range(101)], 95) == 95.0
+
+
+def test_sessions_say_each_step_in_their_own_words() -> None:
+    from app.bench_chat import PHRASINGS, script_for
+
+    scripts = [script_for(i) for i in range(12)]
+    assert all(len(s) == len(SCRIPT) == len(PHRASINGS) for s in scripts)
+    assert len({s[1] for s in scripts}) > 1  # balance questions vary
+    amounts = {s[4] for s in scripts}
+    assert len(amounts) == 12 and all("{" not in s for s in amounts)

@@ -49,13 +49,23 @@ def test_message_text_and_arguments_are_masked(caplog: pytest.LogCaptureFixture)
     assert "Bearer ***" in logged and "token=***" in logged
 
 
-def test_ordinary_log_lines_are_left_alone(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO):
-        logging.getLogger("uvicorn.access").info(
+def test_ordinary_log_lines_are_left_alone(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvicorn, once run in this process (the browser tests do), stops its loggers
+    # propagating to the root, where caplog listens: listen on the access logger itself
+    access_log = logging.getLogger("uvicorn.access")
+    monkeypatch.setattr(access_log, "propagate", False)
+    monkeypatch.setattr(access_log, "disabled", False)
+    monkeypatch.setattr(access_log, "handlers", [*access_log.handlers, caplog.handler])
+    with caplog.at_level(logging.INFO), caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        access_log.info(
             '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/api/me/accounts", "1.1", 200
         )
         logging.getLogger("x").info("moved 1234.56 on 2026-03-02 in 12 ms")
-    [access, plain] = caplog.records
+    # a server thread of another test may log meanwhile: pick this test's two lines
+    access = next(r for r in caplog.records if r.args and r.args[0] == "127.0.0.1:5000")
+    plain = next(r for r in caplog.records if r.name == "x")
     assert access.args == ("127.0.0.1:5000", "GET", "/api/me/accounts", "1.1", 200)
     assert plain.getMessage() == "moved 1234.56 on 2026-03-02 in 12 ms"
 

@@ -264,6 +264,9 @@ def start_server(
         "CONCIERGE_LOG_LEVEL": "WARNING",
         **(env or {}),
     }
+    if workers > 1:
+        # one encoder thread per process: N processes on N cores, not N x N threads
+        child_env.setdefault("OMP_NUM_THREADS", "1")
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
     server = subprocess.Popen(command, env=child_env)

@@ -255,7 +255,9 @@ def chat_command(
             phase("intent model (trained once into var/nlu)", None)(1)
             default_classifier(Path(settings.var_dir))
             model = model_dir(Path(settings.var_dir))
-        result = bench_chat.run(sessions, nlu_model=model, seed=seed, workers=workers, phase=phase)
+        result = bench_chat.run(
+            sessions, nlu_model=model, seed=seed, workers=workers, think_ms=think_ms, phase=phase
+        )
     if as_json:
         typer.echo(json.dumps(result))
         return

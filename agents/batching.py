@@ -2,11 +2,12 @@
 
 A server holds many conversations at once, each run in a worker thread. One encoder pass over
 16 texts costs little more than a pass over one, so :class:`BatchingClassifier` lets the
-threads that ask at about the same time share a pass: the first asker waits at most
-``max_wait_s`` for company, then one ``predict_proba`` call answers them all. Short replies
-repeat endlessly ("yes", "thanks", "what's my balance?"), so answers are also kept in a small
-LRU keyed by the exact text. The answers are the wrapped model's own: batching changes no
-prediction (the model scores each row independently).
+threads that ask at about the same time share a pass: while a pass runs, new askers queue and
+the next pass answers them all. The first asker also waits up to ``max_wait_s`` for company,
+but only when the last pass was shared (the server is busy): a lone asker is answered at once.
+Short replies repeat endlessly ("yes", "thanks", "what's my balance?"), so answers are also
+kept in a small LRU keyed by the exact text. The answers are the wrapped model's own: batching
+changes no prediction (the model scores each row independently).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class BatchingClassifier:
         self._queue: list[tuple[str, Future[tuple[str, float]]]] = []
         self._busy = False
         self._known: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._last_batch = 1
         self.passes = 0
         self.hits = 0
         self.asked = 0
@@ -76,12 +78,15 @@ class BatchingClassifier:
         return future.result()
 
     def _lead(self) -> None:
-        # Called holding the lock: wait briefly for company, then score batches until the
-        # queue is empty. Scoring happens outside the lock so others can queue meanwhile.
-        self._lock.wait_for(lambda: len(self._queue) >= self.max_batch, timeout=self.max_wait_s)
+        # Called holding the lock: wait briefly for company when others have been asking,
+        # then score batches until the queue is empty. Scoring happens outside the lock so
+        # others can queue meanwhile.
+        if self._last_batch > 1:
+            self._lock.wait_for(lambda: len(self._queue) >= self.max_batch, timeout=self.max_wait_s)
         try:
             while self._queue:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+                self._last_batch = len(batch)
                 self._lock.release()
                 try:
                     results = self._score([text for text, _ in batch])

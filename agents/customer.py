@@ -1,8 +1,21 @@
-"""The customer's context for a conversation, built from their own records each run."""
+"""The customer's context for a conversation, built from their own records each run.
+
+Reading the records costs about ten queries; a :class:`ContextCache` on the bank keeps the
+facts between a customer's turns while their :func:`~services.insight_cache.revision` (newest
+booking, event and executed write) is unchanged, for at most ``max_age_s`` and never past
+midnight. A write in the conversation (or a booking, or an event) therefore shows in the very
+next turn; a change the bank makes that books nothing (a new payee from the core system) shows
+within ``max_age_s``. The next best action is decided afresh every run (its cache is the
+recommender's own), since showing an offer changes what may be shown next.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import threading
+from collections import OrderedDict
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import SQLModel
@@ -10,6 +23,7 @@ from sqlmodel import SQLModel
 from agents.context import Account, Card, CustomerContext, Named
 from agents.replies import money
 from services import queries
+from services.insight_cache import revision
 from services.money import to_decimal
 from tools.refs import ref
 from tools.runtime import ChatContext
@@ -58,24 +72,77 @@ def _describe(row: dict[str, object]) -> str:
     return f"{amount} to {target} from {row.get('from_name')} ({cadence})"
 
 
+class ContextCache:
+    """Customers' contexts (without the offer) between turns, while their records are unchanged."""
+
+    def __init__(self, *, max_age_s: float = 60.0, size: int = 10_000) -> None:
+        self.max_age_s, self.size = max_age_s, size
+        self._kept: OrderedDict[int, tuple[tuple[int, int, int], datetime, CustomerContext]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(
+        self, person_id: int, mark: tuple[int, int, int], now: datetime
+    ) -> CustomerContext | None:
+        """The context kept for ``person_id`` if it was read at ``mark`` and is still fresh."""
+        with self._lock:
+            kept = self._kept.get(person_id)
+            if kept is not None:
+                age = (now - kept[1]).total_seconds()
+                if kept[0] == mark and 0 <= age <= self.max_age_s and now.date() == kept[1].date():
+                    self._kept.move_to_end(person_id)
+                    self.hits += 1
+                    return kept[2]
+            self.misses += 1
+            return None
+
+    def put(
+        self, person_id: int, mark: tuple[int, int, int], now: datetime, ctx: CustomerContext
+    ) -> None:
+        """Keep ``ctx``, read at ``mark`` and ``now``."""
+        with self._lock:
+            self._kept[person_id] = (mark, now, ctx)
+            self._kept.move_to_end(person_id)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def forget(self, person_id: int) -> None:
+        """Drop what is kept for ``person_id``."""
+        with self._lock:
+            self._kept.pop(person_id, None)
+
+
 def customer_context(run: ChatContext) -> CustomerContext:
-    """The signed-in customer's names for things, read fresh for this run."""
-    person = SQLModel.metadata.tables["person"]
+    """The signed-in customer's names for things, as of this run (see the module docstring)."""
+    cache: ContextCache | None = run.bank.contexts
     with run.bank.read() as conn:
-        first = conn.execute(
-            select(person.c.first_name).where(person.c.id == run.person_id)
-        ).scalar_one_or_none()
-        if first is None:
-            raise LookupError("the signed-in customer no longer exists")
-        accounts = queries.accounts(conn, person_id=run.person_id)
-        payees = queries.payees(conn, person_id=run.person_id)
-        cards = queries.cards(conn, person_id=run.person_id)
-        scheduled = queries.scheduled(conn, person_id=run.person_id)
-        goals = queries.goals(conn, person_id=run.person_id)
-        closed = queries.closed_accounts(conn, person_id=run.person_id)
-        since = run.now - timedelta(days=MERCHANT_DAYS)
-        merchants = queries.merchants(conn, person_id=run.person_id, since=since)
-        insight = _insight(conn, run)
+        mark = revision(conn, person_id=run.person_id) if cache is not None else (0, 0, 0)
+        found = cache.get(run.person_id, mark, run.now) if cache is not None else None
+        if found is None:
+            found = _read(conn, run)
+            if cache is not None:
+                cache.put(run.person_id, mark, run.now, found)
+    return replace(found, today=run.now.date(), offer=_offer(run))
+
+
+def _read(conn: Any, run: ChatContext) -> CustomerContext:
+    person = SQLModel.metadata.tables["person"]
+    first = conn.execute(
+        select(person.c.first_name).where(person.c.id == run.person_id)
+    ).scalar_one_or_none()
+    if first is None:
+        raise LookupError("the signed-in customer no longer exists")
+    accounts = queries.accounts(conn, person_id=run.person_id)
+    payees = queries.payees(conn, person_id=run.person_id)
+    cards = queries.cards(conn, person_id=run.person_id)
+    scheduled = queries.scheduled(conn, person_id=run.person_id)
+    goals = queries.goals(conn, person_id=run.person_id)
+    closed = queries.closed_accounts(conn, person_id=run.person_id)
+    since = run.now - timedelta(days=MERCHANT_DAYS)
+    merchants = queries.merchants(conn, person_id=run.person_id, since=since)
+    insight = _insight(conn, run)
     return CustomerContext(
         first_name=str(first),
         today=run.now.date(),
@@ -97,6 +164,5 @@ def customer_context(run: ChatContext) -> CustomerContext:
         closed=tuple(Named(ref("acc", c["id"]), c["name"]) for c in closed),
         merchants=tuple(merchants),
         currency=accounts[0]["currency"] if accounts else "USD",
-        offer=_offer(run),
         insight=insight,
     )

@@ -156,7 +156,13 @@ def compile_graph(
     customer_context: ContextBuilder,
     checkpointer: Any,
 ) -> Any:
-    """The compiled graph with its checkpointer (conversations survive restarts)."""
+    """The compiled graph with its checkpointer (conversations survive restarts).
+
+    Runs share one thread pool for their background work (:mod:`agents.executor`).
+    """
+    from agents.executor import share_thread_pool
+
+    share_thread_pool()
     return build(model=model, tools=tools, customer_context=customer_context).compile(
         checkpointer=checkpointer
     )

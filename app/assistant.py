@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from agents.customer import customer_context
+from agents.customer import ContextCache, customer_context
 from agents.graph import compile_graph
 from agents.llm import make_chat_model
 from services.settings import Settings
@@ -140,6 +140,7 @@ def build_assistant(
         knowledge=_knowledge(settings),
         recommender=recommender if recommender is not None else _recommender(engine, insights),
         insights=insights,
+        contexts=ContextCache(),
     )
 
     def summarise(person_id: int, now: datetime, messages: list[Any]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -136,6 +137,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = open_engine(settings)
         bus = make_event_bus(settings)
         live: LiveUpdates | None = None
+        # chat turns run here, a few at a time (see Settings.chat_threads)
+        app.state.chat_executor = ThreadPoolExecutor(
+            max_workers=settings.chat_threads, thread_name_prefix="chat"
+        )
         try:
             app.state.engine = engine
             app.state.secret_key = settings.resolved_secret_key()
@@ -164,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if live is not None:
                 live.stop()
+            app.state.chat_executor.shutdown(wait=True, cancel_futures=True)
             bus.close()
             engine.dispose()
 

@@ -42,6 +42,26 @@ def watermark(conn: Connection, *, person_id: int) -> tuple[int, int]:
     return int(newest_entry or 0), int(newest_event or 0)
 
 
+def revision(conn: Connection, *, person_id: int) -> tuple[int, int, int]:
+    """:func:`watermark` and the customer's newest executed write, in one statement.
+
+    Every write a customer asks for (a transfer, a card frozen, a goal made, a payment
+    scheduled) leaves a ``write_request`` row, and every booking a ledger entry: the triple
+    changes whenever anything a conversation shows of the customer does.
+    """
+    tables = SQLModel.metadata.tables
+    ledger, events = tables["ledger_entry"], tables["digital_event"]
+    writes = tables["write_request"]
+    row = conn.execute(
+        select(
+            select(func.max(ledger.c.id)).where(ledger.c.person_id == person_id).scalar_subquery(),
+            select(func.max(events.c.id)).where(events.c.person_id == person_id).scalar_subquery(),
+            select(func.max(writes.c.id)).where(writes.c.person_id == person_id).scalar_subquery(),
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
 class InsightCache:
     """The detectors' findings per customer, recomputed only when something changed."""
 

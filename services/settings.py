@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         description="Password of the seeded demo advisor, advisor@concierge.example.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    chat_threads: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Chat turns a server process runs at once (each in its own thread; one "
+        "interpreter runs Python one thread at a time, so a few keep the encoder and the "
+        "database busy while more only queue for the lock).",
+    )
     idempotency_retention_hours: int = Field(
         720,
         ge=24,

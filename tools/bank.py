@@ -28,6 +28,8 @@ class Bank:
             handoff carries (``agents.summaries``, injected by the composition root).
         insights: A ``services.insight_cache.InsightCache`` shared by the runs, or None to
             run the detectors afresh every time.
+        contexts: An ``agents.customer.ContextCache`` keeping customers' conversation
+            contexts between turns, or None to read them afresh every run.
     """
 
     engine: Engine
@@ -36,6 +38,7 @@ class Bank:
     level: str = "predictive"
     summarise: Callable[[int, datetime, list[Any]], str] | None = None
     insights: Any = None
+    contexts: Any = None
 
     def insights_of(self, conn: Connection, *, person_id: int, now: datetime) -> list[Any]:
         """The customer's current insights, through the cache when there is one."""

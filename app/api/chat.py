@@ -19,6 +19,7 @@ customer, so a thread id can never open someone else's conversation; reconnectin
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import threading
@@ -219,15 +220,13 @@ async def assistant_of(app: Any) -> Any:
     return found if found is not None else await asyncio.to_thread(_build_once, app)
 
 
-async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> None:
-    metrics_of(websocket.app).chat_turns.inc()
-    assistant = await assistant_of(websocket.app)
-    thread, run_id = frame["threadId"], uuid.uuid4().hex
-    await websocket.send_json({"type": "RUN_STARTED", "threadId": thread, "runId": run_id})
-    config_thread = _thread(person_id, thread)
-    state = await asyncio.to_thread(
-        assistant.graph.get_state, {"configurable": {"thread_id": config_thread}}
-    )
+def _turn(assistant: Any, person_id: int, frame: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Read the thread, check the frame fits it, run the graph: ``(messages before, result)``.
+
+    One function, so a turn costs one hand-off to a worker thread.
+    """
+    config_thread = _thread(person_id, frame["threadId"])
+    state = assistant.graph.get_state({"configurable": {"thread_id": config_thread}})
     pending = bool(state.next) and bool(getattr(state, "interrupts", ()))
     if frame["type"] == "CONFIRM":
         if not pending:
@@ -243,7 +242,22 @@ async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> N
             raise ChatError("confirmation_pending", "approve or decline the waiting action first")
         payload = {"messages": [("user", frame["text"])]}
     before = len(state.values.get("messages", [])) if state.values else 0
-    result = await asyncio.to_thread(assistant.run, config_thread, person_id, payload)
+    return before, assistant.run(config_thread, person_id, payload)
+
+
+async def in_chat_thread(app: Any, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` on the app's chat threads (``chat_threads`` of them), off the event loop."""
+    executor = getattr(app.state, "chat_executor", None)
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(executor, context.run, fn, *args)
+
+
+async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> None:
+    metrics_of(websocket.app).chat_turns.inc()
+    assistant = await assistant_of(websocket.app)
+    thread, run_id = frame["threadId"], uuid.uuid4().hex
+    await websocket.send_json({"type": "RUN_STARTED", "threadId": thread, "runId": run_id})
+    before, result = await in_chat_thread(websocket.app, _turn, assistant, person_id, frame)
     added = list(result.get("messages", []))[before:]
     for out in frames_for(added, thread, run_id):
         await websocket.send_json(out)

@@ -36,6 +36,8 @@ def test_bench_chat_drives_every_session_through_its_script(classifier_dir: Path
     assert out["turns"] == 3 * len(SCRIPT) + out["confirmations"]
     assert out["latency_ms_p50"] <= out["latency_ms_p95"] <= out["latency_ms_p99"]
     assert out["turns_per_s"] > 0
+    # signing in is measured apart from the conversations
+    assert out["sign_in_ms_p50"] > 0 and out["connect_seconds"] > 0
 
 
 def test_percentiles_interpolate_between_ranks() -> None:

@@ -74,3 +74,29 @@ def test_a_failing_pass_reaches_every_waiter_and_the_next_ask_works() -> None:
     with pytest.raises(RuntimeError, match="encoder broke"):
         shared.predict("boom")
     assert shared.predict("fine") == ("short", 0.8)
+
+
+def test_a_lone_asker_does_not_wait_for_company() -> None:
+    model = Lengths()
+    shared = BatchingClassifier(model, max_wait_s=5.0)
+    waits: list[float | None] = []
+    wait_for = shared._lock.wait_for
+
+    def recorded(predicate, timeout=None):  # type: ignore[no-untyped-def]
+        waits.append(timeout)
+        return wait_for(predicate, timeout)
+
+    shared._lock.wait_for = recorded  # type: ignore[method-assign]
+    shared.predict("alone here")
+    shared.predict("alone again")
+    assert waits == []  # nobody else asked, so nobody waited
+    assert [len(b) for b in model.batches] == [1, 1]
+
+
+def test_after_a_shared_pass_the_leader_waits_for_company() -> None:
+    model = Lengths()
+    shared = BatchingClassifier(model, max_batch=4, max_wait_s=1.0)
+    shared._last_batch = 2  # the last pass was shared: the server is busy
+    found = _ask_all(shared, ["one a", "two b", "three c", "four d"])
+    assert len(found) == 4
+    assert [len(b) for b in model.batches] == [4]  # the leader waited until the batch filled

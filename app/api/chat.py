@@ -276,6 +276,19 @@ async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> N
         )
         return
     await websocket.send_json({"type": "RUN_FINISHED", "threadId": thread, "runId": run_id})
+    if frame["type"] == "CONFIRM" and frame.get("approve") is True:
+        # the write changed the customer's records: read them again while the customer reads
+        # the answer, not when they next speak
+        _background(_prepare(websocket.app, person_id))
+
+
+_pending: set[asyncio.Task[None]] = set()
+
+
+def _background(job: Any) -> None:
+    task = asyncio.ensure_future(job)
+    _pending.add(task)  # the loop keeps only weak references to tasks
+    task.add_done_callback(_pending.discard)
 
 
 @router.websocket("/ws/chat")
@@ -295,6 +308,7 @@ async def chat(websocket: WebSocket) -> None:
         await websocket.close(code=4401)
         return
     limiter = Limiter(*RATE)
+    preparing = asyncio.ensure_future(_prepare(websocket.app, principal.person_id))
     try:
         while True:
             message = await websocket.receive()
@@ -330,3 +344,15 @@ async def chat(websocket: WebSocket) -> None:
                 )
     except WebSocketDisconnect:
         return
+    finally:
+        if not preparing.done():
+            preparing.cancel()
+
+
+async def _prepare(app: Any, person_id: int) -> None:
+    # Best effort: a failure here only means the first turn reads the context itself.
+    try:
+        assistant = await assistant_of(app)
+        await in_chat_thread(app, assistant.prepare, person_id)
+    except Exception:  # noqa: BLE001 - logged; the conversation goes on without it
+        log.warning("could not prepare the customer's context ahead of the chat", exc_info=True)

@@ -204,3 +204,46 @@ def test_a_database_outage_is_a_clear_error_and_the_connection_survives(
             assert _until(ws, {"RUN_ERROR", "RUN_FINISHED"})[-1]["type"] == "RUN_FINISHED"
     finally:
         client.app.state.assistant = real
+
+
+def _kept(client: TestClient, person: int, unlike: Any = None) -> Any:
+    """The context the chat keeps for ``person`` (other than ``unlike``), waiting up to 30 s."""
+    import time
+
+    contexts = client.app.state.assistant.bank.contexts  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = contexts._kept.get(person)
+        if found is not None and found is not unlike:
+            return found
+        time.sleep(0.02)
+    return None
+
+
+def test_opening_the_chat_prepares_the_customers_context(client: TestClient) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:  # build the assistant
+        ws.send_json({"type": "USER_MESSAGE", "threadId": "p0", "text": "hi"})
+        _until(ws, {"RUN_FINISHED"})
+    contexts = client.app.state.assistant.bank.contexts  # type: ignore[attr-defined]
+    contexts.forget(3)
+    with client.websocket_connect(f"/ws/chat?token={_token(3)}"):
+        kept = _kept(client, 3)  # read before customer 3 said a word
+    assert kept is not None and kept[2].first_name
+
+
+def test_an_approved_write_reads_the_context_again_before_the_next_message(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        ws.send_json(
+            {"type": "USER_MESSAGE", "threadId": "pw", "text": "move 5 from checking to savings"}
+        )
+        assert _until(ws, {"CONFIRMATION_REQUIRED", "RUN_ERROR"})[-1]["type"] == (
+            "CONFIRMATION_REQUIRED"
+        )
+        before = _kept(client, 1)  # kept when the request was read; resuming reads nothing
+        ws.send_json({"type": "CONFIRM", "threadId": "pw", "approve": True})
+        assert _until(ws, {"RUN_FINISHED", "RUN_ERROR"})[-1]["type"] == "RUN_FINISHED"
+        after = _kept(client, 1, unlike=before)
+    assert before is not None and after is not None
+    assert after[0] != before[0]  # read at the new revision (the transfer's ledger entries)

@@ -67,14 +67,17 @@ def _knowledge(settings: Settings) -> Any:
     return KnowledgeBase(make_client(var_dir=settings.var_dir, chroma_url=settings.chroma_url))
 
 
-def _recommender(engine: Engine, insights: Any) -> Any:
-    from services.recommendations import default_catalog
-    from services.recommendations.cache import LruVectorStore, Recommender, loader_from_engine
+def make_recommender(engine: Engine, insights: Any, cache_url: str | None = None) -> Any:
+    """The recommender over ``engine``: vectors in Redis at ``cache_url``, else in-process.
 
-    # the same insight cache as the conversation's context: a cold customer runs the
-    # detectors once for both
+    It shares ``insights`` (an ``InsightCache``) with the conversation's context, so a cold
+    customer runs the detectors once for both.
+    """
+    from services.recommendations import default_catalog
+    from services.recommendations.cache import Recommender, loader_from_engine, make_vector_store
+
     return Recommender(
-        LruVectorStore(),
+        make_vector_store(cache_url),
         load=loader_from_engine(engine, insights.insights),
         catalog=default_catalog(),
     )
@@ -147,7 +150,9 @@ def build_assistant(
     bank = Bank(
         engine,
         knowledge=_knowledge(settings),
-        recommender=recommender if recommender is not None else _recommender(engine, insights),
+        recommender=recommender
+        if recommender is not None
+        else make_recommender(engine, insights, settings.cache_url),
         insights=insights,
         contexts=ContextCache(),
     )

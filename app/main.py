@@ -38,15 +38,14 @@ from app.api import (
     pages,
     transactions,
 )
-from app.assistant import Assistant, build_assistant, checkpointer
+from app.assistant import Assistant, build_assistant, checkpointer, make_recommender
 from app.logging_setup import install as install_log_masking
 from app.wiring import open_engine
 from services.events import Event, make_event_bus
 from services.feature_store import FeatureStore, MemoryFeatureStore
 from services.insight_cache import InsightCache
 from services.postings import LiveUpdates
-from services.recommendations import default_catalog
-from services.recommendations.cache import Recommender, loader_from_engine, make_vector_store
+from services.recommendations.cache import Recommender
 from services.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -83,14 +82,6 @@ def _feature_store(settings: Settings) -> FeatureStore:
         if client is not None:
             return RedisFeatureStore(client)
     return MemoryFeatureStore()
-
-
-def _recommender(settings: Settings, engine: Engine, insights: InsightCache) -> Recommender:
-    return Recommender(
-        make_vector_store(settings.cache_url),
-        load=loader_from_engine(engine, insights.insights),
-        catalog=default_catalog(),
-    )
 
 
 def _refresh(recommender: Recommender) -> Any:
@@ -147,7 +138,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             _purge_expired_keys(engine, settings)
             # one insight cache and one recommender for chat and REST alike
             insights = app.state.insights = InsightCache()
-            recommender = app.state.recommender = _recommender(settings, engine, insights)
+            recommender = app.state.recommender = make_recommender(
+                engine, insights, settings.cache_url
+            )
             app.state.event_bus = bus
             store = app.state.feature_store = _feature_store(settings)
             live = app.state.live_updates = LiveUpdates(

@@ -13,7 +13,7 @@ from agents.customer import customer_context
 from agents.graph import compile_graph
 from agents.nlu import IntentModel
 from agents.offline_model import OfflineChatModel
-from app.assistant import _recommender
+from app.assistant import make_recommender
 from services.insight_cache import InsightCache
 from services.synth.writer import seed_bank
 from tools.bank import Bank
@@ -27,7 +27,7 @@ NOW = datetime(2026, 11, 28, 15, tzinfo=UTC)
 def setup(engine, classifier_dir):
     seed_bank(engine, customers=6, seed=21, as_of=NOW.date())
     insights = InsightCache()
-    bank = Bank(engine, recommender=_recommender(engine, insights), insights=insights)
+    bank = Bank(engine, recommender=make_recommender(engine, insights), insights=insights)
     model = OfflineChatModel(classifier=IntentModel.load(classifier_dir))
     graph = compile_graph(
         model=model,

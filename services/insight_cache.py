@@ -18,7 +18,8 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 from sqlmodel import SQLModel
 
-from services.insight_detectors import insights_for
+from services.insight_detectors import detect_all
+from services.insight_history import History, load_history
 from services.insights import Insight
 
 
@@ -63,11 +64,19 @@ def revision(conn: Connection, *, person_id: int) -> tuple[int, int, int]:
 
 
 class InsightCache:
-    """The detectors' findings per customer, recomputed only when something changed."""
+    """The detectors' findings per customer, recomputed only when something changed.
 
-    def __init__(self, *, max_age_s: float = 60.0, size: int = 10_000) -> None:
-        self.max_age_s, self.size = max_age_s, size
+    The history they were computed from is kept too, so a recomputation after a booking
+    reads only the new ledger entries (:func:`~services.insight_history.load_history`).
+    """
+
+    def __init__(
+        self, *, max_age_s: float = 60.0, size: int = 10_000, histories: int = 500
+    ) -> None:
+        self.max_age_s, self.size, self.histories = max_age_s, size, histories
         self._kept: OrderedDict[int, _Kept] = OrderedDict()
+        # a history is a year of ledger lines: kept for the most recently seen customers only
+        self._history: OrderedDict[int, tuple[tuple[int, int], History]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -80,9 +89,19 @@ class InsightCache:
                 self._kept.move_to_end(person_id)
                 self.hits += 1
                 return list(kept.found)
-        found = insights_for(conn, person_id=person_id, now=now)
+        # a booking or an event since: read only the new ledger entries (the ledger is
+        # append-only; a smaller newest id means records were erased, so read everything)
+        with self._lock:
+            had = self._history.get(person_id)
+        previous = had[1] if had is not None and mark[0] >= had[0][0] else None
+        history = load_history(conn, person_id=person_id, now=now, previous=previous)
+        found = detect_all(history, now)
         with self._lock:
             self.misses += 1
+            self._history[person_id] = (mark, history)
+            self._history.move_to_end(person_id)
+            while len(self._history) > self.histories:
+                self._history.popitem(last=False)
             self._kept[person_id] = _Kept(mark, now, tuple(found))
             self._kept.move_to_end(person_id)
             while len(self._kept) > self.size:
@@ -93,6 +112,7 @@ class InsightCache:
         """Drop what is kept for ``person_id`` (e.g. after a change that books nothing)."""
         with self._lock:
             self._kept.pop(person_id, None)
+            self._history.pop(person_id, None)
 
     def _fresh(self, kept: _Kept, mark: tuple[int, int], now: datetime) -> bool:
         age = (now - kept.now).total_seconds()

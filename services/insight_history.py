@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, or_, select
 from sqlmodel import SQLModel
 
 # Thirteen months and a little: a seasonal bill is compared with the same month last year, and
@@ -125,6 +125,9 @@ class History:
     transfers: tuple[TransferRow, ...] = ()
     events: tuple[EventRow, ...] = ()
     preferences: dict[str, Any] = field(default_factory=dict)
+    # what a later load may build on (see load_history's ``previous``); not part of equality
+    until: datetime | None = field(default=None, compare=False)
+    newest_entry_id: int = field(default=0, compare=False)
 
 
 _R = TypeVar("_R", SeriesRow, TransferRow)
@@ -143,7 +146,12 @@ def _owned(conn: Connection, table: str, row: type[_R], person_id: int) -> tuple
 
 
 def load_history(
-    conn: Connection, *, person_id: int, now: datetime, lookback_days: int = LOOKBACK_DAYS
+    conn: Connection,
+    *,
+    person_id: int,
+    now: datetime,
+    lookback_days: int = LOOKBACK_DAYS,
+    previous: History | None = None,
 ) -> History:
     """Load what the detectors need about ``person_id`` as of ``now``.
 
@@ -151,15 +159,21 @@ def load_history(
     of the last ``lookback_days`` up to ``now``, nothing from the clock's future. An unknown
     person gets an empty history.
 
+    The ledger is append-only, so with a ``previous`` history of the same customer loaded at
+    or before ``now`` only the entries it could not have seen are read (newer ids, or booked
+    after its clock) and merged with its entries still inside the window; everything else is
+    read afresh. The result equals a full load.
+
     Args:
         conn: A connection to the system of record.
         person_id: Whose history (callers pass the authenticated customer).
         now: The clock, aware UTC.
         lookback_days: How far back to read transactions and events.
+        previous: An earlier load to build on (ignored unless it fits, see above).
     """
     until = now.astimezone(UTC)
     since = until - timedelta(days=lookback_days)
-    acc, led, ev = _T["account"], _T["ledger_entry"], _T["digital_event"]
+    acc, ev = _T["account"], _T["digital_event"]
     accounts = tuple(
         AccountRow(*r)
         for r in conn.execute(
@@ -180,18 +194,7 @@ def load_history(
             )
         )
     types = {a.id: a.type for a in accounts}
-    entries = tuple(
-        Entry._make((*r, types.get(r[1], "")))
-        for r in conn.execute(
-            _select("ledger_entry", Entry._fields[:-1])
-            .where(
-                led.c.person_id == person_id,
-                led.c.booked_at >= since,
-                led.c.booked_at <= until,
-            )
-            .order_by(led.c.booked_at, led.c.id)
-        ).all()
-    )
+    entries = _entries(conn, person_id, since, until, types, previous)
     events = tuple(
         EventRow(*r)
         for r in conn.execute(
@@ -220,4 +223,40 @@ def load_history(
         transfers=_owned(conn, "scheduled_transfer", TransferRow, person_id),
         events=events,
         preferences=preferences,
+        until=until,
+        newest_entry_id=max(
+            [e.id for e in entries] + [previous.newest_entry_id if previous else 0]
+        ),
     )
+
+
+def _entries(
+    conn: Connection,
+    person_id: int,
+    since: datetime,
+    until: datetime,
+    types: dict[int, str],
+    previous: History | None,
+) -> tuple[Entry, ...]:
+    led = _T["ledger_entry"]
+    window = (led.c.person_id == person_id, led.c.booked_at >= since, led.c.booked_at <= until)
+    builds_on = (
+        previous is not None
+        and previous.person_id == person_id
+        and previous.until is not None
+        and previous.until <= until
+        and {e.account_id: e.account_type for e in previous.entries}.items() <= types.items()
+    )
+    stmt = _select("ledger_entry", Entry._fields[:-1]).where(*window)
+    if builds_on:
+        assert previous is not None and previous.until is not None
+        stmt = stmt.where(
+            or_(led.c.id > previous.newest_entry_id, led.c.booked_at > previous.until)
+        )
+    rows = conn.execute(stmt.order_by(led.c.booked_at, led.c.id)).all()
+    fresh = [Entry._make((*r, types.get(r[1], ""))) for r in rows]
+    if not builds_on:
+        return tuple(fresh)
+    assert previous is not None
+    kept = [e for e in previous.entries if e.booked_at >= since]
+    return tuple(sorted(kept + fresh, key=lambda e: (e.booked_at, e.id)))

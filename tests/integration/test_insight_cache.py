@@ -60,3 +60,99 @@ def test_kept_insights_are_the_detectors_and_refresh_when_money_moves(engine) ->
         cache.forget(person)
         cache.insights(conn, person_id=person, now=NOW + timedelta(hours=9, seconds=20))
         assert cache.misses == 5
+
+
+def _same(a, b) -> bool:
+    return bool(a == b)  # everything the detectors read (equality leaves out the bookkeeping)
+
+
+def _book(conn, person: int, account: int, at: datetime, amount: int, merchant: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO ledger_entry (account_id, person_id, booked_at, amount_minor, currency, "
+            "merchant, category, channel, description, balance_after_minor) VALUES "
+            "(:a, :p, :t, :m, 'USD', :n, 'shopping', 'card', '', 0)"
+        ),
+        {"a": account, "p": person, "t": at.replace(tzinfo=None), "m": amount, "n": merchant},
+    )
+
+
+def test_a_history_built_on_an_earlier_one_equals_a_full_load(engine) -> None:
+    from services.insight_history import load_history
+
+    seed_bank(engine, customers=3, seed=4, as_of=NOW.date())
+    with engine.connect() as conn:
+        person, checking, savings = _pair(conn)
+    with engine.begin() as conn:
+        # booked before the first load, dated after its clock; then a line the first load
+        # does see, so the future-dated one's id is below the newest id that load saw
+        _book(conn, person, checking, NOW + timedelta(hours=1), -4_200, "Future Dated Store")
+        _book(conn, person, checking, NOW - timedelta(hours=1), -700, "Seen Already Deli")
+    with engine.connect() as conn:
+        before = load_history(conn, person_id=person, now=NOW)
+    assert "Future Dated Store" not in {e.merchant for e in before.entries}
+    later = NOW + timedelta(hours=2)
+    with engine.begin() as conn:
+        banking.transfer(
+            conn,
+            person_id=person,
+            from_account_id=checking,
+            to_account_id=savings,
+            amount_minor=2_500,
+            currency="USD",
+            idempotency_key="history-1",
+            now=NOW + timedelta(minutes=5),
+        )
+        # one backdated into the past, one still in the future at the later clock
+        _book(conn, person, checking, NOW - timedelta(days=3), -1_100, "Backdated Cafe")
+        _book(conn, person, checking, NOW + timedelta(days=2), -9_900, "Not Yet Store")
+    with engine.connect() as conn:
+        built_on = load_history(conn, person_id=person, now=later, previous=before)
+        full = load_history(conn, person_id=person, now=later)
+    assert _same(built_on, full)
+    merchants = {e.merchant for e in full.entries}
+    assert {"Future Dated Store", "Backdated Cafe"} <= merchants
+    assert "Not Yet Store" not in merchants  # still in the clock's future
+    assert len(full.entries) >= len(before.entries) + 4  # the transfer's two lines and two more
+
+
+def test_a_history_is_not_built_on_one_from_a_later_clock_or_another_customer(engine) -> None:
+    from services.insight_history import load_history
+
+    seed_bank(engine, customers=3, seed=4, as_of=NOW.date())
+    with engine.connect() as conn:
+        person, checking, _ = _pair(conn)
+        other = 3 if person != 3 else 2
+        later = load_history(conn, person_id=person, now=NOW + timedelta(days=1))
+        theirs = load_history(conn, person_id=other, now=NOW - timedelta(days=1))
+        for previous in (later, theirs):
+            assert _same(
+                load_history(conn, person_id=person, now=NOW, previous=previous),
+                load_history(conn, person_id=person, now=NOW),
+            )
+
+
+def test_the_cache_recomputes_from_the_new_entries_only(engine, monkeypatch) -> None:
+    import services.insight_cache as insight_cache
+
+    seed_bank(engine, customers=3, seed=4, as_of=NOW.date())
+    built_on: list[bool] = []
+    real = insight_cache.load_history
+
+    def spy(conn, *, person_id, now, previous=None):  # type: ignore[no-untyped-def]
+        built_on.append(previous is not None)
+        return real(conn, person_id=person_id, now=now, previous=previous)
+
+    monkeypatch.setattr(insight_cache, "load_history", spy)
+    cache = InsightCache()
+    with engine.connect() as conn:
+        person, checking, savings = _pair(conn)
+        cache.insights(conn, person_id=person, now=NOW)
+    with engine.begin() as conn:
+        _book(conn, person, checking, NOW, -12_345, "Brand New Shop")
+    with engine.connect() as conn:
+        found = cache.insights(conn, person_id=person, now=NOW + timedelta(seconds=1))
+        assert _kinds(found) == _kinds(
+            insights_for(conn, person_id=person, now=NOW + timedelta(seconds=1))
+        )
+    assert built_on == [False, True]

@@ -25,6 +25,19 @@ def _pair(conn) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+def _move(conn, person: int, source: int, target: int, minor: int, key: str, at) -> None:
+    banking.transfer(
+        conn,
+        person_id=person,
+        from_account_id=source,
+        to_account_id=target,
+        amount_minor=minor,
+        currency="USD",
+        idempotency_key=key,
+        now=at,
+    )
+
+
 def _kinds(found) -> list[tuple[str, str]]:
     return [(i.type, i.message) for i in found]
 
@@ -40,16 +53,7 @@ def test_kept_insights_are_the_detectors_and_refresh_when_money_moves(engine) ->
         assert _kinds(again) == _kinds(first)
         assert (cache.hits, cache.misses) == (1, 1)
     with engine.begin() as conn:
-        banking.transfer(
-            conn,
-            person_id=person,
-            from_account_id=checking,
-            to_account_id=savings,
-            amount_minor=100,
-            currency="USD",
-            idempotency_key="cache-test-1",
-            now=NOW,
-        )
+        _move(conn, person, checking, savings, 100, "cache-test-1", NOW)
     with engine.connect() as conn:
         cache.insights(conn, person_id=person, now=NOW + timedelta(seconds=31))
         assert cache.misses == 2  # a new ledger entry: computed afresh
@@ -93,16 +97,7 @@ def test_a_history_built_on_an_earlier_one_equals_a_full_load(engine) -> None:
     assert "Future Dated Store" not in {e.merchant for e in before.entries}
     later = NOW + timedelta(hours=2)
     with engine.begin() as conn:
-        banking.transfer(
-            conn,
-            person_id=person,
-            from_account_id=checking,
-            to_account_id=savings,
-            amount_minor=2_500,
-            currency="USD",
-            idempotency_key="history-1",
-            now=NOW + timedelta(minutes=5),
-        )
+        _move(conn, person, checking, savings, 2_500, "history-1", NOW + timedelta(minutes=5))
         # one backdated into the past, one still in the future at the later clock
         _book(conn, person, checking, NOW - timedelta(days=3), -1_100, "Backdated Cafe")
         _book(conn, person, checking, NOW + timedelta(days=2), -9_900, "Not Yet Store")

@@ -77,15 +77,13 @@ class ContextCache:
 
     def __init__(self, *, max_age_s: float = 60.0, size: int = 10_000) -> None:
         self.max_age_s, self.size = max_age_s, size
-        self._kept: OrderedDict[int, tuple[tuple[int, int, int], datetime, CustomerContext]] = (
+        self._kept: OrderedDict[int, tuple[tuple[int, ...], datetime, CustomerContext]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(
-        self, person_id: int, mark: tuple[int, int, int], now: datetime
-    ) -> CustomerContext | None:
+    def get(self, person_id: int, mark: tuple[int, ...], now: datetime) -> CustomerContext | None:
         """The context kept for ``person_id`` if it was read at ``mark`` and is still fresh."""
         with self._lock:
             kept = self._kept.get(person_id)
@@ -99,7 +97,7 @@ class ContextCache:
             return None
 
     def put(
-        self, person_id: int, mark: tuple[int, int, int], now: datetime, ctx: CustomerContext
+        self, person_id: int, mark: tuple[int, ...], now: datetime, ctx: CustomerContext
     ) -> None:
         """Keep ``ctx``, read at ``mark`` and ``now``."""
         with self._lock:
@@ -118,7 +116,7 @@ def customer_context(run: ChatContext) -> CustomerContext:
     """The signed-in customer's names for things, as of this run (see the module docstring)."""
     cache: ContextCache | None = run.bank.contexts
     with run.bank.read() as conn:
-        mark = revision(conn, person_id=run.person_id) if cache is not None else (0, 0, 0)
+        mark = revision(conn, person_id=run.person_id) if cache is not None else ()
         found = cache.get(run.person_id, mark, run.now) if cache is not None else None
         if found is None:
             found = _read(conn, run)

@@ -43,24 +43,26 @@ def watermark(conn: Connection, *, person_id: int) -> tuple[int, int]:
     return int(newest_entry or 0), int(newest_event or 0)
 
 
-def revision(conn: Connection, *, person_id: int) -> tuple[int, int, int]:
-    """:func:`watermark` and the customer's newest executed write, in one statement.
+def revision(conn: Connection, *, person_id: int) -> tuple[int, int, int, int]:
+    """:func:`watermark`, the customer's newest executed write, and whether they exist.
 
-    Every write a customer asks for (a transfer, a card frozen, a goal made, a payment
-    scheduled) leaves a ``write_request`` row, and every booking a ledger entry: the triple
-    changes whenever anything a conversation shows of the customer does.
+    One statement. Every write a customer asks for (a transfer, a card frozen, a goal made, a
+    payment scheduled) leaves a ``write_request`` row, and every booking a ledger entry, so the
+    tuple changes whenever anything a conversation shows of the customer does; the last part
+    (their id, or 0) changes when the customer is erased.
     """
     tables = SQLModel.metadata.tables
     ledger, events = tables["ledger_entry"], tables["digital_event"]
-    writes = tables["write_request"]
+    writes, people = tables["write_request"], tables["person"]
     row = conn.execute(
         select(
             select(func.max(ledger.c.id)).where(ledger.c.person_id == person_id).scalar_subquery(),
             select(func.max(events.c.id)).where(events.c.person_id == person_id).scalar_subquery(),
             select(func.max(writes.c.id)).where(writes.c.person_id == person_id).scalar_subquery(),
+            select(people.c.id).where(people.c.id == person_id).scalar_subquery(),
         )
     ).one()
-    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
 
 
 class InsightCache:

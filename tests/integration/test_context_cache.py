@@ -88,3 +88,20 @@ def test_a_new_day_reads_afresh(bank: Bank) -> None:
     tomorrow = _ctx(bank, 1, late + timedelta(seconds=20))
     assert tomorrow.today == (late + timedelta(seconds=20)).date()
     assert bank.contexts.hits == 0
+
+
+def test_an_erased_customer_with_no_records_is_not_served_from_memory(bank: Bank) -> None:
+    with bank.write() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO person (id, full_name, first_name, last_name, country, segment, "
+                "is_business, created_at) VALUES (900, 'New Person', 'New', 'Person', 'US', "
+                "'retail', false, :at)"
+            ),
+            {"at": NOW.replace(tzinfo=None)},
+        )
+    assert _ctx(bank, 900).first_name == "New"  # nothing booked, written or seen yet
+    with bank.write() as conn:
+        conn.execute(text("DELETE FROM person WHERE id = 900"))
+    with pytest.raises(LookupError, match="no longer exists"):
+        _ctx(bank, 900, NOW + timedelta(seconds=5))

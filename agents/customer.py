@@ -11,10 +11,8 @@ recommender's own), since showing an offer changes what may be shown next.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +21,7 @@ from sqlmodel import SQLModel
 from agents.context import Account, Card, CustomerContext, Named
 from agents.replies import money
 from services import queries
+from services.fresh_cache import FreshCache
 from services.insight_cache import revision
 from services.money import to_decimal
 from tools.refs import ref
@@ -72,44 +71,8 @@ def _describe(row: dict[str, object]) -> str:
     return f"{amount} to {target} from {row.get('from_name')} ({cadence})"
 
 
-class ContextCache:
+class ContextCache(FreshCache[CustomerContext]):
     """Customers' contexts (without the offer) between turns, while their records are unchanged."""
-
-    def __init__(self, *, max_age_s: float = 60.0, size: int = 10_000) -> None:
-        self.max_age_s, self.size = max_age_s, size
-        self._kept: OrderedDict[int, tuple[tuple[int, ...], datetime, CustomerContext]] = (
-            OrderedDict()
-        )
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, person_id: int, mark: tuple[int, ...], now: datetime) -> CustomerContext | None:
-        """The context kept for ``person_id`` if it was read at ``mark`` and is still fresh."""
-        with self._lock:
-            kept = self._kept.get(person_id)
-            if kept is not None:
-                age = (now - kept[1]).total_seconds()
-                if kept[0] == mark and 0 <= age <= self.max_age_s and now.date() == kept[1].date():
-                    self._kept.move_to_end(person_id)
-                    self.hits += 1
-                    return kept[2]
-            self.misses += 1
-            return None
-
-    def put(
-        self, person_id: int, mark: tuple[int, ...], now: datetime, ctx: CustomerContext
-    ) -> None:
-        """Keep ``ctx``, read at ``mark`` and ``now``."""
-        with self._lock:
-            self._kept[person_id] = (mark, now, ctx)
-            self._kept.move_to_end(person_id)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-
-    def forget(self, person_id: int) -> None:
-        """Drop what is kept for ``person_id``."""
-        with self._lock:
-            self._kept.pop(person_id, None)
 
 
 def customer_context(run: ChatContext) -> CustomerContext:

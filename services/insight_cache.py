@@ -10,24 +10,16 @@ days, and holdings or settings can change without a booking).
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
 from sqlmodel import SQLModel
 
+from services.fresh_cache import FreshCache
 from services.insight_detectors import detect_all
 from services.insight_history import History, load_history
 from services.insights import Insight
-
-
-@dataclass(frozen=True)
-class _Kept:
-    mark: tuple[int, int]
-    now: datetime
-    found: tuple[Insight, ...]
 
 
 def watermark(conn: Connection, *, person_id: int) -> tuple[int, int]:
@@ -65,32 +57,28 @@ def revision(conn: Connection, *, person_id: int) -> tuple[int, int, int, int]:
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
 
 
-class InsightCache:
+class InsightCache(FreshCache[tuple[Insight, ...]]):
     """The detectors' findings per customer, recomputed only when something changed.
 
-    The history they were computed from is kept too, so a recomputation after a booking
-    reads only the new ledger entries (:func:`~services.insight_history.load_history`).
+    The history they were computed from is kept too (for the last ``histories`` customers),
+    so a recomputation after a booking reads only the new ledger entries
+    (:func:`~services.insight_history.load_history`).
     """
 
     def __init__(
         self, *, max_age_s: float = 60.0, size: int = 10_000, histories: int = 500
     ) -> None:
-        self.max_age_s, self.size, self.histories = max_age_s, size, histories
-        self._kept: OrderedDict[int, _Kept] = OrderedDict()
+        super().__init__(max_age_s=max_age_s, size=size)
+        self.histories = histories
         # a history is a year of ledger lines: kept for the most recently seen customers only
         self._history: OrderedDict[int, tuple[tuple[int, int], History]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def insights(self, conn: Connection, *, person_id: int, now: datetime) -> list[Insight]:
         """``insights_for(conn, person_id, now)``, from memory when still valid."""
         mark = watermark(conn, person_id=person_id)
-        with self._lock:
-            kept = self._kept.get(person_id)
-            if kept is not None and self._fresh(kept, mark, now):
-                self._kept.move_to_end(person_id)
-                self.hits += 1
-                return list(kept.found)
+        kept = self.get(person_id, mark, now)
+        if kept is not None:
+            return list(kept)
         # a booking or an event since: read only the new ledger entries (the ledger is
         # append-only; a smaller newest id means records were erased, so read everything)
         with self._lock:
@@ -99,23 +87,15 @@ class InsightCache:
         history = load_history(conn, person_id=person_id, now=now, previous=previous)
         found = detect_all(history, now)
         with self._lock:
-            self.misses += 1
             self._history[person_id] = (mark, history)
             self._history.move_to_end(person_id)
             while len(self._history) > self.histories:
                 self._history.popitem(last=False)
-            self._kept[person_id] = _Kept(mark, now, tuple(found))
-            self._kept.move_to_end(person_id)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+        self.put(person_id, mark, now, tuple(found))
         return found
 
     def forget(self, person_id: int) -> None:
         """Drop what is kept for ``person_id`` (e.g. after a change that books nothing)."""
+        super().forget(person_id)
         with self._lock:
-            self._kept.pop(person_id, None)
             self._history.pop(person_id, None)
-
-    def _fresh(self, kept: _Kept, mark: tuple[int, int], now: datetime) -> bool:
-        age = (now - kept.now).total_seconds()
-        return kept.mark == mark and 0 <= age <= self.max_age_s and now.date() == kept.now.date()

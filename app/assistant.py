@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from agents.context import CustomerContext
 from agents.customer import ContextCache, customer_context
 from agents.graph import compile_graph
 from agents.llm import make_chat_model
@@ -37,14 +38,14 @@ class Assistant:
         """The run context for the signed-in ``person_id``."""
         return ChatContext(person_id=person_id, bank=self.bank, now=now or datetime.now(UTC))
 
-    def prepare(self, person_id: int, now: datetime | None = None) -> None:
+    def prepare(self, person_id: int, now: datetime | None = None) -> CustomerContext:
         """Read ``person_id``'s context ahead of their first message (warms every cache).
 
         Called when a customer opens the chat, as the customer page's dashboard reads their
         insights when it loads: the first turn then finds the context, the insights and the
         next best action ready instead of computing them while the customer waits.
         """
-        customer_context(self.context(person_id, now))
+        return customer_context(self.context(person_id, now))
 
     def run(
         self, thread_id: str, person_id: int, payload: Any, now: datetime | None = None

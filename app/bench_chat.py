@@ -113,6 +113,14 @@ async def _turn(
     return dict(reply)
 
 
+async def opened(ws: Any) -> dict[str, Any]:
+    """Wait for the chat's opening ``STATE_SNAPSHOT`` (the customer's context is read)."""
+    first = json.loads(await asyncio.wait_for(ws.recv(), TURN_TIMEOUT_S))
+    if first.get("type") != "STATE_SNAPSHOT":
+        raise RuntimeError(f"expected STATE_SNAPSHOT first, got {first.get('type')}")
+    return dict(first["snapshot"])
+
+
 async def sign_in(http: httpx.AsyncClient, username: str, password: str) -> str:
     """A session token for the demo customer ``username``."""
     signed = await http.post("/api/auth/token", json={"username": username, "password": password})
@@ -132,8 +140,9 @@ async def session(
 ) -> int:
     """One customer's scripted conversation; the number of turns completed.
 
-    The customer signs in and opens the websocket, reports ``ready`` (milliseconds spent
-    signing in and connecting), then waits for ``start`` (when given) so that every session's
+    The customer signs in, opens the websocket and waits for the server's ``STATE_SNAPSHOT``
+    (the chat is open: their context is read), reports ``ready`` (milliseconds spent signing
+    in and connecting), then waits for ``start`` (when given) so that every session's
     conversation runs at once. ``think_s`` is the customer's pause before each message
     (jittered 50-150%, as people read and type).
     """
@@ -150,6 +159,7 @@ async def session(
         url = base.replace("http://", "ws://") + f"/ws/chat?token={token}"
         thread = f"bench-{index}"
         async with websockets.connect(url, max_size=2**22) as ws:
+            await opened(ws)
             ready((time.perf_counter() - began) * 1000)
             if start is not None:
                 await start.wait()

@@ -32,6 +32,7 @@ from app.bench_chat import (
     _turn,
     _warm,
     free_port,
+    opened,
     percentile,
     seed_users,
     start_server,
@@ -159,6 +160,7 @@ class Soak:
                 token = token or await self.token(username)
                 url = self.base.replace("http://", "ws://") + f"/ws/chat?token={token}"
                 async with websockets.connect(url, max_size=2**22) as ws:
+                    await opened(ws)
                     while not self.over():
                         steps = CONVERSATIONS[(index + number) % len(CONVERSATIONS)]
                         number += 1

@@ -1,6 +1,9 @@
 """``/ws/chat``: the assistant over a websocket, in AG-UI's event names.
 
-The client connects with ``?token=<session token>`` (a customer's). Client frames:
+The client connects with ``?token=<session token>`` (a customer's). Once the customer's context
+is read, the server's first frame is ``{"type": "STATE_SNAPSHOT", "snapshot": {"ready": true,
+"firstName": "..."}}`` (``ready`` false, and no name, when it could not be read ahead: the
+first turn then reads it). Client frames:
 
 * ``{"type": "USER_MESSAGE", "threadId": "...", "text": "..."}``
 * ``{"type": "CONFIRM", "threadId": "...", "approve": true|false}`` or, to change the request,
@@ -308,8 +311,8 @@ async def chat(websocket: WebSocket) -> None:
         await websocket.close(code=4401)
         return
     limiter = Limiter(*RATE)
-    preparing = asyncio.ensure_future(_prepare(websocket.app, principal.person_id))
     try:
+        await _open(websocket, principal.person_id)
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -344,15 +347,30 @@ async def chat(websocket: WebSocket) -> None:
                 )
     except WebSocketDisconnect:
         return
-    finally:
-        if not preparing.done():
-            preparing.cancel()
 
 
-async def _prepare(app: Any, person_id: int) -> None:
-    # Best effort: a failure here only means the first turn reads the context itself.
+async def _open(websocket: WebSocket, person_id: int) -> None:
+    """Read the customer's context, then say the chat is ready (one ``STATE_SNAPSHOT``).
+
+    As an advisor opens a customer's file when they sit down: the context, insights and next
+    best action are read once here, so no turn computes them while the customer waits, and
+    the snapshot tells the client when its first message will be answered without that wait.
+    """
+    found = await _prepare(websocket.app, person_id)
+    snapshot: dict[str, Any] = {"ready": found is not None}
+    if found is not None:
+        snapshot["firstName"] = found.first_name
+    await websocket.send_json({"type": "STATE_SNAPSHOT", "snapshot": snapshot})
+
+
+async def _prepare(app: Any, person_id: int) -> Any:
+    """The customer's context, now kept in memory; None when it could not be read.
+
+    Best effort: a failure here only means the first turn reads the context itself.
+    """
     try:
         assistant = await assistant_of(app)
-        await in_chat_thread(app, assistant.prepare, person_id)
+        return await in_chat_thread(app, assistant.prepare, person_id)
     except Exception:  # noqa: BLE001 - logged; the conversation goes on without it
         log.warning("could not prepare the customer's context ahead of the chat", exc_info=True)
+        return None

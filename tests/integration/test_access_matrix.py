@@ -458,6 +458,7 @@ def test_websocket_access(matrix: Matrix, role: str, target: str) -> None:
             frame = ws.receive_json()
             assert frame["type"] == "RUN_ERROR" and frame["code"] == "unauthorized"
             return
+        assert ws.receive_json()["type"] == "STATE_SNAPSHOT"  # the caller's own context
         # The other customer's thread id opens a thread of the caller's own, never theirs.
         ws.send_json(
             {"type": "USER_MESSAGE", "threadId": who.thread, "text": "what did I say before?"}

@@ -241,6 +241,7 @@ def test_metrics_count_requests_by_route_template_and_chat_errors(client: TestCl
     with client.websocket_connect(
         f"/ws/chat?token={issue_token(person_id=1, role=Role.customer, key=KEY)}"
     ) as ws:
+        assert ws.receive_json()["type"] == "STATE_SNAPSHOT"
         ws.send_text("not json")
         assert ws.receive_json()["code"] == "bad_frame"
     response = client.get("/metrics")

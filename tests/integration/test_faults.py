@@ -140,6 +140,7 @@ def test_without_redis_the_app_falls_back_to_in_process_engines_and_keeps_servin
         assert booked == 1
         # chat: a question and a second turn on the same thread
         with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+            assert ws.receive_json()["type"] == "STATE_SNAPSHOT"
             reply, last = _say(ws, _user("no-redis", "what's my balance?"))
             assert last["type"] == "RUN_FINISHED" and "balance" in reply.lower()
             reply, last = _say(ws, _user("no-redis", "show my recent transactions"))

@@ -45,6 +45,13 @@ def _token(person: int, role: Role = Role.customer) -> str:
     return issue_token(person_id=person, role=role, key=KEY)
 
 
+def _opened(ws: Any) -> dict[str, Any]:
+    """The chat's first frame: the snapshot saying the customer's context is read."""
+    frame = ws.receive_json()
+    assert frame["type"] == "STATE_SNAPSHOT", frame
+    return dict(frame["snapshot"])
+
+
 def _until(ws, last: set[str]) -> list[dict[str, Any]]:
     frames = []
     while True:
@@ -60,6 +67,7 @@ def _text(frames: list[dict[str, Any]]) -> str:
 
 def test_a_question_streams_text_between_run_events(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        _opened(ws)
         ws.send_json({"type": "USER_MESSAGE", "threadId": "a", "text": "what's my balance"})
         frames = _until(ws, {"RUN_FINISHED", "RUN_ERROR"})
     kinds = [f["type"] for f in frames]
@@ -78,6 +86,7 @@ def test_recommendations_and_insights_come_as_card_frames(
     client: TestClient, text: str, card: str
 ) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        _opened(ws)
         ws.send_json({"type": "USER_MESSAGE", "threadId": f"cards-{card}", "text": text})
         frames = _until(ws, {"RUN_FINISHED", "RUN_ERROR"})
     [found] = [f for f in frames if f["type"] == "CUSTOM" and f["name"] == card]
@@ -88,6 +97,7 @@ def test_recommendations_and_insights_come_as_card_frames(
 
 def test_a_transfer_waits_for_confirmation_then_runs(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        _opened(ws)
         ws.send_json(
             {"type": "USER_MESSAGE", "threadId": "t", "text": "move 20 from checking to savings"}
         )
@@ -104,9 +114,11 @@ def test_a_transfer_waits_for_confirmation_then_runs(client: TestClient) -> None
 
 def test_reconnecting_continues_the_thread(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        _opened(ws)
         ws.send_json({"type": "USER_MESSAGE", "threadId": "r", "text": "I want to move some money"})
         assert "How much" in _text(_until(ws, {"RUN_FINISHED"}))
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        _opened(ws)
         ws.send_json({"type": "USER_MESSAGE", "threadId": "r", "text": "250 dollars"})
         assert "come from" in _text(_until(ws, {"RUN_FINISHED"}))
 
@@ -115,6 +127,7 @@ def test_the_same_thread_id_is_another_conversation_for_another_customer(
     client: TestClient,
 ) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        _opened(ws)
         ws.send_json(
             {
                 "type": "USER_MESSAGE",
@@ -127,6 +140,7 @@ def test_the_same_thread_id_is_another_conversation_for_another_customer(
             == "CONFIRMATION_REQUIRED"
         )
     with client.websocket_connect(f"/ws/chat?token={_token(2)}") as ws:
+        _opened(ws)
         ws.send_json({"type": "CONFIRM", "threadId": "shared", "approve": True})
         assert _until(ws, {"RUN_ERROR"})[-1]["code"] == "nothing_to_confirm"
 
@@ -150,6 +164,7 @@ def test_the_same_thread_id_is_another_conversation_for_another_customer(
 )
 def test_bad_frames_get_a_run_error_with_a_code(client: TestClient, frame: str, code: str) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        _opened(ws)
         ws.send_text(frame)
         error = _until(ws, {"RUN_ERROR"})[-1]
         assert error["code"] == code and error["message"]
@@ -171,6 +186,7 @@ def test_advisors_do_not_chat_as_customers(client: TestClient) -> None:
 
 def test_too_many_frames_are_rate_limited(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        _opened(ws)
         codes = []
         for _ in range(22):
             ws.send_text("{}")
@@ -195,6 +211,7 @@ def test_a_database_outage_is_a_clear_error_and_the_connection_survives(
 
     try:
         with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+            _opened(ws)
             client.app.state.assistant = Down()
             ws.send_json({"type": "USER_MESSAGE", "threadId": "outage", "text": "balance"})
             error = _until(ws, {"RUN_ERROR", "RUN_FINISHED"})[-1]
@@ -222,19 +239,23 @@ def _kept(client: TestClient, person: int, unlike: Any = None) -> Any:
 
 def test_opening_the_chat_prepares_the_customers_context(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:  # build the assistant
+        _opened(ws)
         ws.send_json({"type": "USER_MESSAGE", "threadId": "p0", "text": "hi"})
         _until(ws, {"RUN_FINISHED"})
     contexts = client.app.state.assistant.bank.contexts  # type: ignore[attr-defined]
     contexts.forget(3)
-    with client.websocket_connect(f"/ws/chat?token={_token(3)}"):
-        kept = _kept(client, 3)  # read before customer 3 said a word
-    assert kept is not None and kept[2].first_name
+    with client.websocket_connect(f"/ws/chat?token={_token(3)}") as ws:
+        snapshot = _opened(ws)
+        kept = contexts._kept.get(3)  # read before customer 3 said a word
+    assert snapshot["ready"] is True
+    assert kept is not None and snapshot["firstName"] == kept[2].first_name
 
 
 def test_an_approved_write_reads_the_context_again_before_the_next_message(
     client: TestClient,
 ) -> None:
     with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+        _opened(ws)
         ws.send_json(
             {"type": "USER_MESSAGE", "threadId": "pw", "text": "move 5 from checking to savings"}
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,9 +46,12 @@ def client(tmp_path_factory: pytest.TempPathFactory, classifier_dir: Path) -> It
         yield client
 
 
-def _connect(client: TestClient) -> Any:
+@contextmanager
+def _connect(client: TestClient) -> Iterator[WebSocketTestSession]:
     token = issue_token(person_id=1, role=Role.customer, key=KEY)
-    return client.websocket_connect(f"/ws/chat?token={token}")
+    with client.websocket_connect(f"/ws/chat?token={token}") as ws:
+        assert ws.receive_json()["type"] == "STATE_SNAPSHOT"  # the chat is open
+        yield ws
 
 
 def _until(ws: WebSocketTestSession, last: set[str]) -> list[dict[str, Any]]:

@@ -6,7 +6,10 @@ test that needs PostgreSQL or Redis fails if the server is unreachable instead o
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +28,10 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("CONCIERGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgres"]
+# Encoder exports (agents/nlu/runtime.py) go to this test session's own folder, not $HOME.
+_ONNX_CACHE = tempfile.mkdtemp(prefix="concierge-onnx-")
+os.environ.setdefault("CONCIERGE_ONNX_CACHE", _ONNX_CACHE)
+atexit.register(shutil.rmtree, _ONNX_CACHE, True)
 # The bank most data tests read: big enough for every planted situation to show up.
 BANK_CUSTOMERS, BANK_SEED, BANK_AS_OF = 300, 11, date(2026, 11, 28)
 

@@ -66,6 +66,23 @@ class SentenceEncoder:
         self.tokenizer = tokenizer
         self.model = model.eval()
         self.max_length = max_length
+        self._onnx: Any = None  # agents.nlu.runtime.OnnxEncoder once accelerated
+
+    @property
+    def accelerated(self) -> bool:
+        """Whether :meth:`encode` runs on ONNX Runtime (see :mod:`agents.nlu.runtime`)."""
+        return self._onnx is not None
+
+    def accelerate(self) -> SentenceEncoder:
+        """Encode with ONNX Runtime from now on, unless turned off or unavailable; ``self``.
+
+        Fine-tuning the weights afterwards drops the export (:func:`fine_tune` does).
+        """
+        from agents.nlu import runtime
+
+        if runtime.enabled():
+            self._onnx = runtime.accelerate(self.model)
+        return self
 
     @classmethod
     def load(cls, path: str | Path | None = None, max_length: int = 64) -> SentenceEncoder:
@@ -120,10 +137,21 @@ class SentenceEncoder:
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                out[rows] = self._pooled([ids[i] for i in rows]).float().numpy()
+                out[rows] = self._vectors([ids[i] for i in rows])
                 if progress is not None:
                     progress(stage, min(start + batch_size, len(order)), len(order))
         return out
+
+    def _vectors(self, batch: list[list[int]]) -> np.ndarray:
+        if self._onnx is None:
+            return np.asarray(self._pooled(batch).float().numpy())
+        width = max(len(ids) for ids in batch)
+        input_ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = ids
+            mask[row, : len(ids)] = 1
+        return self._onnx.vectors(input_ids, mask)
 
 
 def _batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -158,6 +186,7 @@ def fine_tune(
     frozen = start_embeddings
     if frozen is None:
         frozen = encoder.encode(texts, progress=progress, stage="fine-tuning: head")
+    encoder._onnx = None  # the weights are about to change: an export of them would be stale
     centroids = np.stack([frozen[targets == k].mean(0) for k in range(n_classes)])
     head = torch.nn.Parameter(F.normalize(torch.tensor(centroids), dim=-1))
     model = encoder.model

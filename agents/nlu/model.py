@@ -100,7 +100,7 @@ class IntentModel:
         tell("lexical features", 1, 1)
         frozen = None
         if self.profile.embedding_weight > 0 or self.profile.fine_tune is not None:
-            self._base = SentenceEncoder.load()
+            self._base = SentenceEncoder.load().accelerate()
             frozen = self._base.encode(texts, progress=tell, stage="frozen embeddings")
         tell("linear model", 0, 1)
         svm = LinearSVC(C=self.profile.svm_c).fit(self._svm_features(texts, frozen), targets)
@@ -116,6 +116,7 @@ class IntentModel:
             settings = self.profile.fine_tune
             self._tuned = SentenceEncoder.load(max_length=settings.max_length)
             head = fine_tune(self._tuned, texts, targets, len(self.labels), settings, tell, frozen)
+            self._tuned.accelerate()
             self._weights["tuned_w"] = np.ascontiguousarray(settings.scale * head.T)
         if self.profile.embedding_weight <= 0:
             self._base = None  # needed only to start the fine-tuning
@@ -251,13 +252,13 @@ class IntentModel:
         if model._weights["svm_w"].shape[1] != len(model.labels):
             raise NluDataError(f"{where}: weights do not match the {len(model.labels)} labels")
         if model.profile.embedding_weight > 0:
-            model._base = SentenceEncoder.load()
+            model._base = SentenceEncoder.load().accelerate()
         if "tuned_w" in model._weights:
             if not (where / ENCODER).is_dir():
                 raise NluDataError(f"{where}: the fine-tuned encoder is missing")
             settings = model.profile.fine_tune
             length = settings.max_length if settings is not None else 64
-            model._tuned = SentenceEncoder.load(where / ENCODER, max_length=length)
+            model._tuned = SentenceEncoder.load(where / ENCODER, max_length=length).accelerate()
         return model
 
 

@@ -1,0 +1,105 @@
+"""The encoder on ONNX Runtime: the same vectors as PyTorch, exported once per weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.nlu import runtime
+from agents.nlu.encoder import SentenceEncoder
+
+TEXTS = [
+    "hi",
+    "what's my balance?",
+    "how much did I spend on groceries last month",
+    "move 5 dollars from checking to savings and then tell me what is left in my account",
+]
+
+
+@pytest.fixture(scope="module")
+def torch_encoder() -> SentenceEncoder:
+    return SentenceEncoder.load()
+
+
+def test_onnx_vectors_equal_torch_vectors(
+    torch_encoder: SentenceEncoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONCIERGE_ONNX_CACHE", str(tmp_path))
+    fast = SentenceEncoder.load().accelerate()
+    assert fast.accelerated and not torch_encoder.accelerated
+    for batch in ([TEXTS[0]], TEXTS, TEXTS * 20):  # one text, mixed lengths, several batches
+        expected = torch_encoder.encode(batch, batch_size=16)
+        found = fast.encode(batch, batch_size=16)
+        assert found.shape == expected.shape and found.dtype == np.float32
+        assert np.abs(found - expected).max() < 1e-4
+        assert np.allclose(np.linalg.norm(found, axis=1), 1.0, atol=1e-5)
+
+
+def test_an_export_is_kept_and_named_by_its_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    monkeypatch.setenv("CONCIERGE_ONNX_CACHE", str(tmp_path))
+    first = SentenceEncoder.load().accelerate()
+    [kept] = list(tmp_path.glob("*.onnx"))
+    made = kept.stat().st_mtime_ns
+    calls: list[object] = []
+    monkeypatch.setattr(runtime, "_export", lambda model, sink: calls.append(sink))
+    again = SentenceEncoder.load().accelerate()
+    assert again.accelerated and calls == []  # read from the cache, not exported again
+    assert kept.stat().st_mtime_ns == made
+    assert np.array_equal(first.encode(TEXTS), again.encode(TEXTS))
+    changed = SentenceEncoder.load()
+    with torch.no_grad():
+        changed.model.pooler.dense.bias.add_(1.0)  # other weights: another export
+    assert runtime.weights_sha256(changed.model) != runtime.weights_sha256(again.model)
+
+
+def test_an_unwritable_cache_exports_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, torch_encoder: SentenceEncoder
+) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("CONCIERGE_ONNX_CACHE", str(blocked / "cache"))
+    fast = SentenceEncoder.load().accelerate()
+    assert fast.accelerated
+    assert np.abs(fast.encode(TEXTS) - torch_encoder.encode(TEXTS)).max() < 1e-4
+
+
+def test_the_runtime_can_be_turned_off_and_a_bad_choice_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CONCIERGE_NLU_RUNTIME", "torch")
+    assert not SentenceEncoder.load().accelerate().accelerated
+    monkeypatch.setenv("CONCIERGE_NLU_RUNTIME", "tensorflow")
+    with pytest.raises(ValueError, match="onnx or torch"):
+        SentenceEncoder.load().accelerate()
+
+
+def test_a_failed_export_keeps_pytorch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(model: object, sink: object) -> None:
+        raise RuntimeError("exporter broke")
+
+    monkeypatch.setenv("CONCIERGE_ONNX_CACHE", str(tmp_path))
+    monkeypatch.setattr(runtime, "_export", broken)
+    encoder = SentenceEncoder.load().accelerate()
+    assert not encoder.accelerated and not list(tmp_path.iterdir())  # no half-written export
+    assert encoder.encode(TEXTS).shape == (len(TEXTS), 384)
+
+
+def test_fine_tuning_drops_a_stale_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agents.nlu.encoder import FineTuneSettings, fine_tune
+
+    monkeypatch.setenv("CONCIERGE_ONNX_CACHE", str(tmp_path))
+    encoder = SentenceEncoder.load(max_length=16).accelerate()
+    assert encoder.accelerated
+    texts = ["hello", "hi there", "my balance", "balance please"] * 4
+    targets = np.array([0, 0, 1, 1] * 4)
+    fine_tune(encoder, texts, targets, 2, FineTuneSettings(epochs=1, batch_size=8, max_length=16))
+    assert not encoder.accelerated  # its vectors would be the old weights'
+    expected = encoder.encode(texts)
+    encoder.accelerate()
+    assert np.abs(encoder.encode(texts) - expected).max() < 1e-4

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Integer, bindparam, func, select
 from sqlmodel import SQLModel
 
 from services.fresh_cache import FreshCache
@@ -22,17 +24,32 @@ from services.insight_history import History, load_history
 from services.insights import Insight
 
 
-def watermark(conn: Connection, *, person_id: int) -> tuple[int, int]:
-    """The ids of the customer's newest ledger entry and digital event (0 when none)."""
+@cache
+def _statements() -> tuple[Any, Any]:
+    """The watermark and revision statements, built once (the tables are declared by then).
+
+    They run before every turn, and building a SQLAlchemy statement costs more than SQLite
+    takes to answer it.
+    """
     tables = SQLModel.metadata.tables
     ledger, events = tables["ledger_entry"], tables["digital_event"]
-    newest_entry = conn.execute(
-        select(func.max(ledger.c.id)).where(ledger.c.person_id == person_id)
-    ).scalar()
-    newest_event = conn.execute(
-        select(func.max(events.c.id)).where(events.c.person_id == person_id)
-    ).scalar()
-    return int(newest_entry or 0), int(newest_event or 0)
+    writes, people = tables["write_request"], tables["person"]
+    who = bindparam("person_id", type_=Integer)
+    newest_entry = select(func.max(ledger.c.id)).where(ledger.c.person_id == who)
+    newest_event = select(func.max(events.c.id)).where(events.c.person_id == who)
+    newest_write = select(func.max(writes.c.id)).where(writes.c.person_id == who)
+    exists = select(people.c.id).where(people.c.id == who)
+    marks = [newest_entry, newest_event]
+    return (
+        select(*(q.scalar_subquery() for q in marks)),
+        select(*(q.scalar_subquery() for q in [*marks, newest_write, exists])),
+    )
+
+
+def watermark(conn: Connection, *, person_id: int) -> tuple[int, int]:
+    """The ids of the customer's newest ledger entry and digital event (0 when none)."""
+    row = conn.execute(_statements()[0], {"person_id": int(person_id)}).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def revision(conn: Connection, *, person_id: int) -> tuple[int, int, int, int]:
@@ -43,17 +60,7 @@ def revision(conn: Connection, *, person_id: int) -> tuple[int, int, int, int]:
     tuple changes whenever anything a conversation shows of the customer does; the last part
     (their id, or 0) changes when the customer is erased.
     """
-    tables = SQLModel.metadata.tables
-    ledger, events = tables["ledger_entry"], tables["digital_event"]
-    writes, people = tables["write_request"], tables["person"]
-    row = conn.execute(
-        select(
-            select(func.max(ledger.c.id)).where(ledger.c.person_id == person_id).scalar_subquery(),
-            select(func.max(events.c.id)).where(events.c.person_id == person_id).scalar_subquery(),
-            select(func.max(writes.c.id)).where(writes.c.person_id == person_id).scalar_subquery(),
-            select(people.c.id).where(people.c.id == person_id).scalar_subquery(),
-        )
-    ).one()
+    row = conn.execute(_statements()[1], {"person_id": int(person_id)}).one()
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
 
 

@@ -13,12 +13,11 @@ from datetime import date
 from typing import Any
 
 from langchain_core.tools import BaseTool, tool
-from langgraph.prebuilt import ToolRuntime
 
 from services import queries
 from services.money import to_decimal, to_minor
 from tools.refs import ref
-from tools.runtime import ChatContext
+from tools.runtime import Runtime
 
 
 def _money(minor: int, currency: str = "USD") -> str:
@@ -39,7 +38,7 @@ def _day(value: str | None, name: str) -> date | None:
 
 
 @tool
-def get_accounts(runtime: ToolRuntime[ChatContext]) -> str:
+def get_accounts(runtime: Runtime) -> str:
     """List the customer's open accounts with their balances."""
     ctx = runtime.context
     with ctx.bank.read() as conn:
@@ -63,7 +62,7 @@ def get_accounts(runtime: ToolRuntime[ChatContext]) -> str:
 
 @tool
 def search_transactions(
-    runtime: ToolRuntime[ChatContext],
+    runtime: Runtime,
     merchant: str = "",
     category: str = "",
     start: str = "",
@@ -114,9 +113,7 @@ def search_transactions(
 
 
 @tool
-def spending_summary(
-    runtime: ToolRuntime[ChatContext], start: str = "", end: str = "", category: str = ""
-) -> str:
+def spending_summary(runtime: Runtime, start: str = "", end: str = "", category: str = "") -> str:
     """Sum the customer's spending by category over a period (this month by default).
 
     Args:
@@ -151,7 +148,7 @@ def spending_summary(
 
 
 @tool
-def upcoming_bills(runtime: ToolRuntime[ChatContext], days: int = 14) -> str:
+def upcoming_bills(runtime: Runtime, days: int = 14) -> str:
     """Bills and subscriptions due soon.
 
     Args:
@@ -180,7 +177,7 @@ def upcoming_bills(runtime: ToolRuntime[ChatContext], days: int = 14) -> str:
 
 
 @tool
-def get_goals(runtime: ToolRuntime[ChatContext]) -> str:
+def get_goals(runtime: Runtime) -> str:
     """The customer's savings goals and how far along they are."""
     ctx = runtime.context
     with ctx.bank.read() as conn:
@@ -202,7 +199,7 @@ def get_goals(runtime: ToolRuntime[ChatContext]) -> str:
 
 
 @tool
-def get_insights(runtime: ToolRuntime[ChatContext]) -> str:
+def get_insights(runtime: Runtime) -> str:
     """Anything unusual or worth knowing in the customer's accounts right now."""
     ctx = runtime.context
     with ctx.bank.read() as conn:
@@ -223,7 +220,7 @@ def get_insights(runtime: ToolRuntime[ChatContext]) -> str:
 
 
 @tool
-def get_recommendations(runtime: ToolRuntime[ChatContext]) -> str:
+def get_recommendations(runtime: Runtime) -> str:
     """The next best actions for the customer, each with the reasons behind it."""
     ctx = runtime.context
     recommender = ctx.bank.recommender
@@ -249,7 +246,7 @@ def get_recommendations(runtime: ToolRuntime[ChatContext]) -> str:
 
 
 @tool
-def search_knowledge(runtime: ToolRuntime[ChatContext], query: str) -> str:
+def search_knowledge(runtime: Runtime, query: str) -> str:
     """Search the bank's help articles; answers cite the article ids.
 
     Args:
@@ -270,7 +267,7 @@ def search_knowledge(runtime: ToolRuntime[ChatContext], query: str) -> str:
 
 
 @tool
-def get_profile_summary(runtime: ToolRuntime[ChatContext]) -> str:
+def get_profile_summary(runtime: Runtime) -> str:
     """Who the customer is to the bank: segment, products, income and spending, goals."""
     from services.profiles import load_profile
 
@@ -293,7 +290,7 @@ def get_profile_summary(runtime: ToolRuntime[ChatContext]) -> str:
 
 
 @tool
-def get_cards(runtime: ToolRuntime[ChatContext]) -> str:
+def get_cards(runtime: Runtime) -> str:
     """The customer's cards and whether each is active, frozen, lost or stolen."""
     ctx = runtime.context
     with ctx.bank.read() as conn:
@@ -315,7 +312,7 @@ def get_cards(runtime: ToolRuntime[ChatContext]) -> str:
 
 
 @tool
-def get_scheduled(runtime: ToolRuntime[ChatContext]) -> str:
+def get_scheduled(runtime: Runtime) -> str:
     """The customer's scheduled transfers, payments and savings rules."""
     ctx = runtime.context
     with ctx.bank.read() as conn:
@@ -339,7 +336,7 @@ def get_scheduled(runtime: ToolRuntime[ChatContext]) -> str:
 
 
 @tool
-def explain_recommendation(runtime: ToolRuntime[ChatContext], code: str) -> str:
+def explain_recommendation(runtime: Runtime, code: str) -> str:
     """Why an offer or action is recommended to the customer: the features and insights behind it.
 
     Args:

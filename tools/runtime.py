@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from langchain_core.tools import InjectedToolArg
+from langgraph.prebuilt import ToolRuntime
+from pydantic import PlainSerializer
 
 
 @dataclass(frozen=True)
@@ -24,3 +28,15 @@ class ChatContext:
     person_id: int
     bank: Any
     now: datetime
+
+
+Runtime = Annotated[
+    ToolRuntime[ChatContext], InjectedToolArg, PlainSerializer(lambda _: None, return_type=None)
+]
+"""How a tool asks for its run's :class:`ChatContext` (``runtime.context``) and state.
+
+The same injection as a bare ``ToolRuntime[ChatContext]``, but LangChain validates a tool's
+arguments by dumping them, the injected runtime included, to a dict whose values it then
+drops: for a runtime that holds the whole conversation that cost about 4% of a chat turn.
+Dumping it as None instead changes nothing a tool sees.
+"""

@@ -16,18 +16,17 @@ from datetime import date
 from typing import Any
 
 from langchain_core.tools import BaseTool, tool
-from langgraph.prebuilt import ToolRuntime
 
 from services import banking, queries
 from services.banking_rules import money
 from services.money import MoneyError, to_minor
 from tools.refs import RefError, parse_ref, ref
-from tools.runtime import ChatContext
+from tools.runtime import ChatContext, Runtime
 
 INJECTED = "Injected by the graph: the customer and the bank (not the model's to fill)."
 
 
-def _key(runtime: ToolRuntime[ChatContext]) -> str:
+def _key(runtime: Runtime) -> str:
     thread = (runtime.config.get("configurable") or {}).get("thread_id", "no-thread")
     return f"{thread}:{runtime.tool_call_id}"
 
@@ -39,7 +38,7 @@ def _minor(amount: str, currency: str) -> int:
         raise banking.Refused(f"I can't use that amount ({exc}).") from None
 
 
-def _run(runtime: ToolRuntime[ChatContext], write: Callable[..., banking.WriteResult]) -> str:
+def _run(runtime: Runtime, write: Callable[..., banking.WriteResult]) -> str:
     ctx = runtime.context
     try:
         with ctx.bank.write() as conn:
@@ -131,7 +130,7 @@ def _write(template: str) -> Callable[[BaseTool], BaseTool]:
 
 @tool
 def transfer(
-    runtime: ToolRuntime[ChatContext],
+    runtime: Runtime,
     from_account: str,
     to_account: str,
     amount: str,
@@ -161,7 +160,7 @@ def transfer(
 
 @tool
 def pay_payee(
-    runtime: ToolRuntime[ChatContext],
+    runtime: Runtime,
     payee: str,
     amount: str,
     from_account: str,
@@ -191,7 +190,7 @@ def pay_payee(
 
 @tool
 def schedule_payment(
-    runtime: ToolRuntime[ChatContext],
+    runtime: Runtime,
     amount: str,
     from_account: str,
     first_date: str,
@@ -237,7 +236,7 @@ def _date(value: str) -> date:
 
 @tool
 def create_savings_rule(
-    runtime: ToolRuntime[ChatContext],
+    runtime: Runtime,
     amount: str,
     from_account: str,
     to_account: str,
@@ -269,7 +268,7 @@ def create_savings_rule(
 
 
 @tool
-def cancel_scheduled_payment(runtime: ToolRuntime[ChatContext], schedule: str) -> str:
+def cancel_scheduled_payment(runtime: Runtime, schedule: str) -> str:
     """Cancel a scheduled payment or savings rule (after confirmation).
 
     Args:
@@ -285,7 +284,7 @@ def cancel_scheduled_payment(runtime: ToolRuntime[ChatContext], schedule: str) -
 
 
 @tool
-def freeze_card(runtime: ToolRuntime[ChatContext], card: str) -> str:
+def freeze_card(runtime: Runtime, card: str) -> str:
     """Freeze (temporarily lock) one of the customer's cards (after confirmation).
 
     Args:
@@ -299,7 +298,7 @@ def freeze_card(runtime: ToolRuntime[ChatContext], card: str) -> str:
 
 
 @tool
-def unfreeze_card(runtime: ToolRuntime[ChatContext], card: str) -> str:
+def unfreeze_card(runtime: Runtime, card: str) -> str:
     """Unfreeze one of the customer's cards (after confirmation).
 
     Args:
@@ -313,7 +312,7 @@ def unfreeze_card(runtime: ToolRuntime[ChatContext], card: str) -> str:
 
 
 @tool
-def replace_card(runtime: ToolRuntime[ChatContext], card: str, reason: str) -> str:
+def replace_card(runtime: Runtime, card: str, reason: str) -> str:
     """Report a card lost, stolen or damaged: block it for good and order a new one.
 
     Args:
@@ -330,9 +329,7 @@ def replace_card(runtime: ToolRuntime[ChatContext], card: str, reason: str) -> s
 
 
 @tool
-def dispute_transaction(
-    runtime: ToolRuntime[ChatContext], transaction: str, reason: str = "not recognised"
-) -> str:
+def dispute_transaction(runtime: Runtime, transaction: str, reason: str = "not recognised") -> str:
     """Dispute a card charge or payment the customer does not recognise (after confirmation).
 
     Args:
@@ -349,9 +346,7 @@ def dispute_transaction(
 
 
 @tool
-def create_goal(
-    runtime: ToolRuntime[ChatContext], name: str, target: str, currency: str = "USD"
-) -> str:
+def create_goal(runtime: Runtime, name: str, target: str, currency: str = "USD") -> str:
     """Start a savings goal (after confirmation).
 
     Args:
@@ -369,7 +364,7 @@ def create_goal(
 
 
 @tool
-def set_preferences(runtime: ToolRuntime[ChatContext], channel: str, enabled: bool) -> str:
+def set_preferences(runtime: Runtime, channel: str, enabled: bool) -> str:
     """Turn one kind of notification on or off (after confirmation).
 
     Args:
@@ -384,7 +379,7 @@ def set_preferences(runtime: ToolRuntime[ChatContext], channel: str, enabled: bo
 
 
 @tool
-def respond_to_offer(runtime: ToolRuntime[ChatContext], offer: str, response: str) -> str:
+def respond_to_offer(runtime: Runtime, offer: str, response: str) -> str:
     """Record the customer's answer to an offer: accepted or declined (after confirmation).
 
     Args:
@@ -401,7 +396,7 @@ def respond_to_offer(runtime: ToolRuntime[ChatContext], offer: str, response: st
 
 
 @tool
-def handoff(runtime: ToolRuntime[ChatContext], reason: str) -> str:
+def handoff(runtime: Runtime, reason: str) -> str:
     """Hand the conversation to a human advisor, with a summary so nothing is repeated.
 
     Args:
@@ -421,7 +416,7 @@ def handoff(runtime: ToolRuntime[ChatContext], reason: str) -> str:
     return json.dumps(data)
 
 
-def _conversation_summary(runtime: ToolRuntime[ChatContext]) -> str:
+def _conversation_summary(runtime: Runtime) -> str:
     """The advisor's context summary when the bank provides one, else what the customer asked."""
     messages = list((runtime.state or {}).get("messages", []))
     ctx = runtime.context
@@ -433,9 +428,7 @@ def _conversation_summary(runtime: ToolRuntime[ChatContext]) -> str:
 
 
 @tool
-def pay_card_bill(
-    runtime: ToolRuntime[ChatContext], from_account: str, card_account: str, amount: str
-) -> str:
+def pay_card_bill(runtime: Runtime, from_account: str, card_account: str, amount: str) -> str:
     """Pay (part of) the customer's credit-card bill from one of their accounts.
 
     Args:
@@ -457,9 +450,7 @@ def pay_card_bill(
 
 
 @tool
-def update_goal(
-    runtime: ToolRuntime[ChatContext], goal: str, name: str = "", target: str = ""
-) -> str:
+def update_goal(runtime: Runtime, goal: str, name: str = "", target: str = "") -> str:
     """Rename a savings goal or change its target (after confirmation).
 
     Args:

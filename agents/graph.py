@@ -1,8 +1,8 @@
 """The agent: a LangGraph graph that knows the customer and only writes what they approved.
 
 ``personalise`` puts the customer's own context at the head of the conversation (one system
-message, replaced each run); ``guard`` answers messages that try to re-instruct the assistant
-or are too long, without the model (:mod:`agents.guardrails`); ``agent`` asks the chat model —
+message, replaced each run) and, in the same step, answers messages that try to re-instruct the
+assistant or are too long, without the model (:mod:`agents.guardrails`); ``agent`` asks the chat model —
 offline or any LLM — for the next message (masking account-like numbers that are not the
 customer's). A message with tool calls goes to ``tools`` when every call is a read, and through
 ``confirm`` first when one is a write: the graph stops (``interrupt``) with exactly what would
@@ -61,20 +61,19 @@ def build(
     by_name = {t.name: t for t in tools}
     bound = model.bind_tools(list(tools))
 
-    def personalise(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
+    def personalise(state: ChatState, runtime: Runtime[ChatContext]) -> Command[str]:
+        # The customer's context for this run, then the input guard: one node, as each step
+        # of a run costs LangGraph's bookkeeping and a checkpoint of its own.
         ctx = customer_context(runtime.context)
         message = ctx.message()
         message.id = CONTEXT_ID
-        return {"messages": [message]}
-
-    def guard(state: ChatState) -> Command[str]:
         said = [m for m in state["messages"] if not isinstance(m, SystemMessage)]
         last = said[-1] if said else None
         if isinstance(last, HumanMessage):
             refusal = check_input(str(last.content))
             if refusal is not None:
-                return Command(goto=END, update={"messages": [AIMessage(refusal)]})
-        return Command(goto="agent")
+                return Command(goto=END, update={"messages": [message, AIMessage(refusal)]})
+        return Command(goto="agent", update={"messages": [message]})
 
     def agent(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         messages = state["messages"]
@@ -137,13 +136,11 @@ def build(
     graph: StateGraph[ChatState, ChatContext, ChatState, ChatState] = StateGraph(
         ChatState, context_schema=ChatContext
     )
-    graph.add_node("personalise", personalise)
-    graph.add_node("guard", guard, destinations=("agent", END))
+    graph.add_node("personalise", personalise, destinations=("agent", END))
     graph.add_node("agent", agent)
     graph.add_node("confirm", confirm, destinations=("tools", "agent"))
     graph.add_node("tools", ToolNode(list(tools), handle_tool_errors=True))
     graph.add_edge(START, "personalise")
-    graph.add_edge("personalise", "guard")
     graph.add_conditional_edges("agent", route, ["tools", "confirm", END])
     graph.add_edge("tools", "agent")
     return graph

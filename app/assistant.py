@@ -145,6 +145,7 @@ def build_assistant(
             default_classifier(settings.var_dir, model=settings.nlu_model)
         ),
     )
+    from services.fresh_cache import FreshCache
     from services.insight_cache import InsightCache
 
     insights = insights if insights is not None else InsightCache()
@@ -156,6 +157,7 @@ def build_assistant(
         else make_recommender(engine, insights, settings.cache_url),
         insights=insights,
         contexts=ContextCache(),
+        names=FreshCache(),
     )
 
     def summarise(person_id: int, now: datetime, messages: list[Any]) -> str:

@@ -30,6 +30,9 @@ class Bank:
             run the detectors afresh every time.
         contexts: An ``agents.customer.ContextCache`` keeping customers' conversation
             contexts between turns, or None to read them afresh every run.
+        names: A ``services.fresh_cache.FreshCache`` of the names a confirmation shows for
+            a customer's refs (accounts, payees, cards, schedules, goals), kept while their
+            ``services.insight_cache.revision`` is unchanged; None reads them every time.
     """
 
     engine: Engine
@@ -39,6 +42,7 @@ class Bank:
     summarise: Callable[[int, datetime, list[Any]], str] | None = None
     insights: Any = None
     contexts: Any = None
+    names: Any = None
 
     def insights_of(self, conn: Connection, *, person_id: int, now: datetime) -> list[Any]:
         """The customer's current insights, through the cache when there is one."""

@@ -19,6 +19,7 @@ from langchain_core.tools import BaseTool, tool
 
 from services import banking, queries
 from services.banking_rules import money
+from services.insight_cache import revision
 from services.money import MoneyError, to_minor
 from tools.refs import RefError, parse_ref, ref
 from tools.runtime import ChatContext, Runtime
@@ -56,12 +57,29 @@ def _run(runtime: Runtime, write: Callable[..., banking.WriteResult]) -> str:
 
 
 def _names(ctx: ChatContext) -> dict[str, str]:
+    """What a confirmation calls each of the customer's refs (``acc-12`` → "Everyday (…4821)").
+
+    A confirmation is described twice (when it is asked, and again when the approved run
+    resumes), so the names are kept in ``bank.names`` while the customer's revision — which
+    every write and booking changes — stays the same.
+    """
+    cache = getattr(ctx.bank, "names", None)
     with ctx.bank.read() as conn:
-        accounts = queries.accounts(conn, person_id=ctx.person_id)
-        payees = queries.payees(conn, person_id=ctx.person_id)
-        cards = queries.cards(conn, person_id=ctx.person_id)
-        scheduled = queries.scheduled(conn, person_id=ctx.person_id)
-        goals = queries.goals(conn, person_id=ctx.person_id)
+        mark = revision(conn, person_id=ctx.person_id) if cache is not None else ()
+        found = cache.get(ctx.person_id, mark, ctx.now) if cache is not None else None
+        if found is None:
+            found = _read_names(conn, ctx.person_id)
+            if cache is not None:
+                cache.put(ctx.person_id, mark, ctx.now, found)
+    return dict(found)
+
+
+def _read_names(conn: Any, person_id: int) -> dict[str, str]:
+    accounts = queries.accounts(conn, person_id=person_id)
+    payees = queries.payees(conn, person_id=person_id)
+    cards = queries.cards(conn, person_id=person_id)
+    scheduled = queries.scheduled(conn, person_id=person_id)
+    goals = queries.goals(conn, person_id=person_id)
     out = {ref("acc", a["id"]): f"{a['name']} (…{a['last4']})" for a in accounts}
     out |= {ref("payee", p["id"]): p["name"] for p in payees}
     out |= {ref("card", c["id"]): f"your {c['type']} card ending {c['last4']}" for c in cards}

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Select, or_, select
+from sqlalchemy import Connection, Select, bindparam, or_, select
 from sqlmodel import SQLModel
 
 # Thirteen months and a little: a seasonal bill is compared with the same month last year, and
@@ -130,7 +131,7 @@ class History:
     newest_entry_id: int = field(default=0, compare=False)
 
 
-_R = TypeVar("_R", SeriesRow, TransferRow)
+_R = TypeVar("_R", AccountRow, SeriesRow, TransferRow)
 
 
 def _select(table: str, fields: tuple[str, ...]) -> Select[Any]:
@@ -138,11 +139,67 @@ def _select(table: str, fields: tuple[str, ...]) -> Select[Any]:
     return select(*(columns[name] for name in fields))
 
 
+# The statements below run for every customer whose insights are recomputed: each is built
+# once with bound parameters (``:person_id``, ``:since``...), as building a SQLAlchemy statement
+# costs more than SQLite takes to answer these.
+
+
+@cache
+def _owned_statement(table: str, fields: tuple[str, ...]) -> Select[Any]:
+    columns = _T[table].c
+    mine = columns.person_id == bindparam("person_id")
+    return _select(table, fields).where(mine).order_by(columns.id)
+
+
 def _owned(conn: Connection, table: str, row: type[_R], person_id: int) -> tuple[_R, ...]:
     """Every row of ``table`` that belongs to ``person_id``, as ``row`` tuples in id order."""
-    columns = _T[table].c
-    stmt = _select(table, row._fields).where(columns.person_id == person_id).order_by(columns.id)
-    return tuple(row._make(r) for r in conn.execute(stmt))
+    stmt = _owned_statement(table, row._fields)
+    return tuple(row._make(r) for r in conn.execute(stmt, {"person_id": person_id}))
+
+
+@cache
+def _holdings_statement() -> Select[Any]:
+    held = _T["holding"].c
+    return (
+        _select("holding", HoldingRow._fields)
+        .where(held.account_id.in_(bindparam("accounts", expanding=True)))
+        .order_by(held.id)
+    )
+
+
+@cache
+def _events_statement() -> Select[Any]:
+    ev = _T["digital_event"]
+    return (
+        _select("digital_event", EventRow._fields)
+        .where(
+            ev.c.person_id == bindparam("person_id"),
+            ev.c.occurred_at >= bindparam("since"),
+            ev.c.occurred_at <= bindparam("until"),
+        )
+        .order_by(ev.c.occurred_at, ev.c.id)
+    )
+
+
+@cache
+def _preferences_statement() -> Select[Any]:
+    cp = _T["contact_preference"]
+    return select(cp).where(cp.c.person_id == bindparam("person_id"))
+
+
+@cache
+def _entries_statement(builds_on: bool) -> Select[Any]:
+    led = _T["ledger_entry"]
+    stmt = _select("ledger_entry", Entry._fields[:-1]).where(
+        led.c.person_id == bindparam("person_id"),
+        led.c.booked_at >= bindparam("since"),
+        led.c.booked_at <= bindparam("until"),
+    )
+    if builds_on:
+        stmt = stmt.where(
+            or_(led.c.id > bindparam("newest_id"), led.c.booked_at > bindparam("seen_until"))
+        )
+    return stmt.order_by(led.c.booked_at, led.c.id)
 
 
 def load_history(
@@ -173,42 +230,17 @@ def load_history(
     """
     until = now.astimezone(UTC)
     since = until - timedelta(days=lookback_days)
-    acc, ev = _T["account"], _T["digital_event"]
-    accounts = tuple(
-        AccountRow(*r)
-        for r in conn.execute(
-            _select("account", AccountRow._fields)
-            .where(acc.c.person_id == person_id)
-            .order_by(acc.c.id)
-        )
-    )
+    accounts = _owned(conn, "account", AccountRow, person_id)
     holdings: tuple[HoldingRow, ...] = ()
     if investing := [a.id for a in accounts if a.type == "investment"]:
-        held = _T["holding"].c
         holdings = tuple(
-            HoldingRow(*r)
-            for r in conn.execute(
-                _select("holding", HoldingRow._fields)
-                .where(held.account_id.in_(investing))
-                .order_by(held.id)
-            )
+            HoldingRow(*r) for r in conn.execute(_holdings_statement(), {"accounts": investing})
         )
     types = {a.id: a.type for a in accounts}
     entries = _entries(conn, person_id, since, until, types, previous)
-    events = tuple(
-        EventRow(*r)
-        for r in conn.execute(
-            _select("digital_event", EventRow._fields)
-            .where(
-                ev.c.person_id == person_id,
-                ev.c.occurred_at >= since,
-                ev.c.occurred_at <= until,
-            )
-            .order_by(ev.c.occurred_at, ev.c.id)
-        ).all()
-    )
-    cp = _T["contact_preference"]
-    found = conn.execute(select(cp).where(cp.c.person_id == person_id)).first()
+    window = {"person_id": person_id, "since": since, "until": until}
+    events = tuple(EventRow(*r) for r in conn.execute(_events_statement(), window).all())
+    found = conn.execute(_preferences_statement(), {"person_id": person_id}).first()
     preferences = {
         k: (v.isoformat() if isinstance(v, time) else v)
         for k, v in (found._mapping.items() if found else ())
@@ -238,8 +270,6 @@ def _entries(
     types: dict[int, str],
     previous: History | None,
 ) -> tuple[Entry, ...]:
-    led = _T["ledger_entry"]
-    window = (led.c.person_id == person_id, led.c.booked_at >= since, led.c.booked_at <= until)
     builds_on = (
         previous is not None
         and previous.person_id == person_id
@@ -247,13 +277,11 @@ def _entries(
         and previous.until <= until
         and {e.account_id: e.account_type for e in previous.entries}.items() <= types.items()
     )
-    stmt = _select("ledger_entry", Entry._fields[:-1]).where(*window)
+    values: dict[str, Any] = {"person_id": person_id, "since": since, "until": until}
     if builds_on:
         assert previous is not None and previous.until is not None
-        stmt = stmt.where(
-            or_(led.c.id > previous.newest_entry_id, led.c.booked_at > previous.until)
-        )
-    rows = conn.execute(stmt.order_by(led.c.booked_at, led.c.id)).all()
+        values |= {"newest_id": previous.newest_entry_id, "seen_until": previous.until}
+    rows = conn.execute(_entries_statement(builds_on), values).all()
     fresh = [Entry._make((*r, types.get(r[1], ""))) for r in rows]
     if not builds_on:
         return tuple(fresh)

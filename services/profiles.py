@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, Select, and_, bindparam, case, func, select
 from sqlmodel import SQLModel
 
 from services.models import DEPOSIT_TYPES
@@ -108,19 +109,57 @@ class Profile(BaseModel):
     live: dict[str, Any] = Field(default_factory=dict)
 
 
-def _window_sums(conn: Connection, person_id: int, since: datetime) -> tuple[int, dict[str, int]]:
-    """Income credited and money spent per category since ``since`` (refunds do not net)."""
+@cache
+def _statements() -> dict[str, Select[Any]]:
+    """The profile's statements, built once with bound parameters and reused.
+
+    A profile is read whenever a customer's decision vector is rebuilt (after every write),
+    and building a SQLAlchemy statement costs more than SQLite takes to answer these.
+    """
+    who: Any = bindparam("person_id")
+    person, ident, account = _T["person"], _T["source_identity"], _T["account"]
+    series, goal, prefs, event = (
+        _T["recurring_series"],
+        _T["savings_goal"],
+        _T["contact_preference"],
+        _T["digital_event"],
+    )
     ledger = _T["ledger_entry"]
     amount = ledger.c.amount_minor
-    rows = conn.execute(
-        select(
+    mine = event.c.person_id == who
+    return {
+        "person": select(person).where(person.c.id == who),
+        "identities": select(ident)
+        .where(ident.c.person_id == who)
+        .order_by(ident.c.system, ident.c.source_key),
+        "accounts": select(account).where(account.c.person_id == who).order_by(account.c.id),
+        "window": select(
             ledger.c.category,
             func.sum(case((amount > 0, amount), else_=0)),
             func.sum(case((amount < 0, -amount), else_=0)),
         )
-        .where(ledger.c.person_id == person_id, ledger.c.booked_at >= since)
-        .group_by(ledger.c.category)
-    ).all()
+        .where(ledger.c.person_id == who, ledger.c.booked_at >= bindparam("since"))
+        .group_by(ledger.c.category),
+        "series": select(series)
+        .where(series.c.person_id == who, series.c.active)
+        .order_by(series.c.id),
+        "goals": select(goal).where(goal.c.person_id == who),
+        "preferences": select(prefs).where(prefs.c.person_id == who),
+        "recent": select(event.c.kind, event.c.page, event.c.session_id).where(
+            and_(mine, event.c.occurred_at >= bindparam("since"))
+        ),
+        "devices": select(
+            func.count(event.c.device_id.distinct()),
+            func.count(event.c.channel.distinct()),
+            func.max(event.c.occurred_at),
+        ).where(mine),
+        "channels": select(event.c.channel).where(mine).distinct(),
+    }
+
+
+def _window_sums(conn: Connection, person_id: int, since: datetime) -> tuple[int, dict[str, int]]:
+    """Income credited and money spent per category since ``since`` (refunds do not net)."""
+    rows = conn.execute(_statements()["window"], {"person_id": person_id, "since": since}).all()
     income = sum(int(credit) for category, credit, _ in rows if category == "income")
     spending = {
         category: int(debit)
@@ -149,19 +188,13 @@ def load_profile(
         ProfileNotFound: when no person has that id.
     """
     now = now or datetime.now(UTC)
-    person = conn.execute(select(_T["person"]).where(_T["person"].c.id == person_id)).first()
+    q, who = _statements(), {"person_id": person_id}
+    person = conn.execute(q["person"], who).first()
     if person is None:
         raise ProfileNotFound(f"no person {person_id}")
-    ident = _T["source_identity"]
     identities = [
-        Identity(system=r.system, key=r.source_key)
-        for r in conn.execute(
-            select(ident)
-            .where(ident.c.person_id == person_id)
-            .order_by(ident.c.system, ident.c.source_key)
-        )
+        Identity(system=r.system, key=r.source_key) for r in conn.execute(q["identities"], who)
     ]
-    account = _T["account"]
     products = [
         Product(
             account_id=r.id,
@@ -172,14 +205,11 @@ def load_profile(
             status=r.status,
             maturity_date=r.maturity_date,
         )
-        for r in conn.execute(
-            select(account).where(account.c.person_id == person_id).order_by(account.c.id)
-        )
+        for r in conn.execute(q["accounts"], who)
     ]
     deposits = sum(p.balance_minor for p in products if p.type in DEPOSIT_TYPES)
     income30, spend30 = _window_sums(conn, person_id, now - timedelta(days=30))
     income90, spend90 = _window_sums(conn, person_id, now - timedelta(days=90))
-    series_t = _T["recurring_series"]
     recurring = [
         Series(
             kind=r.kind,
@@ -189,13 +219,8 @@ def load_profile(
             cadence=r.cadence,
             next_date=r.next_date,
         )
-        for r in conn.execute(
-            select(series_t)
-            .where(series_t.c.person_id == person_id, series_t.c.active)
-            .order_by(series_t.c.id)
-        )
+        for r in conn.execute(q["series"], who)
     ]
-    goal_t = _T["savings_goal"]
     goals = [
         Goal(
             name=r.name,
@@ -203,11 +228,9 @@ def load_profile(
             saved_minor=r.saved_minor,
             target_date=r.target_date,
         )
-        for r in conn.execute(select(goal_t).where(goal_t.c.person_id == person_id))
+        for r in conn.execute(q["goals"], who)
     ]
-    prefs = conn.execute(
-        select(_T["contact_preference"]).where(_T["contact_preference"].c.person_id == person_id)
-    ).first()
+    prefs = conn.execute(q["preferences"], who).first()
     preferences = {k: v for k, v in prefs._mapping.items() if k != "person_id"} if prefs else {}
     digital = _digital(conn, person_id, now)
     spent90 = sum(spend90.values())
@@ -238,19 +261,12 @@ def load_profile(
 
 
 def _digital(conn: Connection, person_id: int, now: datetime) -> Digital:
-    event = _T["digital_event"]
-    mine = event.c.person_id == person_id
-    since = and_(mine, event.c.occurred_at >= now - timedelta(days=30))
-    rows = conn.execute(select(event.c.kind, event.c.page, event.c.session_id).where(since)).all()
+    q, who = _statements(), {"person_id": person_id}
+    recent = {**who, "since": now - timedelta(days=30)}
+    rows = conn.execute(q["recent"], recent).all()
     pages = Counter(page for kind, page, _ in rows if kind == "page_view" and page)
-    devices, channels, last_seen = conn.execute(
-        select(
-            func.count(event.c.device_id.distinct()),
-            func.count(event.c.channel.distinct()),
-            func.max(event.c.occurred_at),
-        ).where(mine)
-    ).one()
-    names = sorted(c for (c,) in conn.execute(select(event.c.channel).where(mine).distinct()))
+    devices, channels, last_seen = conn.execute(q["devices"], who).one()
+    names = sorted(c for (c,) in conn.execute(q["channels"], who))
     if isinstance(last_seen, str):  # SQLite hands back text from an aggregate
         last_seen = datetime.fromisoformat(last_seen).replace(tzinfo=UTC)
     return Digital(

@@ -8,9 +8,10 @@ recurring series and the digital summary; these add what only the raw tables hol
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, case, func, or_, select
 from sqlmodel import SQLModel
 
 from services.insights import Insight
@@ -27,6 +28,76 @@ class InsightFinder(Protocol):
     def __call__(self, conn: Connection, *, person_id: int, now: datetime) -> list[Insight]:
         """The customer's insights at ``now``."""
         ...
+
+
+@cache
+def _statements() -> dict[str, Select[Any]]:
+    """The readers' statements, built once with bound parameters and reused.
+
+    They run whenever a customer's vector is rebuilt (after every write), and building a
+    SQLAlchemy statement costs more than SQLite takes to answer them.
+    """
+    who: Any = bindparam("person_id")
+    person, account, ledger = _T["person"], _T["account"], _T["ledger_entry"]
+    series, scheduled, event = _T["recurring_series"], _T["scheduled_transfer"], _T["digital_event"]
+    amount, booked = ledger.c.amount_minor, ledger.c.booked_at
+    is_sales = and_(ledger.c.category == "sales", amount > 0)
+    card = and_(ledger.c.channel == "card", amount < 0, booked >= bindparam("year_ago"))
+    mine = ledger.c.account_id == bindparam("account_id")
+    return {
+        "person": select(
+            person.c.first_name,
+            person.c.date_of_birth,
+            person.c.customer_since,
+            person.c.is_business,
+        ).where(person.c.id == who),
+        "accounts": select(account).where(account.c.person_id == who, account.c.status == "open"),
+        "ledger": select(
+            func.sum(case((card, -amount))),
+            func.sum(case((and_(is_sales, booked >= bindparam("month_ago")), amount))),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            is_sales,
+                            booked >= bindparam("base_from"),
+                            booked < bindparam("base_to"),
+                        ),
+                        amount,
+                    )
+                )
+            ),
+            func.max(case((and_(ledger.c.category == "income", amount > 0), booked))),
+        ).where(
+            ledger.c.person_id == who, booked >= bindparam("base_from"), booked <= bindparam("now")
+        ),
+        "balance_then": select(ledger.c.balance_after_minor)
+        .where(mine, ledger.c.booked_at <= bindparam("cut"))
+        .order_by(ledger.c.booked_at.desc(), ledger.c.id.desc())
+        .limit(1),
+        "balance_first": select(ledger.c.balance_after_minor - ledger.c.amount_minor)
+        .where(mine)
+        .order_by(ledger.c.booked_at, ledger.c.id)
+        .limit(1),
+        "balance_now": select(account.c.balance_minor).where(
+            account.c.id == bindparam("account_id")
+        ),
+        "rent": select(series.c.amount_minor, series.c.ends_on).where(
+            series.c.person_id == who, series.c.active, series.c.kind == "rent"
+        ),
+        "rule": select(scheduled.c.id)
+        .where(
+            scheduled.c.person_id == who,
+            scheduled.c.kind == "savings_rule",
+            scheduled.c.active,
+        )
+        .limit(1),
+        "research": select(func.count()).where(
+            event.c.person_id == who,
+            event.c.occurred_at >= bindparam("month_ago"),
+            or_(event.c.page.like("/mortgages/%"), event.c.detail.like("mortgage%")),
+        ),
+    }
 
 
 def segment_of(conn: Connection, *, person_id: int) -> str | None:
@@ -52,15 +123,7 @@ def as_date(value: Any) -> date | None:
 
 def person_facts(conn: Connection, person_id: int, today: date) -> dict[str, Any]:
     """First name, age, tenure and whether the person is a business."""
-    person = _T["person"]
-    row = conn.execute(
-        select(
-            person.c.first_name,
-            person.c.date_of_birth,
-            person.c.customer_since,
-            person.c.is_business,
-        ).where(person.c.id == person_id)
-    ).one()
+    row = conn.execute(_statements()["person"], {"person_id": person_id}).one()
     born, since = as_date(row.date_of_birth), as_date(row.customer_since)
     age = None
     if born is not None:
@@ -76,10 +139,7 @@ def person_facts(conn: Connection, person_id: int, today: date) -> dict[str, Any
 
 def account_facts(conn: Connection, person_id: int, today: date) -> dict[str, Any]:
     """Savings rate paid, the nearest CD maturity, card limits and portfolio drift."""
-    account = _T["account"]
-    rows = conn.execute(
-        select(account).where(account.c.person_id == person_id, account.c.status == "open")
-    ).all()
+    rows = conn.execute(_statements()["accounts"], {"person_id": person_id}).all()
     apy = [r.interest_rate_bps for r in rows if r.type == "savings" and r.interest_rate_bps]
     maturities = [
         (as_date(r.maturity_date) or today) - today
@@ -133,21 +193,16 @@ def ledger_facts(
     conn: Connection, person_id: int, now: datetime, savings_account: int | None
 ) -> dict[str, Any]:
     """Card spend over a year, business takings trend, last income, savings growth."""
-    ledger = _T["ledger_entry"]
-    amount, booked = ledger.c.amount_minor, ledger.c.booked_at
-    year_ago = now - timedelta(days=YEAR)
-    base_from = now - timedelta(days=SALES_BASELINE[1])
-    base_to = now - timedelta(days=SALES_BASELINE[0])
-    is_sales = and_(ledger.c.category == "sales", amount > 0)
     row = conn.execute(
-        select(
-            func.sum(
-                case((and_(ledger.c.channel == "card", amount < 0, booked >= year_ago), -amount))
-            ),
-            func.sum(case((and_(is_sales, booked >= now - timedelta(days=30)), amount))),
-            func.sum(case((and_(is_sales, booked >= base_from, booked < base_to), amount))),
-            func.max(case((and_(ledger.c.category == "income", amount > 0), booked))),
-        ).where(ledger.c.person_id == person_id, booked >= base_from, booked <= now)
+        _statements()["ledger"],
+        {
+            "person_id": person_id,
+            "year_ago": now - timedelta(days=YEAR),
+            "month_ago": now - timedelta(days=30),
+            "base_from": now - timedelta(days=SALES_BASELINE[1]),
+            "base_to": now - timedelta(days=SALES_BASELINE[0]),
+            "now": now,
+        },
     ).one()
     card, sales_30, sales_base, last_income = row
     months = (SALES_BASELINE[1] - SALES_BASELINE[0]) / 30
@@ -166,26 +221,12 @@ def _growth(conn: Connection, account_id: int | None, now: datetime) -> float | 
     """Savings balance now over its balance six months ago (the last booking before then)."""
     if account_id is None:
         return None
-    ledger = _T["ledger_entry"]
-    mine = ledger.c.account_id == account_id
+    q, mine = _statements(), {"account_id": account_id}
     cut = now - timedelta(days=HALF_YEAR)
-    then = conn.execute(
-        select(ledger.c.balance_after_minor)
-        .where(mine, ledger.c.booked_at <= cut)
-        .order_by(ledger.c.booked_at.desc(), ledger.c.id.desc())
-        .limit(1)
-    ).scalar()
+    then = conn.execute(q["balance_then"], {**mine, "cut": cut}).scalar()
     if then is None:  # no booking before the cut: the balance before the first one
-        first = conn.execute(
-            select(ledger.c.balance_after_minor - ledger.c.amount_minor)
-            .where(mine)
-            .order_by(ledger.c.booked_at, ledger.c.id)
-            .limit(1)
-        ).scalar()
-        then = first
-    current = conn.execute(
-        select(_T["account"].c.balance_minor).where(_T["account"].c.id == account_id)
-    ).scalar()
+        then = conn.execute(q["balance_first"], mine).scalar()
+    current = conn.execute(q["balance_now"], mine).scalar()
     if then is None or current is None:
         return None
     return round(int(current) / int(then), 4) if then > 0 else (None if current <= 0 else 9.99)
@@ -193,31 +234,11 @@ def _growth(conn: Connection, account_id: int | None, now: datetime) -> float | 
 
 def housing_and_habits(conn: Connection, person_id: int, now: datetime) -> dict[str, Any]:
     """Lease end and rent, an active savings rule, and mortgage research in the last 30 days."""
-    series = _T["recurring_series"]
-    rent = conn.execute(
-        select(series.c.amount_minor, series.c.ends_on).where(
-            series.c.person_id == person_id, series.c.active, series.c.kind == "rent"
-        )
-    ).first()
+    q, who = _statements(), {"person_id": person_id}
+    rent = conn.execute(q["rent"], who).first()
     ends = as_date(rent.ends_on) if rent else None
-    scheduled = _T["scheduled_transfer"]
-    rule = conn.execute(
-        select(scheduled.c.id)
-        .where(
-            scheduled.c.person_id == person_id,
-            scheduled.c.kind == "savings_rule",
-            scheduled.c.active,
-        )
-        .limit(1)
-    ).first()
-    event = _T["digital_event"]
-    research = conn.execute(
-        select(func.count()).where(
-            event.c.person_id == person_id,
-            event.c.occurred_at >= now - timedelta(days=30),
-            or_(event.c.page.like("/mortgages/%"), event.c.detail.like("mortgage%")),
-        )
-    ).scalar()
+    rule = conn.execute(q["rule"], who).first()
+    research = conn.execute(q["research"], {**who, "month_ago": now - timedelta(days=30)}).scalar()
     return {
         "rent_monthly_minor": -int(rent.amount_minor) if rent else 0,
         "lease_days_left": None if ends is None else (ends - now.date()).days,

@@ -2,8 +2,8 @@
 
 ``personalise`` puts the customer's own context at the head of the conversation (one system
 message, replaced each run) and, in the same step, answers messages that try to re-instruct the
-assistant or are too long, without the model (:mod:`agents.guardrails`); ``agent`` asks the chat model —
-offline or any LLM — for the next message (masking account-like numbers that are not the
+assistant or are too long, without the model (:mod:`agents.guardrails`); ``agent`` asks the chat
+model — offline or any LLM — for the next message (masking account-like numbers that are not the
 customer's). A message with tool calls goes to ``tools`` when every call is a read, and through
 ``confirm`` first when one is a write: the graph stops (``interrupt``) with exactly what would
 happen, and only ``{"approve": true}`` lets that very call run. A decline, or new words from the

@@ -133,6 +133,9 @@ class OnnxEncoder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # errors only
+        # No busy-waiting between operators: in a server the other threads need that CPU
+        # (with two threads on one busy core, spinning made a sentence 3x slower here).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         what = str(source) if isinstance(source, Path) else source
         self.session = ort.InferenceSession(what, options, providers=["CPUExecutionProvider"])
 

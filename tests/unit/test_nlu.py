@@ -354,3 +354,22 @@ def test_rdrop_weight_averaging_and_bf16_fine_tuning_options(train_csv: Path) ->
     # the same seed and batches: averaging the two epoch ends is not the last epoch's weights
     assert not np.allclose(heads["plain"], heads["averaged"])
     assert not np.allclose(heads["plain"], heads["rdrop-bf16"])
+
+
+def test_the_few_texts_path_equals_scikit_learns_transform(train_csv: Path) -> None:
+    import scipy.sparse as sp
+
+    from agents.nlu.lexical import FEW, LexicalFeatures
+
+    texts, _ = read_labelled_csv(train_csv)
+    odd = ["", "zzqx unknownword", "!!!", "Transfered  $200 to SAVINGS??", "héllo café"]
+    lexical = LexicalFeatures().fit(texts)
+    sample = [*odd, *texts[:40]]
+    expected = sp.csr_matrix(
+        sp.hstack([v.transform(sample) for v in lexical._vectorizers.values()], format="csr")
+    )
+    assert lexical.transform(sample).shape == expected.shape  # many texts: scikit-learn's path
+    few = sp.vstack([lexical.transform(sample[i : i + FEW]) for i in range(0, len(sample), FEW)])
+    assert few.shape == expected.shape
+    assert abs(few.tocsr() - expected).max() < 1e-6
+    assert lexical.transform([""]).nnz == 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -39,6 +38,7 @@ from app.api import (
     transactions,
 )
 from app.assistant import Assistant, build_assistant, checkpointer, make_recommender
+from app.chat_threads import ChatThreads
 from app.logging_setup import install as install_log_masking
 from app.wiring import open_engine
 from services.events import Event, make_event_bus
@@ -128,10 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = open_engine(settings)
         bus = make_event_bus(settings)
         live: LiveUpdates | None = None
-        # chat turns run here, a few at a time (see Settings.chat_threads)
-        app.state.chat_executor = ThreadPoolExecutor(
-            max_workers=settings.chat_threads, thread_name_prefix="chat"
-        )
+        # chat turns run here, a few at a time (see Settings.chat_threads), turns first
+        app.state.chat_executor = ChatThreads(settings.chat_threads)
         try:
             app.state.engine = engine
             app.state.secret_key = settings.resolved_secret_key()

@@ -38,6 +38,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.api.metrics import metrics_of
 from app.auth import Role, TokenError, read_token
+from app.chat_threads import ChatThreads
 
 log = logging.getLogger(__name__)
 
@@ -248,10 +249,15 @@ def _turn(assistant: Any, person_id: int, frame: dict[str, Any]) -> tuple[int, d
     return before, assistant.run(config_thread, person_id, payload)
 
 
-async def in_chat_thread(app: Any, fn: Any, *args: Any) -> Any:
-    """``fn(*args)`` on the app's chat threads (``chat_threads`` of them), off the event loop."""
+async def in_chat_thread(app: Any, fn: Any, *args: Any, background: bool = False) -> Any:
+    """``fn(*args)`` on the app's chat threads (``chat_threads`` of them), off the event loop.
+
+    ``background`` work waits until no turn is running or waiting (``app.chat_threads``).
+    """
     executor = getattr(app.state, "chat_executor", None)
     context = contextvars.copy_context()
+    if background and isinstance(executor, ChatThreads):
+        return await asyncio.wrap_future(executor.submit_background(context.run, fn, *args))
     return await asyncio.get_running_loop().run_in_executor(executor, context.run, fn, *args)
 
 
@@ -281,8 +287,8 @@ async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> N
     await websocket.send_json({"type": "RUN_FINISHED", "threadId": thread, "runId": run_id})
     if frame["type"] == "CONFIRM" and frame.get("approve") is True:
         # the write changed the customer's records: read them again while the customer reads
-        # the answer, not when they next speak
-        _background(_prepare(websocket.app, person_id))
+        # the answer, not when they next speak (but only when no other turn is waiting)
+        _background(_prepare(websocket.app, person_id, background=True))
 
 
 _pending: set[asyncio.Task[None]] = set()
@@ -363,14 +369,14 @@ async def _open(websocket: WebSocket, person_id: int) -> None:
     await websocket.send_json({"type": "STATE_SNAPSHOT", "snapshot": snapshot})
 
 
-async def _prepare(app: Any, person_id: int) -> Any:
+async def _prepare(app: Any, person_id: int, *, background: bool = False) -> Any:
     """The customer's context, now kept in memory; None when it could not be read.
 
-    Best effort: a failure here only means the first turn reads the context itself.
+    Best effort: a failure here only means the next turn reads the context itself.
     """
     try:
         assistant = await assistant_of(app)
-        return await in_chat_thread(app, assistant.prepare, person_id)
+        return await in_chat_thread(app, assistant.prepare, person_id, background=background)
     except Exception:  # noqa: BLE001 - logged; the conversation goes on without it
         log.warning("could not prepare the customer's context ahead of the chat", exc_info=True)
         return None

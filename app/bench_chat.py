@@ -331,6 +331,11 @@ def start_server(
         child_env.setdefault("OMP_NUM_THREADS", "1")
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
+    # as `concierge serve` runs it (CONCIERGE_WS_COMPRESSION, off unless set)
+    from pydantic import TypeAdapter
+
+    compress = TypeAdapter(bool).validate_python(child_env.get("CONCIERGE_WS_COMPRESSION", False))
+    command += ["--ws-per-message-deflate", str(compress).lower()]
     server = subprocess.Popen(command, env=child_env)
     try:
         _wait_ready(f"http://127.0.0.1:{port}", server)

@@ -283,6 +283,7 @@ def serve(
         port=port or settings.port,
         log_level=settings.log_level.lower(),
         workers=workers,
+        ws_per_message_deflate=settings.ws_compression,
     )
 
 

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         "interpreter runs Python one thread at a time, so a few keep the encoder and the "
         "database busy while more only queue for the lock).",
     )
+    ws_compression: bool = Field(
+        False,
+        description="Compress websocket frames (permessage-deflate). Off: chat frames are "
+        "small JSON, and compressing each one took about a tenth of the server's CPU in the "
+        "chat benchmark.",
+    )
     idempotency_retention_hours: int = Field(
         720,
         ge=24,

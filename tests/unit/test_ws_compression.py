@@ -1,0 +1,61 @@
+"""Websocket compression is a setting, off by default, honoured by `serve` and the benchmark."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from services.settings import Settings
+
+
+def test_compression_is_off_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONCIERGE_WS_COMPRESSION", raising=False)
+    assert Settings(_env_file=None).ws_compression is False
+    monkeypatch.setenv("CONCIERGE_WS_COMPRESSION", "true")
+    assert Settings(_env_file=None).ws_compression is True
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, False), ("true", True), ("0", False)])
+def test_serve_hands_the_setting_to_uvicorn(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, expected: bool
+) -> None:
+    import uvicorn
+
+    from app import cli
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
+    if value is None:
+        monkeypatch.delenv("CONCIERGE_WS_COMPRESSION", raising=False)
+    else:
+        monkeypatch.setenv("CONCIERGE_WS_COMPRESSION", value)
+    cli.get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli.cli, ["serve", "--port", "8765"])
+    finally:
+        cli.get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert seen["ws_per_message_deflate"] is expected
+
+
+@pytest.mark.parametrize(("value", "flag"), [(None, "false"), ("yes", "true")])
+def test_the_benchmark_server_runs_as_serve_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, value: str | None, flag: str
+) -> None:
+    from app import bench_chat
+
+    started: list[list[str]] = []
+
+    class Fake:
+        def __init__(self, command: list[str], env: dict[str, str]) -> None:
+            started.append(command)
+
+    monkeypatch.setattr(bench_chat.subprocess, "Popen", Fake)
+    monkeypatch.setattr(bench_chat, "_wait_ready", lambda base, process: None)
+    env = {} if value is None else {"CONCIERGE_WS_COMPRESSION": value}
+    monkeypatch.delenv("CONCIERGE_WS_COMPRESSION", raising=False)
+    bench_chat.start_server(tmp_path, nlu_model=tmp_path, port=1, env=env)
+    command = started[0]
+    assert command[command.index("--ws-per-message-deflate") + 1] == flag

@@ -18,9 +18,10 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 
@@ -106,6 +107,30 @@ class Write:
         return f"CW{self.request_id:08d}"
 
 
+@cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """The statements every write runs, built once per database kind and reused."""
+    people, requests = _T["person"], _T["write_request"]
+    who = people.c.id == bindparam("b_person")
+    target = ["person_id", "idempotency_key"]
+    claim: Any
+    if dialect == "postgresql":
+        # Waits for a concurrent claim of the same key to commit, then does nothing.
+        claim = postgresql.insert(requests).on_conflict_do_nothing(index_elements=target)
+    elif dialect == "sqlite":
+        claim = sqlite.insert(requests).on_conflict_do_nothing(index_elements=target)
+    else:
+        claim = insert(requests)
+    return {
+        "person": select(people.c.id).where(who),
+        "lock_person": select(people.c.id).where(who).with_for_update(key_share=True),
+        "claim": claim.returning(requests.c.id),
+        "result": update(requests)
+        .where(requests.c.id == bindparam("b_request"))
+        .values(result=bindparam("b_result", type_=requests.c.result.type)),
+    }
+
+
 def execute(
     conn: Connection,
     *,
@@ -130,8 +155,8 @@ def execute(
     if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= KEY_MAX:
         raise ValueError(f"idempotency_key must be 1 to {KEY_MAX} characters")
     check_id(person_id, "customer")
-    people = _T["person"]
-    if conn.execute(select(people.c.id).where(people.c.id == person_id)).first() is None:
+    q = _statements(conn.dialect.name)
+    if conn.execute(q["person"], {"b_person": person_id}).first() is None:
         raise NotFound("customer")
     canonical = json.dumps({"kind": kind, **request}, sort_keys=True, default=str)
     digest = hashlib.sha256(canonical.encode()).hexdigest()
@@ -148,18 +173,13 @@ def execute(
         return _replay(conn, person_id=person_id, key=idempotency_key, kind=kind, digest=digest)
     write = Write(conn, person_id, now, request_id)
     try:
-        conn.execute(
-            select(people.c.id).where(people.c.id == person_id).with_for_update(key_share=True)
-        )
+        conn.execute(q["lock_person"], {"b_person": person_id})
         result = body(write)
     except BankingError:
         # Checks run before changes, so withdrawing the claim leaves the bank as it was.
         conn.execute(delete(_T["write_request"]).where(_T["write_request"].c.id == request_id))
         raise
-    requests = _T["write_request"]
-    conn.execute(
-        update(requests).where(requests.c.id == request_id).values(result=result.to_json())
-    )
+    conn.execute(q["result"], {"b_request": request_id, "b_result": result.to_json()})
     detail = {"idempotency_key": idempotency_key, "reference": result.reference, **result.ids}
     append_audit(
         conn,
@@ -187,7 +207,6 @@ def _claim(
     now: datetime,
 ) -> int | None:
     """Insert the request row; ``None`` when this customer already used ``key``."""
-    table = _T["write_request"]
     values = {
         "person_id": person_id,
         "idempotency_key": key,
@@ -197,17 +216,7 @@ def _claim(
         "result": None,
         "created_at": now,
     }
-    target = ["person_id", "idempotency_key"]
-    if conn.dialect.name == "postgresql":
-        # Waits for a concurrent claim of the same key to commit, then does nothing.
-        stmt: Any = (
-            postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=target)
-        )
-    elif conn.dialect.name == "sqlite":
-        stmt = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=target)
-    else:
-        stmt = insert(table).values(values)
-    found = conn.execute(stmt.returning(table.c.id)).scalar()
+    found = conn.execute(_statements(conn.dialect.name)["claim"], values).scalar()
     return None if found is None else int(found)
 
 

@@ -276,8 +276,10 @@ def test_words_typed_while_an_action_waits_change_it(bank: Bank, page) -> None:
     customer = bank.customers[2]
     _sign_in(page, bank.base_url, "/", customer.username, PASSWORD)
     _ask(page, "move 10 dollars from checking to savings")
-    first = page.locator("#chat-log .card.confirm").last
-    expect(first.locator(".confirm-text")).to_contain_text("$10.00", timeout=CHAT_WAIT)
+    cards = page.locator("#chat-log .card.confirm")
+    expect(cards.last.locator(".confirm-text")).to_contain_text("$10.00", timeout=CHAT_WAIT)
+    # pinned by position: `.last` would move on to the new card once the reply arrives
+    first = cards.nth(cards.count() - 1)
     _ask(page, "sorry, I meant 12")
     expect(first).to_contain_text("Replaced by your reply below.")
     second = page.locator("#chat-log .card.confirm").last

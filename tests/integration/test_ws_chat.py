@@ -268,3 +268,20 @@ def test_an_approved_write_reads_the_context_again_before_the_next_message(
         after = _kept(client, 1, unlike=before)
     assert before is not None and after is not None
     assert after[0] != before[0]  # read at the new revision (the transfer's ledger entries)
+
+
+def test_a_context_that_cannot_be_read_ahead_still_opens_the_chat(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:  # build the assistant
+        _opened(ws)
+    assistant = client.app.state.assistant  # type: ignore[attr-defined]
+
+    def broken(person_id: int, now: Any = None) -> Any:
+        raise RuntimeError("the insight store is down")
+
+    monkeypatch.setattr(assistant, "prepare", broken)
+    with client.websocket_connect(f"/ws/chat?token={_token(2)}") as ws:
+        assert _opened(ws) == {"ready": False}  # no name: nothing was read
+        ws.send_json({"type": "USER_MESSAGE", "threadId": "unready", "text": "balance"})
+        assert _until(ws, {"RUN_FINISHED", "RUN_ERROR"})[-1]["type"] == "RUN_FINISHED"

@@ -110,16 +110,8 @@ class SentenceEncoder:
     def _pooled(self, batch: list[list[int]]) -> Any:
         import torch
 
-        width = max(len(ids) for ids in batch)
-        input_ids = torch.zeros((len(batch), width), dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, ids in enumerate(batch):
-            input_ids[row, : len(ids)] = torch.tensor(ids)
-            mask[row, : len(ids)] = 1
-        hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * weights).sum(1) / weights.sum(1)
-        return torch.nn.functional.normalize(pooled, dim=-1)
+        input_ids, mask = (torch.from_numpy(a) for a in padded(batch))
+        return sentence_vector(self.model, input_ids, mask)
 
     def encode(
         self,
@@ -145,13 +137,28 @@ class SentenceEncoder:
     def _vectors(self, batch: list[list[int]]) -> np.ndarray:
         if self._onnx is None:
             return np.asarray(self._pooled(batch).float().numpy())
-        width = max(len(ids) for ids in batch)
-        input_ids = np.zeros((len(batch), width), dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        for row, ids in enumerate(batch):
-            input_ids[row, : len(ids)] = ids
-            mask[row, : len(ids)] = 1
-        return self._onnx.vectors(input_ids, mask)
+        return self._onnx.vectors(*padded(batch))
+
+
+def padded(batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded with zeros to the longest, and the attention mask (int64 both)."""
+    width = max(len(ids) for ids in batch)
+    input_ids = np.zeros((len(batch), width), dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.int64)
+    for row, ids in enumerate(batch):
+        input_ids[row, : len(ids)] = ids
+        mask[row, : len(ids)] = 1
+    return input_ids, mask
+
+
+def sentence_vector(model: Any, input_ids: Any, attention_mask: Any) -> Any:
+    """The normalised mean of the tokens' last hidden states (the sentence vector), in torch."""
+    import torch
+
+    hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1)
+    return torch.nn.functional.normalize(pooled, dim=-1)
 
 
 def _batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:

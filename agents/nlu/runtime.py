@@ -59,17 +59,15 @@ def _pooled(model: Any) -> Any:
     """``model`` wrapped so that the exported graph ends in the sentence vector."""
     import torch
 
+    from agents.nlu.encoder import sentence_vector
+
     class Pooled(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask)
-            hidden = hidden.last_hidden_state
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(1) / weights.sum(1)
-            return torch.nn.functional.normalize(pooled, dim=-1)
+            return sentence_vector(self.model, input_ids, attention_mask)
 
     return Pooled().eval()
 

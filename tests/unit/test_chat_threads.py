@@ -58,13 +58,21 @@ def test_background_work_waits_while_a_turn_runs_or_waits() -> None:
 
 def test_shutdown_finishes_or_cancels_what_waits_and_refuses_more() -> None:
     pool = ChatThreads(1)
-    gate = threading.Event()
-    running = pool.submit(_wait, gate)
+    gate, began = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        began.set()
+        _wait(gate)
+
+    running = pool.submit(hold)
+    _wait(began)  # taken by the thread before the pool shuts down
     waiting = pool.submit(lambda: "never")
     later = pool.submit_background(lambda: "never either")
     closer = threading.Thread(target=pool.shutdown, kwargs={"cancel_futures": True})
     closer.start()
-    time.sleep(0.1)
+    deadline = time.monotonic() + 10
+    while not pool._closed and time.monotonic() < deadline:  # shut down while the job holds
+        time.sleep(0.01)
     gate.set()
     closer.join(10)
     assert running.result(10) is None

@@ -192,12 +192,15 @@ async def drive(
     password: str,
     advance: Callable[[int], None] = lambda n: None,
     think_s: float = 0.0,
+    server_cpu: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     """Run one scripted session per username concurrently; the figures.
 
     Every customer first signs in (a deliberately slow scrypt check) and connects; the
     conversations start together once all are connected, and ``turns_per_s`` counts from
     then. Signing in is reported on its own (``sign_in_ms_p50``, ``connect_seconds``).
+    ``server_cpu`` reads the server's CPU seconds so far; with it, the CPU the server and
+    this client spent per turn while the conversations ran is reported too.
     """
     tally = Tally()
     start = asyncio.Event()
@@ -225,11 +228,18 @@ async def drive(
     tasks = [asyncio.create_task(one(i, u)) for i, u in enumerate(users)]
     await start.wait()
     started = time.perf_counter()
+    cpu_before = (time.process_time(), server_cpu() if server_cpu else 0.0)
     connect_s = started - began
     turns = await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
+    client_s = time.process_time() - cpu_before[0]
+    server_s = server_cpu() - cpu_before[1] if server_cpu else None
     total = sum(turns)
     lat = tally.latencies_ms
+    cpu: dict[str, float] = {"client_cpu_ms_per_turn": _per_turn(client_s, total)}
+    if server_s is not None:
+        cpu["server_cpu_ms_per_turn"] = _per_turn(server_s, total)
+        cpu["cores_busy"] = round((server_s + client_s) / elapsed, 2) if elapsed else 0.0
     return {
         "sessions": len(users),
         "turns": total,
@@ -247,8 +257,13 @@ async def drive(
         "latency_ms_p95_by_step": {
             step: round(percentile(took, 95), 1) for step, took in tally.by_step.items()
         },
+        **cpu,
         "error_samples": sorted(set(tally.errors))[:5],
     }
+
+
+def _per_turn(seconds: float, turns: int) -> float:
+    return round(seconds * 1000 / turns, 2) if turns else 0.0
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
@@ -314,7 +329,7 @@ def start_server(
     workers: int = 1,
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """``uvicorn app.main:app`` in a child process on the bank under ``var``; ready to serve.
+    """``concierge serve`` in a child process on the bank under ``var``; ready to serve.
 
     ``env`` adds or overrides environment variables of the child.
     """
@@ -329,13 +344,10 @@ def start_server(
     if workers > 1:
         # one encoder thread per process: N processes on N cores, not N x N threads
         child_env.setdefault("OMP_NUM_THREADS", "1")
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
-    # as `concierge serve` runs it (CONCIERGE_WS_COMPRESSION, off unless set)
-    from pydantic import TypeAdapter
-
-    compress = TypeAdapter(bool).validate_python(child_env.get("CONCIERGE_WS_COMPRESSION", False))
-    command += ["--ws-per-message-deflate", str(compress).lower()]
+    # `concierge serve` itself: the same settings (CONCIERGE_WS_COMPRESSION, ...) and the same
+    # workers, each listening on the port (app.serving)
+    command = [sys.executable, "-c", "from app.cli import main; main()", "serve"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(command, env=child_env)
     try:
         _wait_ready(f"http://127.0.0.1:{port}", server)
@@ -370,6 +382,7 @@ def run(
     ``workers`` server processes share the SQLite bank and checkpoints; each connection
     stays with the process that accepted it.
     """
+    from app.bench_proc import cpu_seconds
     from services.settings import Settings
 
     tell = phase or (lambda _label, _total: lambda _n: None)
@@ -388,7 +401,14 @@ def run(
                 _warm(base, users[-1], password)
             advance = tell("chat sessions", sessions)
             result = asyncio.run(
-                drive(base, users[:sessions], password, advance, think_s=think_ms / 1000)
+                drive(
+                    base,
+                    users[:sessions],
+                    password,
+                    advance,
+                    think_s=think_ms / 1000,
+                    server_cpu=lambda: cpu_seconds(server.pid),
+                )
             )
         finally:
             stop_server(server)

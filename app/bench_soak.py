@@ -38,6 +38,7 @@ from app.bench_chat import (
     start_server,
     stop_server,
 )
+from app.bench_proc import server_rss_mb
 
 # (text, what to answer if it asks for confirmation): None approves nothing, as no write asked
 Step = tuple[str, bool | None]
@@ -59,39 +60,6 @@ RESULT_KEYS = (
     "server_rss_mb_end",
     "rss_growth_pct",
 )
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass  # the process is gone (or is a zombie without memory)
-    return 0
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # "pid (comm) state ppid ...": comm may hold spaces, so split after its ')'
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        tree.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    return tree
-
-
-def server_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants (uvicorn's workers), in MiB."""
-    tree = _children()
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        total += _rss_kb(current)
-        todo += tree.get(current, [])
-    return round(total / 1024, 1)
 
 
 class Soak:

@@ -268,23 +268,30 @@ def serve(
         typer.Option(
             min=1,
             max=64,
-            help="Server processes. More than one needs the shared engines (PostgreSQL, "
-            "Redis) so every process sees the same caches and events.",
+            help="Server processes, each listening on the port itself (SO_REUSEPORT) so the "
+            "kernel spreads connections evenly. More than one needs the shared engines "
+            "(PostgreSQL, Redis) so every process sees the same caches and events.",
         ),
     ] = 1,
 ) -> None:
     """Serve the web app (REST API, chat, OpenAPI at /docs)."""
-    import uvicorn
+    from app.serving import ServeError
+    from app.serving import serve as serve_app
 
     settings = get_settings()
-    uvicorn.run(
-        "app.main:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-        workers=workers,
-        ws_per_message_deflate=settings.ws_compression,
-    )
+    try:
+        code = serve_app(
+            "app.main:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            ws_per_message_deflate=settings.ws_compression,
+        )
+    except ServeError as exc:
+        raise _fail(str(exc)) from None
+    if code:
+        raise typer.Exit(code)
 
 
 def _register_groups() -> None:

@@ -39,6 +39,7 @@ from app.api import (
 )
 from app.assistant import Assistant, build_assistant, checkpointer, make_recommender
 from app.chat_threads import ChatThreads
+from app.heap import freeze_heap
 from app.logging_setup import install as install_log_masking
 from app.wiring import open_engine
 from services.events import Event, make_event_bus
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # built on the first chat (training the intent model the first time takes
                 # seconds); the REST routes never wait for it
                 app.state.assistant_factory = assistant
+                freeze_heap()  # what start-up loaded stays: out of the collector's way
                 yield
         finally:
             if live is not None:

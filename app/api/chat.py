@@ -39,6 +39,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from app.api.metrics import metrics_of
 from app.auth import Role, TokenError, read_token
 from app.chat_threads import ChatThreads
+from app.heap import freeze_heap
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,7 @@ def _build_once(app: Any) -> Any:
     with _building:
         if getattr(app.state, "assistant", None) is None:
             app.state.assistant = app.state.assistant_factory()
+            freeze_heap()  # the models are loaded for good: keep them out of the collector's way
         return app.state.assistant
 
 

@@ -38,6 +38,9 @@ def test_bench_chat_drives_every_session_through_its_script(classifier_dir: Path
     assert out["turns_per_s"] > 0
     # signing in is measured apart from the conversations
     assert out["sign_in_ms_p50"] > 0 and out["connect_seconds"] > 0
+    # the server (a child process tree) and this client both spent CPU on the turns
+    assert out["server_cpu_ms_per_turn"] > 0 and out["client_cpu_ms_per_turn"] > 0
+    assert out["cores_busy"] > 0
 
 
 def test_percentiles_interpolate_between_ranks() -> None:

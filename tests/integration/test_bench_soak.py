@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import typer
 from typer.testing import CliRunner
 
-from app.bench_soak import RESULT_KEYS, server_rss_mb
+from app.bench_proc import server_rss_mb
+from app.bench_soak import RESULT_KEYS
 from app.cli_bench import register
 
 
@@ -42,3 +44,28 @@ def test_bench_soak_holds_sessions_and_reports_memory(classifier_dir: Path) -> N
 def test_server_memory_counts_the_process_and_its_children() -> None:
     assert server_rss_mb(os.getpid()) > 0
     assert server_rss_mb(1 << 30) == 0  # no such process
+
+
+def test_server_cpu_counts_the_process_and_its_children() -> None:
+    import subprocess
+    import sys
+
+    from app.bench_proc import cpu_seconds
+
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.process_time() + 0.5\n"
+            "while time.process_time() < end: pass\ntime.sleep(30)",
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while cpu_seconds(os.getpid()) - time.process_time() < 0.4:
+            assert time.monotonic() < deadline, "the child's CPU time was not counted"
+            time.sleep(0.05)
+    finally:
+        child.kill()
+        child.wait()
+    assert cpu_seconds(1 << 30) == 0  # no such process

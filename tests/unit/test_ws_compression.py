@@ -40,22 +40,50 @@ def test_serve_hands_the_setting_to_uvicorn(
     assert seen["ws_per_message_deflate"] is expected
 
 
-@pytest.mark.parametrize(("value", "flag"), [(None, "false"), ("yes", "true")])
-def test_the_benchmark_server_runs_as_serve_does(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, value: str | None, flag: str
+@pytest.mark.parametrize(("value", "expected"), [(None, False), ("true", True)])
+def test_serve_with_workers_hands_the_setting_to_each_worker(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, expected: bool
+) -> None:
+    from app import cli, serving
+
+    seen: dict[str, Any] = {}
+
+    def run(self: serving.Supervisor) -> int:
+        seen.update(self.options, workers=self.workers)
+        return 0
+
+    monkeypatch.setattr(serving.Supervisor, "run", run)
+    if value is None:
+        monkeypatch.delenv("CONCIERGE_WS_COMPRESSION", raising=False)
+    else:
+        monkeypatch.setenv("CONCIERGE_WS_COMPRESSION", value)
+    cli.get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli.cli, ["serve", "--port", "8765", "--workers", "2"])
+    finally:
+        cli.get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert seen["ws_per_message_deflate"] is expected
+    assert seen["workers"] == 2 and seen["app"] == "app.main:app" and seen["port"] == 8765
+
+
+def test_the_benchmark_server_is_concierge_serve(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     from app import bench_chat
 
-    started: list[list[str]] = []
+    started: list[tuple[list[str], dict[str, str]]] = []
 
     class Fake:
         def __init__(self, command: list[str], env: dict[str, str]) -> None:
-            started.append(command)
+            started.append((command, env))
 
     monkeypatch.setattr(bench_chat.subprocess, "Popen", Fake)
     monkeypatch.setattr(bench_chat, "_wait_ready", lambda base, process: None)
-    env = {} if value is None else {"CONCIERGE_WS_COMPRESSION": value}
-    monkeypatch.delenv("CONCIERGE_WS_COMPRESSION", raising=False)
-    bench_chat.start_server(tmp_path, nlu_model=tmp_path, port=1, env=env)
-    command = started[0]
-    assert command[command.index("--ws-per-message-deflate") + 1] == flag
+    env = {"CONCIERGE_WS_COMPRESSION": "yes"}
+    bench_chat.start_server(tmp_path, nlu_model=tmp_path, port=1, workers=2, env=env)
+    command, child_env = started[0]
+    # the same command, so the same settings (read by `serve`) and the same workers
+    assert command[-7:] == ["serve", "--host", "127.0.0.1", "--port", "1", "--workers", "2"]
+    assert child_env["CONCIERGE_WS_COMPRESSION"] == "yes"
+    assert child_env["CONCIERGE_VAR_DIR"] == str(tmp_path)

@@ -11,7 +11,7 @@ authenticated customer's records; they are not database ids the customer could t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -85,10 +85,27 @@ class CustomerContext:
         return next((a for a in self.accounts if a.ref == ref), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        out = asdict(self)
-        out["today"] = self.today.isoformat()
-        return out
+        """A JSON-ready form (what :func:`dataclasses.asdict` gives, without its deep copies).
+
+        Every field is a string, a number, a tuple of those flat records, or a dict of
+        strings, so copying each level once is a full copy. It is written into the
+        conversation's state every turn, which is why it is spelled out.
+        """
+        return {
+            "first_name": self.first_name,
+            "today": self.today.isoformat(),
+            "accounts": tuple(vars(a).copy() for a in self.accounts),
+            "payees": tuple(vars(p).copy() for p in self.payees),
+            "cards": tuple(vars(c).copy() for c in self.cards),
+            "scheduled": tuple(vars(s).copy() for s in self.scheduled),
+            "goals": tuple(vars(g).copy() for g in self.goals),
+            "closed": tuple(vars(c).copy() for c in self.closed),
+            "merchants": tuple(self.merchants),
+            "currency": self.currency,
+            "notes": tuple(self.notes),
+            "offer": dict(self.offer) if self.offer is not None else None,
+            "insight": dict(self.insight) if self.insight is not None else None,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CustomerContext:

@@ -8,6 +8,7 @@ travel, health, housing (rent, mortgage), income, personal_care and fees.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from agents.slots_match import similarity
 from agents.slots_text import normalise
@@ -68,12 +69,17 @@ _WORDS: dict[str, str] = {
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {c: tuple(w.split("|")) for c, w in _WORDS.items()}
 CATEGORIES: tuple[str, ...] = tuple(CATEGORY_WORDS)
 
-# Every phrase once, longest first so "uber eats" wins over "uber" and "gas bill" over "gas".
-_PHRASES = sorted(
-    ((phrase, category) for category, phrases in CATEGORY_WORDS.items() for phrase in phrases),
-    key=lambda pair: -len(pair[0]),
+# Every phrase once, longest first so "uber eats" wins over "uber" and "gas bill" over "gas",
+# each with its pattern built once (a phrase not bordered by another word character).
+_PHRASES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+    (phrase, category, re.compile(rf"(?<![\w&+]){re.escape(phrase)}(?![\w&+])"))
+    for phrase, category in sorted(
+        ((phrase, category) for category, phrases in CATEGORY_WORDS.items() for phrase in phrases),
+        key=lambda pair: -len(pair[0]),
+    )
 )
-_SINGLE_WORDS = {p: c for p, c in _PHRASES if re.fullmatch(r"[a-z]{6,}", p)}
+_SINGLE_WORDS = {p: c for p, c, _ in _PHRASES if re.fullmatch(r"[a-z]{6,}", p)}
+_LONG_WORD = re.compile(r"[a-z]{6,}")
 
 
 def parse_category(text: str) -> str | None:
@@ -85,16 +91,23 @@ def parse_category(text: str) -> str | None:
     """
     norm = normalise(text)
     hits: list[tuple[int, str]] = []
-    for phrase, category in _PHRASES:
-        pattern = re.compile(rf"(?<![\w&+]){re.escape(phrase)}(?![\w&+])")
+    for phrase, category, pattern in _PHRASES:
+        if phrase not in norm:  # cheap test first: most phrases are not in a message
+            continue
         for match in pattern.finditer(norm):
             hits.append((match.start(), category))
             norm = norm[: match.start()] + " " * len(phrase) + norm[match.end() :]
     if hits:
         return min(hits)[1]
-    for word in re.findall(r"[a-z]{6,}", norm):
-        scored = [(similarity(word, key), category) for key, category in _SINGLE_WORDS.items()]
-        best = max(scored, default=(0.0, ""))
-        if best[0] >= 0.8:
-            return best[1]
+    for word in _LONG_WORD.findall(norm):
+        if (found := _misspelt(word)) is not None:
+            return found
     return None
+
+
+@lru_cache(maxsize=8192)
+def _misspelt(word: str) -> str | None:
+    """The category whose long single word ``word`` is a typo of, if any (the first best)."""
+    scored = [(similarity(word, key), category) for key, category in _SINGLE_WORDS.items()]
+    best = max(scored, default=(0.0, ""))
+    return best[1] if best[0] >= 0.8 else None

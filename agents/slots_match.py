@@ -68,6 +68,13 @@ def words(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def _name_words(name: str) -> tuple[str, ...]:
+    # a customer's payee and merchant names come up turn after turn: split each once
+    return tuple(words(name))
+
+
+@lru_cache(maxsize=65536)
 def similarity(a: str, b: str) -> float:
     """How alike two words are, 0..1.
 
@@ -118,10 +125,10 @@ def _score(
     mention: list[str], content: list[str], grams: list[str], name: str, people: bool
 ) -> float:
     """How well ``name`` is named by the mention (all words, content words, joined pairs)."""
-    all_words = words(name)
+    all_words = _name_words(name)
     if not all_words:
         return 0.0
-    if re.search(rf"(?:^| ){re.escape(' '.join(all_words))}(?: |$)", " ".join(mention)):
+    if f" {' '.join(all_words)} " in f" {' '.join(mention)} ":  # all its words, in order
         return 1.0
     if len(all_words) > 1 and "".join(all_words) in grams:
         return 1.0

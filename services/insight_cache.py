@@ -86,11 +86,12 @@ class InsightCache(FreshCache[tuple[Insight, ...]]):
         kept = self.get(person_id, mark, now)
         if kept is not None:
             return list(kept)
-        # a booking or an event since: read only the new ledger entries (the ledger is
+        # a booking or an event since: read only the new ledger entries and events (both are
         # append-only; a smaller newest id means records were erased, so read everything)
         with self._lock:
             had = self._history.get(person_id)
-        previous = had[1] if had is not None and mark[0] >= had[0][0] else None
+        fits = had is not None and mark[0] >= had[0][0] and mark[1] >= had[0][1]
+        previous = had[1] if had is not None and fits else None
         history = load_history(conn, person_id=person_id, now=now, previous=previous)
         found = detect_all(history, now)
         with self._lock:

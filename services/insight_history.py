@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Select, bindparam, or_, select
+from sqlalchemy import Connection, Select, bindparam, func, or_, select
 from sqlmodel import SQLModel
 
 # Thirteen months and a little: a seasonal bill is compared with the same month last year, and
@@ -129,6 +129,7 @@ class History:
     # what a later load may build on (see load_history's ``previous``); not part of equality
     until: datetime | None = field(default=None, compare=False)
     newest_entry_id: int = field(default=0, compare=False)
+    newest_event_id: int = field(default=0, compare=False)
 
 
 _R = TypeVar("_R", AccountRow, SeriesRow, TransferRow)
@@ -168,16 +169,27 @@ def _holdings_statement() -> Select[Any]:
 
 
 @cache
-def _events_statement() -> Select[Any]:
+def _events_statement(builds_on: bool = False) -> Select[Any]:
     ev = _T["digital_event"]
-    return (
-        _select("digital_event", EventRow._fields)
-        .where(
-            ev.c.person_id == bindparam("person_id"),
-            ev.c.occurred_at >= bindparam("since"),
-            ev.c.occurred_at <= bindparam("until"),
+    stmt = _select("digital_event", EventRow._fields).where(
+        ev.c.person_id == bindparam("person_id"),
+        ev.c.occurred_at >= bindparam("since"),
+        ev.c.occurred_at <= bindparam("until"),
+    )
+    if builds_on:
+        stmt = stmt.where(
+            or_(ev.c.id > bindparam("newest_id"), ev.c.occurred_at > bindparam("seen_until"))
         )
-        .order_by(ev.c.occurred_at, ev.c.id)
+    return stmt.order_by(ev.c.occurred_at, ev.c.id)
+
+
+@cache
+def _events_count_statement() -> Select[Any]:
+    ev = _T["digital_event"]
+    return select(func.count()).where(
+        ev.c.person_id == bindparam("person_id"),
+        ev.c.occurred_at >= bindparam("since"),
+        ev.c.occurred_at <= bindparam("until"),
     )
 
 
@@ -216,10 +228,10 @@ def load_history(
     of the last ``lookback_days`` up to ``now``, nothing from the clock's future. An unknown
     person gets an empty history.
 
-    The ledger is append-only, so with a ``previous`` history of the same customer loaded at
-    or before ``now`` only the entries it could not have seen are read (newer ids, or booked
-    after its clock) and merged with its entries still inside the window; everything else is
-    read afresh. The result equals a full load.
+    The ledger and the digital events are append-only, so with a ``previous`` history of the
+    same customer loaded at or before ``now`` only the entries and events it could not have
+    seen are read (newer ids, or dated after its clock) and merged with its own still inside
+    the window; everything else is read afresh. The result equals a full load.
 
     Args:
         conn: A connection to the system of record.
@@ -238,8 +250,7 @@ def load_history(
         )
     types = {a.id: a.type for a in accounts}
     entries = _entries(conn, person_id, since, until, types, previous)
-    window = {"person_id": person_id, "since": since, "until": until}
-    events = tuple(EventRow(*r) for r in conn.execute(_events_statement(), window).all())
+    events = _events(conn, person_id, since, until, previous)
     found = conn.execute(_preferences_statement(), {"person_id": person_id}).first()
     preferences = {
         k: (v.isoformat() if isinstance(v, time) else v)
@@ -259,7 +270,44 @@ def load_history(
         newest_entry_id=max(
             [e.id for e in entries] + [previous.newest_entry_id if previous else 0]
         ),
+        newest_event_id=max([e.id for e in events] + [previous.newest_event_id if previous else 0]),
     )
+
+
+def _builds_on(previous: History | None, person_id: int, until: datetime) -> bool:
+    """Whether ``previous`` is an earlier load of the same customer, at or before ``until``."""
+    return (
+        previous is not None
+        and previous.person_id == person_id
+        and previous.until is not None
+        and previous.until <= until
+    )
+
+
+def _events(
+    conn: Connection,
+    person_id: int,
+    since: datetime,
+    until: datetime,
+    previous: History | None,
+) -> tuple[EventRow, ...]:
+    builds_on = _builds_on(previous, person_id, until)
+    values: dict[str, Any] = {"person_id": person_id, "since": since, "until": until}
+    if builds_on:
+        assert previous is not None
+        values |= {"newest_id": previous.newest_event_id, "seen_until": previous.until}
+    fresh = [EventRow(*r) for r in conn.execute(_events_statement(builds_on), values).all()]
+    if not builds_on:
+        return tuple(fresh)
+    assert previous is not None
+    kept = [e for e in previous.events if e.occurred_at >= since]
+    # Unlike ledger lines, events change hands: signing in on a device attributes its earlier
+    # anonymous events to the customer (identity.stitch_device), with their old ids and times.
+    # Counting the window (an index range, no rows decoded) catches that: then read it all.
+    window = {"person_id": person_id, "since": since, "until": until}
+    if conn.execute(_events_count_statement(), window).scalar_one() != len(kept) + len(fresh):
+        return _events(conn, person_id, since, until, None)
+    return tuple(sorted(kept + fresh, key=lambda e: (e.occurred_at, e.id)))
 
 
 def _entries(
@@ -271,10 +319,8 @@ def _entries(
     previous: History | None,
 ) -> tuple[Entry, ...]:
     builds_on = (
-        previous is not None
-        and previous.person_id == person_id
-        and previous.until is not None
-        and previous.until <= until
+        _builds_on(previous, person_id, until)
+        and previous is not None
         and {e.account_id: e.account_type for e in previous.entries}.items() <= types.items()
     )
     values: dict[str, Any] = {"person_id": person_id, "since": since, "until": until}

@@ -111,6 +111,52 @@ def test_a_history_built_on_an_earlier_one_equals_a_full_load(engine) -> None:
     assert len(full.entries) >= len(before.entries) + 4  # the transfer's two lines and two more
 
 
+def _event(conn, person: int | None, at: datetime, page: str, device: str = "dev-1") -> None:
+    conn.execute(
+        text(
+            "INSERT INTO digital_event (person_id, device_id, session_id, occurred_at, channel, "
+            "kind, page) VALUES (:p, :d, 's', :t, 'app', 'page_view', :g)"
+        ),
+        {"p": person, "d": device, "t": at.replace(tzinfo=None), "g": page},
+    )
+
+
+def test_events_built_on_an_earlier_history_equal_a_full_load(engine) -> None:
+    from services.identity import stitch_device
+    from services.insight_history import load_history
+
+    seed_bank(engine, customers=3, seed=4, as_of=NOW.date())
+    with engine.connect() as conn:
+        person, _, _ = _pair(conn)
+    with engine.begin() as conn:
+        # an anonymous event from before, on a device the customer signs in on later
+        _event(conn, None, NOW - timedelta(days=2), "/anonymous", device="dev-later")
+        # dated after the first load's clock, with an id below the newest that load sees
+        _event(conn, person, NOW + timedelta(hours=1), "/future")
+        _event(conn, person, NOW - timedelta(hours=1), "/seen")
+    with engine.connect() as conn:
+        before = load_history(conn, person_id=person, now=NOW)
+    assert "/future" not in {e.page for e in before.events}
+    later = NOW + timedelta(hours=2)
+    with engine.begin() as conn:
+        _event(conn, person, NOW - timedelta(days=3), "/backdated")
+        _event(conn, person, NOW + timedelta(days=2), "/not-yet")
+    with engine.connect() as conn:
+        built_on = load_history(conn, person_id=person, now=later, previous=before)
+        full = load_history(conn, person_id=person, now=later)
+    assert _same(built_on, full)
+    pages = {e.page for e in full.events}
+    assert {"/future", "/seen", "/backdated"} <= pages and "/not-yet" not in pages
+    assert "/anonymous" not in pages
+    # signing in attributes the device's old anonymous event (old id, old time) to them
+    with engine.begin() as conn:
+        assert stitch_device(conn, device_id="dev-later", person_id=person) == 1
+    with engine.connect() as conn:
+        stitched = load_history(conn, person_id=person, now=later, previous=built_on)
+        assert "/anonymous" in {e.page for e in stitched.events}
+        assert _same(stitched, load_history(conn, person_id=person, now=later))
+
+
 def test_a_history_is_not_built_on_one_from_a_later_clock_or_another_customer(engine) -> None:
     from services.insight_history import load_history
 

@@ -224,7 +224,12 @@ def chat_command(
         int, typer.Option(min=1, max=2_000, help="Concurrent chat sessions.")
     ] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the demo bank.")] = 7,
-    workers: Annotated[int, typer.Option(min=1, max=16, help="Server processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=16, help="Server processes (default: one per CPU this process may use)."
+        ),
+    ] = None,
     think_ms: Annotated[
         int,
         typer.Option(
@@ -256,7 +261,12 @@ def chat_command(
             default_classifier(Path(settings.var_dir))
             model = model_dir(Path(settings.var_dir))
         result = bench_chat.run(
-            sessions, nlu_model=model, seed=seed, workers=workers, think_ms=think_ms, phase=phase
+            sessions,
+            nlu_model=model,
+            seed=seed,
+            workers=workers or bench_chat.usable_cpus(),
+            think_ms=think_ms,
+            phase=phase,
         )
     if as_json:
         typer.echo(json.dumps(result))
@@ -280,7 +290,12 @@ def soak_command(
         int, typer.Option(min=1, max=2_000, help="Concurrent websocket conversations.")
     ] = 200,
     seconds: Annotated[float, typer.Option(min=1, help="How long they are held.")] = 120.0,
-    workers: Annotated[int, typer.Option(min=1, max=16, help="Server processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=16, help="Server processes (default: one per CPU this process may use)."
+        ),
+    ] = None,
     think_ms: Annotated[
         int, typer.Option(min=600, help="Mean pause between a reply and the next message.")
     ] = 1_000,
@@ -300,7 +315,7 @@ def soak_command(
     from pathlib import Path
 
     from agents.classifier import default_classifier, model_dir
-    from app import bench_soak
+    from app import bench_chat, bench_soak
 
     settings = get_settings()
     with bench_decisions.rich_phases() as phase:
@@ -314,7 +329,7 @@ def soak_command(
             sessions,
             seconds,
             nlu_model=model,
-            workers=workers,
+            workers=workers or bench_chat.usable_cpus(),
             seed=seed,
             think_ms=think_ms,
             reconnect=reconnect,

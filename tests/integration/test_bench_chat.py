@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from app.bench_chat import SCRIPT, percentile
+from app.bench_chat import SCRIPT, percentile, usable_cpus
 from app.cli_bench import register
 
 
@@ -41,6 +41,7 @@ def test_bench_chat_drives_every_session_through_its_script(classifier_dir: Path
     # the server (a child process tree) and this client both spent CPU on the turns
     assert out["server_cpu_ms_per_turn"] > 0 and out["client_cpu_ms_per_turn"] > 0
     assert out["cores_busy"] > 0
+    assert out["workers"] == usable_cpus()  # one server process per core by default
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -58,3 +59,22 @@ def test_sessions_say_each_step_in_their_own_words() -> None:
     assert len({s[1] for s in scripts}) > 1  # balance questions vary
     amounts = {s[4] for s in scripts}
     assert len(amounts) == 12 and all("{" not in s for s in amounts)
+
+
+def test_the_default_worker_count_follows_the_cpus_this_process_may_use() -> None:
+    import subprocess
+    import sys
+
+    pinned = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from app.bench_chat import usable_cpus; print(usable_cpus())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert pinned.stdout.strip() == "1"
+    assert usable_cpus() >= 1

@@ -2,17 +2,21 @@
 
 Trained with the ``fast`` recipe (lexical features + frozen MiniLM embeddings under a linear
 SVM: seconds on a CPU) on ``agents/data/utterances.csv`` and kept under
-``var/nlu/concierge-<content hash>``, so it is trained again only when the utterances change.
+``var/nlu/concierge-fast-<hash>`` (of the utterances and the recipe), so it is trained again
+only when either changes.
 A bank can point ``CONCIERGE_NLU_MODEL`` at a model trained on its own logs instead
 (``concierge nlu train``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from agents.nlu import IntentModel, file_sha256, is_model_dir, read_labelled_csv
+from agents.nlu.profiles import PROFILES
 
 UTTERANCES = Path(__file__).parent / "data" / "utterances.csv"
 RECIPE = "fast"
@@ -21,8 +25,10 @@ Progress = Callable[[str, int, int], None]
 
 
 def model_dir(var_dir: Path, data: Path = UTTERANCES) -> Path:
-    """Where the model for ``data``'s current content lives."""
-    return var_dir / "nlu" / f"concierge-{RECIPE}-{file_sha256(data)[:16]}"
+    """Where the model for ``data``'s current content and the current recipe lives."""
+    recipe = json.dumps(PROFILES[RECIPE].to_json(), sort_keys=True)
+    digest = hashlib.sha256(f"{file_sha256(data)}:{recipe}".encode()).hexdigest()
+    return var_dir / "nlu" / f"concierge-{RECIPE}-{digest[:16]}"
 
 
 def default_classifier(

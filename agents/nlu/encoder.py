@@ -73,15 +73,16 @@ class SentenceEncoder:
         """Whether :meth:`encode` runs on ONNX Runtime (see :mod:`agents.nlu.runtime`)."""
         return self._onnx is not None
 
-    def accelerate(self) -> SentenceEncoder:
+    def accelerate(self, *, quantized: bool = False) -> SentenceEncoder:
         """Encode with ONNX Runtime from now on, unless turned off or unavailable; ``self``.
 
-        Fine-tuning the weights afterwards drops the export (:func:`fine_tune` does).
+        ``quantized`` runs the encoder's int8 form (see :mod:`agents.nlu.runtime`). Fine-tuning
+        the weights afterwards drops the export (:func:`fine_tune` does).
         """
         from agents.nlu import runtime
 
         if runtime.enabled():
-            self._onnx = runtime.accelerate(self.model)
+            self._onnx = runtime.accelerate(self.model, quantized=quantized)
         return self
 
     @classmethod

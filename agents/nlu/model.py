@@ -100,7 +100,7 @@ class IntentModel:
         tell("lexical features", 1, 1)
         frozen = None
         if self.profile.embedding_weight > 0 or self.profile.fine_tune is not None:
-            self._base = SentenceEncoder.load().accelerate()
+            self._base = SentenceEncoder.load().accelerate(quantized=self.profile.quantized)
             frozen = self._base.encode(texts, progress=tell, stage="frozen embeddings")
         tell("linear model", 0, 1)
         svm = LinearSVC(C=self.profile.svm_c).fit(self._svm_features(texts, frozen), targets)
@@ -157,9 +157,10 @@ class IntentModel:
     def analyse(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """Class probabilities, and the frozen MiniLM embeddings of ``texts`` when computed.
 
-        The fast recipe encodes each text with the frozen all-MiniLM-L6-v2 anyway; handing the
-        unit vectors back lets the knowledge index search with them instead of encoding the
-        text a second time. Recipes without the frozen encoder return ``None`` for them.
+        A recipe with the frozen float32 all-MiniLM-L6-v2 encodes each text with it anyway;
+        handing the unit vectors back lets the knowledge index search with them instead of
+        encoding the text a second time. Recipes without it (no frozen encoder, or its int8
+        form, whose vectors are close to the index's but not equal) return ``None`` for them.
         """
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float64), None
@@ -169,7 +170,7 @@ class IntentModel:
         parts = self._scores(texts, frozen)
         combined = sum(self.profile.weights.get(name, 0.0) * s for name, s in parts.items())
         probabilities = _softmax(self.profile.temperature * np.asarray(combined, dtype=np.float64))
-        return probabilities, frozen
+        return probabilities, None if self.profile.quantized else frozen
 
     def predict(self, text: str) -> tuple[str, float]:
         """The most likely label of ``text`` and its probability."""
@@ -252,7 +253,7 @@ class IntentModel:
         if model._weights["svm_w"].shape[1] != len(model.labels):
             raise NluDataError(f"{where}: weights do not match the {len(model.labels)} labels")
         if model.profile.embedding_weight > 0:
-            model._base = SentenceEncoder.load().accelerate()
+            model._base = SentenceEncoder.load().accelerate(quantized=model.profile.quantized)
         if "tuned_w" in model._weights:
             if not (where / ENCODER).is_dir():
                 raise NluDataError(f"{where}: the fine-tuned encoder is missing")

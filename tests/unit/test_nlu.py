@@ -178,15 +178,27 @@ def test_probabilities_are_distributions(model: IntentModel) -> None:
     assert model.predict_proba([]).shape == (0, len(INTENTS))
 
 
-def test_analyse_hands_back_the_knowledge_index_vector(model: IntentModel) -> None:
+def test_analyse_hands_back_the_knowledge_index_vector(model: IntentModel, train_csv: Path) -> None:
+    from dataclasses import replace
+
+    from agents.nlu.profiles import PROFILES
     from knowledge.embedder import embed
 
     texts = [text for text, _ in HELD_OUT[:3]]
+    # the fast recipe's frozen encoder is int8: close to the index's vectors, so not handed out
     probabilities, vectors = model.analyse(texts)
-    assert np.allclose(probabilities, model.predict_proba(texts))
+    assert np.allclose(probabilities, model.predict_proba(texts)) and vectors is None
+    assert model.profile.quantized
+    float32 = replace(PROFILES["fast"], name="fast-float32", quantized=False)
+    plain = IntentModel(profile=float32).fit(*read_labelled_csv(train_csv, min_per_label=2))
+    probabilities, vectors = plain.analyse(texts)
+    assert np.allclose(probabilities, plain.predict_proba(texts))
     assert vectors is not None and vectors.shape == (3, 384)
     # the very vector the knowledge index would compute for the same words
     assert np.allclose(vectors, embed(texts), atol=1e-4)
+    # and the int8 encoder's vectors are near them
+    assert model._base is not None
+    assert float((model._base.encode(texts) * vectors).sum(axis=1).min()) > 0.95
 
 
 def test_save_load_round_trip(model: IntentModel, tmp_path: Path) -> None:

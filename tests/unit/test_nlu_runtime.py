@@ -103,3 +103,41 @@ def test_fine_tuning_drops_a_stale_export(tmp_path: Path, monkeypatch: pytest.Mo
     expected = encoder.encode(texts)
     encoder.accelerate()
     assert np.abs(encoder.encode(texts) - expected).max() < 1e-4
+
+
+def test_the_int8_form_is_close_kept_beside_the_float_export_and_made_in_memory_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, torch_encoder: SentenceEncoder
+) -> None:
+    monkeypatch.setenv("CONCIERGE_ONNX_CACHE", str(tmp_path))
+    small = SentenceEncoder.load().accelerate(quantized=True)
+    assert small.accelerated
+    names = {p.name for p in tmp_path.glob("*.onnx")}
+    [plain] = [n for n in names if not n.endswith("-int8.onnx")]
+    assert names == {plain, plain.replace(".onnx", "-int8.onnx")}
+    expected = torch_encoder.encode(TEXTS * 3)
+    found = small.encode(TEXTS * 3)
+    cosine = (found * expected).sum(axis=1)
+    assert cosine.min() > 0.95  # close to the float32 vectors...
+    assert np.abs(found - expected).max() > 1e-4  # ...but another model: not equal
+    assert np.allclose(np.linalg.norm(found, axis=1), 1.0, atol=1e-5)
+    # read back from the cache the second time
+    monkeypatch.setattr(runtime, "_quantize", lambda source, target: pytest.fail("again"))
+    assert np.array_equal(
+        SentenceEncoder.load().accelerate(quantized=True).encode(TEXTS), found[:4]
+    )
+    monkeypatch.undo()
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("CONCIERGE_ONNX_CACHE", str(blocked / "cache"))
+    in_memory = SentenceEncoder.load().accelerate(quantized=True)
+    assert np.abs(in_memory.encode(TEXTS) - found[:4]).max() < 1e-5
+
+
+def test_a_recipe_says_whether_its_encoder_is_int8_and_old_models_were_not() -> None:
+    from agents.nlu.profiles import PROFILES, profile_from_json
+
+    assert PROFILES["fast"].quantized and not PROFILES["full"].quantized
+    saved = PROFILES["fast"].to_json()
+    assert profile_from_json(saved) == PROFILES["fast"]
+    del saved["quantized"]  # metadata written before the field existed
+    assert not profile_from_json(saved).quantized

@@ -33,6 +33,16 @@ class ServeError(RuntimeError):
     """The app cannot be served as asked (for example the port is taken)."""
 
 
+def _address(host: str, port: int) -> tuple[int, int, int, Any]:
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot resolve {host!r}: {exc}") from None
+    return family, kind, proto, address
+
+
 def reuse_port_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT`` (not yet listening).
 
@@ -42,12 +52,7 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     """
     if not hasattr(socket, "SO_REUSEPORT"):
         raise ServeError("several workers need SO_REUSEPORT, which this platform lacks")
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except socket.gaierror as exc:
-        raise ServeError(f"cannot resolve {host!r}: {exc}") from None
+    family, kind, proto, address = _address(host, port)
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -57,6 +62,25 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     return sock
+
+
+def check_free(host: str, port: int) -> None:
+    """Refuse a port some socket already listens on, even one that allows sharing it.
+
+    A plain bind (``SO_REUSEADDR`` only, so connections of an earlier run waiting to close do
+    not count) fails on any listener: without this, a second ``concierge serve --workers N``
+    on the same port would quietly share it with the first.
+
+    Raises:
+        ServeError: The port is taken, or the address cannot be bound.
+    """
+    family, kind, proto, address = _address(host, port)
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _worker(options: dict[str, Any]) -> None:
@@ -104,7 +128,8 @@ class Supervisor:
 
     def run(self) -> int:
         """Serve until stopped; 0 after a requested stop, 1 when a worker could not start."""
-        reuse_port_socket(self.options["host"], self.options["port"]).close()  # fail early
+        check_free(self.options["host"], self.options["port"])  # fail early and clearly
+        reuse_port_socket(self.options["host"], self.options["port"]).close()
         self.processes = [self._start() for _ in range(self.workers)]
         code = 0
         try:

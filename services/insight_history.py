@@ -168,19 +168,26 @@ def _holdings_statement() -> Select[Any]:
     )
 
 
-@cache
-def _events_statement(builds_on: bool = False) -> Select[Any]:
-    ev = _T["digital_event"]
-    stmt = _select("digital_event", EventRow._fields).where(
-        ev.c.person_id == bindparam("person_id"),
-        ev.c.occurred_at >= bindparam("since"),
-        ev.c.occurred_at <= bindparam("until"),
+def _windowed(table: str, fields: tuple[str, ...], at: str, builds_on: bool) -> Select[Any]:
+    """Rows of ``:person_id`` in ``table`` with their time ``at`` in ``[:since, :until]``.
+
+    In time order. With ``builds_on``, only those a load that saw ids up to ``:newest_id`` at
+    the clock ``:seen_until`` could not have seen (a newer id, or a later time).
+    """
+    rows = _T[table].c
+    stmt = _select(table, fields).where(
+        rows.person_id == bindparam("person_id"),
+        rows[at] >= bindparam("since"),
+        rows[at] <= bindparam("until"),
     )
     if builds_on:
-        stmt = stmt.where(
-            or_(ev.c.id > bindparam("newest_id"), ev.c.occurred_at > bindparam("seen_until"))
-        )
-    return stmt.order_by(ev.c.occurred_at, ev.c.id)
+        stmt = stmt.where(or_(rows.id > bindparam("newest_id"), rows[at] > bindparam("seen_until")))
+    return stmt.order_by(rows[at], rows.id)
+
+
+@cache
+def _events_statement(builds_on: bool = False) -> Select[Any]:
+    return _windowed("digital_event", EventRow._fields, "occurred_at", builds_on)
 
 
 @cache
@@ -201,17 +208,7 @@ def _preferences_statement() -> Select[Any]:
 
 @cache
 def _entries_statement(builds_on: bool) -> Select[Any]:
-    led = _T["ledger_entry"]
-    stmt = _select("ledger_entry", Entry._fields[:-1]).where(
-        led.c.person_id == bindparam("person_id"),
-        led.c.booked_at >= bindparam("since"),
-        led.c.booked_at <= bindparam("until"),
-    )
-    if builds_on:
-        stmt = stmt.where(
-            or_(led.c.id > bindparam("newest_id"), led.c.booked_at > bindparam("seen_until"))
-        )
-    return stmt.order_by(led.c.booked_at, led.c.id)
+    return _windowed("ledger_entry", Entry._fields[:-1], "booked_at", builds_on)
 
 
 def load_history(

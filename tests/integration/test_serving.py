@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.bench_chat import free_port
-from app.serving import ServeError, Supervisor, reuse_port_socket
+from app.serving import ServeError, Supervisor, check_free, reuse_port_socket
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +116,20 @@ def test_a_port_taken_without_reuse_is_refused_clearly() -> None:
         assert f"cannot listen on 127.0.0.1:{port}" in result.output
     finally:
         taken.close()
+
+
+def test_a_port_another_server_shares_is_refused_too() -> None:
+    other = reuse_port_socket("127.0.0.1", 0)  # a server already running with workers
+    other.listen()
+    port = other.getsockname()[1]
+    try:
+        supervisor = Supervisor({"app": "pid_app:app", "host": "127.0.0.1", "port": port}, 2)
+        with pytest.raises(ServeError, match=f"cannot listen on 127.0.0.1:{port}"):
+            supervisor.run()
+        assert supervisor.processes == []  # nothing started
+    finally:
+        other.close()
+    check_free("127.0.0.1", port)  # free again once it stopped
 
 
 def test_workers_share_a_port_only_through_reuse_port() -> None:

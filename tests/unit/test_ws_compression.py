@@ -17,26 +17,31 @@ def test_compression_is_off_unless_configured(monkeypatch: pytest.MonkeyPatch) -
     assert Settings(_env_file=None).ws_compression is True
 
 
+def _serve(monkeypatch: pytest.MonkeyPatch, compression: str | None, *more: str) -> None:
+    """``concierge serve --port 8765 [more]`` with ``CONCIERGE_WS_COMPRESSION`` as given."""
+    from app import cli
+
+    if compression is None:
+        monkeypatch.delenv("CONCIERGE_WS_COMPRESSION", raising=False)
+    else:
+        monkeypatch.setenv("CONCIERGE_WS_COMPRESSION", compression)
+    cli.get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli.cli, ["serve", "--port", "8765", *more])
+    finally:
+        cli.get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize(("value", "expected"), [(None, False), ("true", True), ("0", False)])
 def test_serve_hands_the_setting_to_uvicorn(
     monkeypatch: pytest.MonkeyPatch, value: str | None, expected: bool
 ) -> None:
     import uvicorn
 
-    from app import cli
-
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
-    if value is None:
-        monkeypatch.delenv("CONCIERGE_WS_COMPRESSION", raising=False)
-    else:
-        monkeypatch.setenv("CONCIERGE_WS_COMPRESSION", value)
-    cli.get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(cli.cli, ["serve", "--port", "8765"])
-    finally:
-        cli.get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
+    _serve(monkeypatch, value)
     assert seen["ws_per_message_deflate"] is expected
 
 
@@ -44,7 +49,7 @@ def test_serve_hands_the_setting_to_uvicorn(
 def test_serve_with_workers_hands_the_setting_to_each_worker(
     monkeypatch: pytest.MonkeyPatch, value: str | None, expected: bool
 ) -> None:
-    from app import cli, serving
+    from app import serving
 
     seen: dict[str, Any] = {}
 
@@ -53,16 +58,7 @@ def test_serve_with_workers_hands_the_setting_to_each_worker(
         return 0
 
     monkeypatch.setattr(serving.Supervisor, "run", run)
-    if value is None:
-        monkeypatch.delenv("CONCIERGE_WS_COMPRESSION", raising=False)
-    else:
-        monkeypatch.setenv("CONCIERGE_WS_COMPRESSION", value)
-    cli.get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(cli.cli, ["serve", "--port", "8765", "--workers", "2"])
-    finally:
-        cli.get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
+    _serve(monkeypatch, value, "--workers", "2")
     assert seen["ws_per_message_deflate"] is expected
     assert seen["workers"] == 2 and seen["app"] == "app.main:app" and seen["port"] == 8765
 

@@ -27,6 +27,14 @@ from services.events import Event, EventBus
 from services.feature_store import FeatureStore, MemoryFeatureStore
 from services.settings import get_settings
 
+# the chat and soak benchmarks' server processes
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=16, help="Server processes (default: one per CPU this process may use)."
+    ),
+]
+
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -224,12 +232,7 @@ def chat_command(
         int, typer.Option(min=1, max=2_000, help="Concurrent chat sessions.")
     ] = 100,
     seed: Annotated[int, typer.Option(help="Seed of the demo bank.")] = 7,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            min=1, max=16, help="Server processes (default: one per CPU this process may use)."
-        ),
-    ] = None,
+    workers: Workers = None,
     think_ms: Annotated[
         int,
         typer.Option(
@@ -290,12 +293,7 @@ def soak_command(
         int, typer.Option(min=1, max=2_000, help="Concurrent websocket conversations.")
     ] = 200,
     seconds: Annotated[float, typer.Option(min=1, help="How long they are held.")] = 120.0,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            min=1, max=16, help="Server processes (default: one per CPU this process may use)."
-        ),
-    ] = None,
+    workers: Workers = None,
     think_ms: Annotated[
         int, typer.Option(min=600, help="Mean pause between a reply and the next message.")
     ] = 1_000,

@@ -24,9 +24,9 @@ import threading
 import time
 from typing import Any
 
-log = logging.getLogger("concierge.serving")
+from uvicorn.config import STARTUP_FAILURE  # a worker that could not start exits with it
 
-STARTUP_FAILURE = 3  # uvicorn's exit code when a server cannot start
+log = logging.getLogger("concierge.serving")
 
 
 class ServeError(RuntimeError):
@@ -129,7 +129,6 @@ class Supervisor:
     def run(self) -> int:
         """Serve until stopped; 0 after a requested stop, 1 when a worker could not start."""
         check_free(self.options["host"], self.options["port"])  # fail early and clearly
-        reuse_port_socket(self.options["host"], self.options["port"]).close()
         self.processes = [self._start() for _ in range(self.workers)]
         code = 0
         try:

@@ -289,7 +289,8 @@ def _events(
     previous: History | None,
 ) -> tuple[EventRow, ...]:
     builds_on = _builds_on(previous, person_id, until)
-    values: dict[str, Any] = {"person_id": person_id, "since": since, "until": until}
+    window: dict[str, Any] = {"person_id": person_id, "since": since, "until": until}
+    values = dict(window)
     if builds_on:
         assert previous is not None
         values |= {"newest_id": previous.newest_event_id, "seen_until": previous.until}
@@ -301,7 +302,6 @@ def _events(
     # Unlike ledger lines, events change hands: signing in on a device attributes its earlier
     # anonymous events to the customer (identity.stitch_device), with their old ids and times.
     # Counting the window (an index range, no rows decoded) catches that: then read it all.
-    window = {"person_id": person_id, "since": since, "until": until}
     if conn.execute(_events_count_statement(), window).scalar_one() != len(kept) + len(fresh):
         return _events(conn, person_id, since, until, None)
     return tuple(sorted(kept + fresh, key=lambda e: (e.occurred_at, e.id)))

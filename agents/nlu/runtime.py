@@ -105,8 +105,12 @@ def exported(model: Any, *, quantized: bool = False) -> bytes | Path:
 
     ``quantized`` gives the export with its weights in int8 (:func:`_quantize`).
     """
+    return _exported(model, f"minilm-{weights_sha256(model)[:32]}", quantized=quantized)
+
+
+def _exported(model: Any, name: str, *, quantized: bool) -> bytes | Path:
+    # ``name`` is the weights' digest (hashing them once: an int8 export starts from the float one)
     folder = cache_dir()
-    name = f"minilm-{weights_sha256(model)[:32]}"
     target = folder / f"{name}{'-int8' if quantized else ''}.onnx"
     if target.is_file():
         return target
@@ -119,7 +123,7 @@ def exported(model: Any, *, quantized: bool = False) -> bytes | Path:
     os.close(handle)
     try:
         if quantized:
-            source = exported(model)
+            source = _exported(model, name, quantized=False)
             assert isinstance(source, Path)  # the cache is writable: the export is a file
             _quantize(source, Path(staging))
         else:

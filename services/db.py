@@ -78,6 +78,7 @@ def create_schema(engine: Engine, *, verify: bool = True) -> None:
             the bank must be re-seeded or re-loaded).
     """
     SQLModel.metadata.create_all(engine)
+    _create_missing_indexes(engine)
     if verify and (problems := schema_mismatches(engine)):
         raise SchemaMismatch(
             "the database was made by an older Concierge; missing columns: "
@@ -88,6 +89,18 @@ def create_schema(engine: Engine, *, verify: bool = True) -> None:
     with engine.begin() as conn:
         for statement in statements:
             conn.execute(text(statement))
+
+
+def _create_missing_indexes(engine: Engine) -> None:
+    """Add indexes declared since an existing table was made (``create_all`` skips its table)."""
+    inspector = inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        if not table.indexes or not inspector.has_table(table.name):
+            continue
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in present:
+                index.create(engine)
 
 
 def drop_schema(engine: Engine) -> None:

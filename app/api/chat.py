@@ -36,6 +36,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.types import Command
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from agents.handover import one_load
 from app.api.metrics import metrics_of
 from app.auth import Role, TokenError, read_token
 from app.chat_threads import ChatThreads
@@ -232,8 +233,16 @@ async def assistant_of(app: Any) -> Any:
 def _turn(assistant: Any, person_id: int, frame: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Read the thread, check the frame fits it, run the graph: ``(messages before, result)``.
 
-    One function, so a turn costs one hand-off to a worker thread.
+    One function, so a turn costs one hand-off to a worker thread; the run starts from the
+    checkpoint the check read (:func:`~agents.handover.one_load`).
     """
+    with one_load():
+        return _check_and_run(assistant, person_id, frame)
+
+
+def _check_and_run(
+    assistant: Any, person_id: int, frame: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
     config_thread = _thread(person_id, frame["threadId"])
     state = assistant.graph.get_state({"configurable": {"thread_id": config_thread}})
     pending = bool(state.next) and bool(getattr(state, "interrupts", ()))

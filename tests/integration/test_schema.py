@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from conftest import fresh_engine
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
@@ -126,3 +128,38 @@ def test_seeding_refuses_nonsense(engine: Engine) -> None:
     with pytest.raises(ValueError, match="workers"):
         seed_bank(engine, customers=2, seed=1, as_of=date(2026, 11, 28), workers=0)
     assert bank_state(engine) == "empty"
+
+
+def test_an_index_declared_after_a_table_was_made_is_added_when_the_schema_is_opened(
+    engine: Engine,
+) -> None:
+    from sqlalchemy import inspect
+
+    from services.db import create_schema
+
+    def names() -> set[str]:
+        return {i["name"] for i in inspect(engine).get_indexes("digital_event")}
+
+    assert "ix_event_person_id" in names()
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_event_person_id"))  # a database made before it
+    assert "ix_event_person_id" not in names()
+    create_schema(engine)
+    assert "ix_event_person_id" in names()
+    create_schema(engine)  # idempotent
+
+
+def test_a_customers_newest_event_is_found_without_walking_their_events(tmp_path: Path) -> None:
+    # read with SQLite's EXPLAIN QUERY PLAN (before the index, it walked the time index)
+    from services.db import create_schema
+
+    for engine in fresh_engine("sqlite", tmp_path):
+        create_schema(engine)
+        with engine.connect() as conn:
+            plan = " ".join(
+                str(row[-1])
+                for row in conn.execute(
+                    text("EXPLAIN QUERY PLAN SELECT max(id) FROM digital_event WHERE person_id = 1")
+                )
+            )
+        assert "ix_event_person_id" in plan, plan

@@ -42,7 +42,7 @@ def one_load() -> Iterator[None]:
 def _copy(found: CheckpointTuple) -> CheckpointTuple:
     return found._replace(
         checkpoint=copy_checkpoint(found.checkpoint),
-        metadata=dict(found.metadata) if found.metadata is not None else None,
+        metadata=found.metadata.copy() if found.metadata is not None else None,
         pending_writes=list(found.pending_writes) if found.pending_writes is not None else None,
     )
 

@@ -1,11 +1,12 @@
 """The agent: a LangGraph graph that knows the customer and only writes what they approved.
 
-``personalise`` puts the customer's own context at the head of the conversation (one system
-message, replaced each run) and, in the same step, answers messages that try to re-instruct the
-assistant or are too long, without the model (:mod:`agents.guardrails`); ``agent`` asks the chat
-model — offline or any LLM — for the next message (masking account-like numbers that are not the
-customer's). A message with tool calls goes to ``tools`` when every call is a read, and through
-``confirm`` first when one is a write: the graph stops (``interrupt``) with exactly what would
+``agent`` asks the chat model — offline or any LLM — for the next message (masking account-like
+numbers that are not the customer's). When the customer has just spoken, it first puts their own
+context at the head of the conversation (one system message, replaced each time they speak) and
+answers messages that try to re-instruct the assistant or are too long, without the model
+(:mod:`agents.guardrails`): one node, as each step of a run costs LangGraph's bookkeeping. A
+message with tool calls goes to ``tools`` when every call is a read, and through ``confirm``
+first when one is a write: the graph stops (``interrupt``) with exactly what would
 happen, and only ``{"approve": true}`` lets that very call run. A decline, or new words from the
 customer ("sorry, I meant 65"), closes the call without running it and goes back to the model,
 so a changed request is confirmed afresh. Tool results go back to the model to be put in words.
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import ToolNode
@@ -51,6 +52,13 @@ def describe(tool: BaseTool, args: dict[str, Any], context: ChatContext) -> str:
     return f"{tool.name.replace('_', ' ')}: {details}"
 
 
+def customer_message(ctx: CustomerContext) -> SystemMessage:
+    """The context's system message, with the id that replaces the previous one."""
+    message = ctx.message()
+    message.id = CONTEXT_ID
+    return message
+
+
 def build(
     *,
     model: BaseChatModel,
@@ -61,34 +69,33 @@ def build(
     by_name = {t.name: t for t in tools}
     bound = model.bind_tools(list(tools))
 
-    def personalise(state: ChatState, runtime: Runtime[ChatContext]) -> Command[str]:
-        # The customer's context for this run, then the input guard: one node, as each step
-        # of a run costs LangGraph's bookkeeping and a checkpoint of its own.
-        ctx = customer_context(runtime.context)
-        message = ctx.message()
-        message.id = CONTEXT_ID
-        said = [m for m in state["messages"] if not isinstance(m, SystemMessage)]
-        last = said[-1] if said else None
-        if isinstance(last, HumanMessage):
-            refusal = check_input(str(last.content))
-            if refusal is not None:
-                return Command(goto=END, update={"messages": [message, AIMessage(refusal)]})
-        return Command(goto="agent", update={"messages": [message]})
-
     def agent(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         messages = state["messages"]
-        system = [m for m in messages if isinstance(m, SystemMessage) and m.id == CONTEXT_ID]
         rest = [m for m in messages if not (isinstance(m, SystemMessage) and m.id == CONTEXT_ID)]
-        reply = bound.invoke([*system[-1:], *rest])
+        fresh: list[BaseMessage] = []
+        if rest and isinstance(rest[-1], HumanMessage):
+            # the customer has just spoken: their context as of now, then the input guard
+            now = customer_context(runtime.context)
+            context = customer_message(now)
+            fresh.append(context)
+            refusal = check_input(str(rest[-1].content))
+            if refusal is not None:
+                return {"messages": [context, AIMessage(refusal)]}
+            system: list[BaseMessage] = [context]
+            ctx: CustomerContext | None = now
+        else:
+            system = [m for m in messages if isinstance(m, SystemMessage) and m.id == CONTEXT_ID]
+            system = system[-1:]
+            ctx = context_of(system)
+        reply = bound.invoke([*system, *rest])
         if isinstance(reply.content, str) and reply.content:
-            ctx = context_of(system[-1:])
             own = [a.last4 for a in ctx.accounts] + [c.last4 for c in ctx.cards] if ctx else []
             reply.content = mask_foreign_numbers(reply.content, own)
         state_of = reply.additional_kwargs.get("concierge") or {}
         for key, response in (("shown", "shown"), ("declined", "declined")):
             if state_of.get(key):
                 record_offer_feedback(runtime.context, code=str(state_of[key]), response=response)
-        return {"messages": [reply]}
+        return {"messages": [*fresh, reply]}
 
     def route(state: ChatState) -> str:
         last = state["messages"][-1]
@@ -136,11 +143,10 @@ def build(
     graph: StateGraph[ChatState, ChatContext, ChatState, ChatState] = StateGraph(
         ChatState, context_schema=ChatContext
     )
-    graph.add_node("personalise", personalise, destinations=("agent", END))
     graph.add_node("agent", agent)
     graph.add_node("confirm", confirm, destinations=("tools", "agent"))
     graph.add_node("tools", ToolNode(list(tools), handle_tool_errors=True))
-    graph.add_edge(START, "personalise")
+    graph.add_edge(START, "agent")
     graph.add_conditional_edges("agent", route, ["tools", "confirm", END])
     graph.add_edge("tools", "agent")
     return graph

@@ -34,6 +34,7 @@ from app.bench_chat import (
     free_port,
     opened,
     percentile,
+    run_client,
     seed_users,
     start_server,
     stop_server,
@@ -231,7 +232,7 @@ def run(
             for _ in range(workers * 2):  # each process builds its assistant once
                 _warm(base, users[-1], password)
             tell(f"soak: {sessions} sessions for {seconds:.0f} s", None)(1)
-            result = asyncio.run(
+            result = run_client(
                 _soak(
                     base,
                     users[:sessions],

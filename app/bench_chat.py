@@ -92,18 +92,6 @@ def run_client(job: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(job)
 
 
-def usable_cpus() -> int:
-    """How many CPUs this process may run on (its affinity mask), at least 1.
-
-    The benchmarks' default number of server processes: one Python process runs one turn at
-    a time (the interpreter lock), so a server uses N cores through N processes.
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as probe:

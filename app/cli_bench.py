@@ -254,6 +254,7 @@ def chat_command(
 
     from agents.classifier import default_classifier, model_dir
     from app import bench_chat
+    from app.serving import usable_cpus
 
     settings = get_settings()
     with bench_decisions.rich_phases() as phase:
@@ -267,7 +268,7 @@ def chat_command(
             sessions,
             nlu_model=model,
             seed=seed,
-            workers=workers or bench_chat.usable_cpus(),
+            workers=workers or usable_cpus(),
             think_ms=think_ms,
             phase=phase,
         )
@@ -313,7 +314,8 @@ def soak_command(
     from pathlib import Path
 
     from agents.classifier import default_classifier, model_dir
-    from app import bench_chat, bench_soak
+    from app import bench_soak
+    from app.serving import usable_cpus
 
     settings = get_settings()
     with bench_decisions.rich_phases() as phase:
@@ -327,7 +329,7 @@ def soak_command(
             sessions,
             seconds,
             nlu_model=model,
-            workers=workers or bench_chat.usable_cpus(),
+            workers=workers or usable_cpus(),
             seed=seed,
             think_ms=think_ms,
             reconnect=reconnect,

@@ -1,4 +1,5 @@
-"""A tiny ASGI app for the serving tests: answers every request with its process id."""
+"""A tiny ASGI app for the serving tests: answers with its process id (``/threads``: the
+compute threads its process was given, ``OMP_NUM_THREADS``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-    body = str(os.getpid()).encode()
+    if scope.get("path") == "/threads":
+        body = os.environ.get("OMP_NUM_THREADS", "unset").encode()
+    else:
+        body = str(os.getpid()).encode()
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": body})
 

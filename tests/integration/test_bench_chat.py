@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from app.bench_chat import SCRIPT, percentile, usable_cpus
+from app.bench_chat import SCRIPT, percentile
 from app.cli_bench import register
+from app.serving import usable_cpus
 
 
 def _cli() -> typer.Typer:
@@ -70,7 +71,7 @@ def test_the_default_worker_count_follows_the_cpus_this_process_may_use() -> Non
             sys.executable,
             "-c",
             "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
-            "from app.bench_chat import usable_cpus; print(usable_cpus())",
+            "from app.serving import usable_cpus; print(usable_cpus())",
         ],
         capture_output=True,
         text=True,

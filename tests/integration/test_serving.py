@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -12,7 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from app.bench_chat import free_port
-from app.serving import ServeError, Supervisor, check_free, reuse_port_socket
+from app.serving import (
+    ServeError,
+    Supervisor,
+    check_free,
+    compute_threads,
+    reuse_port_socket,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +60,7 @@ def test_connections_are_spread_over_every_worker() -> None:
         while len(set(_pids_answering(f"http://127.0.0.1:{port}", 20))) < 2:
             assert time.monotonic() < deadline, "the second worker never answered"
         pids = _pids_answering(f"http://127.0.0.1:{port}", 60)
+        threads = httpx.get(f"http://127.0.0.1:{port}/threads", timeout=10).text
     finally:
         supervisor.stop()
         runner.join(60)
@@ -61,6 +69,8 @@ def test_connections_are_spread_over_every_worker() -> None:
     assert set(pids) == workers and len(workers) == 2
     # the kernel hashes each connection to a socket: neither worker is starved
     assert min(pids.count(p) for p in workers) >= 10
+    # and each has its share of the CPUs for the encoder's thread pool
+    assert threads == os.environ.get("OMP_NUM_THREADS", str(compute_threads(2)))
     assert all(not p.is_alive() for p in supervisor.processes)
 
 
@@ -144,3 +154,10 @@ def test_workers_share_a_port_only_through_reuse_port() -> None:
         Supervisor({"app": "x:y", "host": "127.0.0.1", "port": 1}, workers=1)
     with pytest.raises(ServeError, match="cannot resolve"):
         reuse_port_socket("no-such-host.invalid", 1)
+
+
+def test_workers_share_the_cpus_between_their_compute_threads() -> None:
+    assert compute_threads(2, cpus=2) == 1
+    assert compute_threads(2, cpus=8) == 4
+    assert compute_threads(4, cpus=2) == 1  # never none
+    assert compute_threads(1, cpus=6) == 6

@@ -5,8 +5,9 @@ numbers that are not the customer's). When the customer has just spoken, it firs
 context at the head of the conversation (one system message, replaced each time they speak) and
 answers messages that try to re-instruct the assistant or are too long, without the model
 (:mod:`agents.guardrails`): one node, as each step of a run costs LangGraph's bookkeeping. A
-message with tool calls goes to ``tools`` when every call is a read, and through ``confirm``
-first when one is a write: the graph stops (``interrupt``) with exactly what would
+message whose calls are all reads has them run in the same step (no approval needed, and a trip
+through ``tools`` and back costs two more steps), and the model then answers from the results;
+one with a write goes through ``confirm`` and then ``tools``: the graph stops (``interrupt``) with exactly what would
 happen, and only ``{"approve": true}`` lets that very call run. A decline, or new words from the
 customer ("sorry, I meant 65"), closes the call without running it and goes back to the model,
 so a changed request is confirmed afresh. Tool results go back to the model to be put in words.
@@ -35,6 +36,7 @@ from agents.state import ChatContext, ChatState
 from tools.feedback import record_offer_feedback
 
 CONTEXT_ID = "customer-context"
+INLINE_READS = 4  # rounds of read tools one agent step runs before handing on to ``tools``
 ContextBuilder = Callable[[ChatContext], CustomerContext]
 
 
@@ -69,15 +71,23 @@ def build(
     by_name = {t.name: t for t in tools}
     bound = model.bind_tools(list(tools))
 
+    reader = ToolNode([t for t in tools if not is_write(t)], handle_tool_errors=True)
+
+    def reads_only(reply: AIMessage) -> bool:
+        calls = reply.tool_calls
+        return bool(calls) and all(
+            c["name"] in by_name and not is_write(by_name[c["name"]]) for c in calls
+        )
+
     def agent(state: ChatState, runtime: Runtime[ChatContext]) -> dict[str, Any]:
         messages = state["messages"]
         rest = [m for m in messages if not (isinstance(m, SystemMessage) and m.id == CONTEXT_ID)]
-        fresh: list[BaseMessage] = []
+        added: list[BaseMessage] = []
         if rest and isinstance(rest[-1], HumanMessage):
             # the customer has just spoken: their context as of now, then the input guard
             now = customer_context(runtime.context)
             context = customer_message(now)
-            fresh.append(context)
+            added.append(context)
             refusal = check_input(str(rest[-1].content))
             if refusal is not None:
                 return {"messages": [context, AIMessage(refusal)]}
@@ -87,15 +97,27 @@ def build(
             system = [m for m in messages if isinstance(m, SystemMessage) and m.id == CONTEXT_ID]
             system = system[-1:]
             ctx = context_of(system)
-        reply = bound.invoke([*system, *rest])
-        if isinstance(reply.content, str) and reply.content:
-            own = [a.last4 for a in ctx.accounts] + [c.last4 for c in ctx.cards] if ctx else []
-            reply.content = mask_foreign_numbers(reply.content, own)
-        state_of = reply.additional_kwargs.get("concierge") or {}
-        for key, response in (("shown", "shown"), ("declined", "declined")):
-            if state_of.get(key):
-                record_offer_feedback(runtime.context, code=str(state_of[key]), response=response)
-        return {"messages": [*fresh, reply]}
+        own = [a.last4 for a in ctx.accounts] + [c.last4 for c in ctx.cards] if ctx else []
+        for round_ in range(1, INLINE_READS + 1):
+            reply = bound.invoke([*system, *rest])
+            if isinstance(reply.content, str) and reply.content:
+                reply.content = mask_foreign_numbers(reply.content, own)
+            state_of = reply.additional_kwargs.get("concierge") or {}
+            for key, response in (("shown", "shown"), ("declined", "declined")):
+                if state_of.get(key):
+                    record_offer_feedback(
+                        runtime.context, code=str(state_of[key]), response=response
+                    )
+            added.append(reply)
+            if round_ == INLINE_READS or not reads_only(reply):
+                break
+            # reads need no approval: run them here rather than through the tools node and
+            # back (two steps of LangGraph's bookkeeping each), then let the model answer
+            # (the node's config, and with it the customer's runtime, reaches them as a child's)
+            results = reader.invoke({"messages": [*rest, reply]})["messages"]
+            added.extend(results)
+            rest = [*rest, reply, *results]
+        return {"messages": added}
 
     def route(state: ChatState) -> str:
         last = state["messages"][-1]

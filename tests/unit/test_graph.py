@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chat_kit import CTX, Keywords
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.prebuilt import ToolRuntime
@@ -147,3 +147,41 @@ def test_new_words_given_instead_of_an_approval_pass_the_input_guard() -> None:
     assert "can't change how I work" in _last_text(result)
     assert "__interrupt__" not in result and DONE == []
     assert reads == [7, 7]  # the changed words were read with a fresh context
+
+
+def test_reads_run_within_the_agent_step_for_the_authenticated_customer() -> None:
+    graph = _graph()
+    config = {"configurable": {"thread_id": "r1"}}
+    context = ChatContext(person_id=7, bank=None, now=NOW)
+    steps = [
+        next(iter(update))
+        for update in graph.stream(
+            {"messages": [("user", "what's my balance")]},
+            config,
+            context=context,
+            stream_mode="updates",
+        )
+    ]
+    assert steps == ["agent"]  # asked, read and answered in one step: no trip through tools
+    messages = graph.get_state(config).values["messages"]
+    [result] = [m for m in messages if isinstance(m, ToolMessage)]
+    assert json.loads(result.content)["person"] == 7 and result.name == "get_accounts"
+    calls = [m for m in messages if isinstance(m, AIMessage) and m.tool_calls]
+    assert calls[0].tool_calls[0]["id"] == result.tool_call_id
+    assert "$2,450.00" in _last_text({"messages": messages})
+
+
+def test_a_write_is_never_run_inside_the_agent_step() -> None:
+    DONE.clear()
+    graph = _graph()
+    config = {"configurable": {"thread_id": "r2"}}
+    context = ChatContext(person_id=7, bank=None, now=NOW)
+    updates = list(
+        graph.stream(
+            {"messages": [("user", "move 200 from everyday to rainy day")]},
+            config,
+            context=context,
+            stream_mode="updates",
+        )
+    )
+    assert [next(iter(u)) for u in updates] == ["agent", "__interrupt__"] and DONE == []

@@ -7,10 +7,11 @@ answers messages that try to re-instruct the assistant or are too long, without 
 (:mod:`agents.guardrails`): one node, as each step of a run costs LangGraph's bookkeeping. A
 message whose calls are all reads has them run in the same step (no approval needed, and a trip
 through ``tools`` and back costs two more steps), and the model then answers from the results;
-one with a write goes through ``confirm`` and then ``tools``: the graph stops (``interrupt``) with exactly what would
-happen, and only ``{"approve": true}`` lets that very call run. A decline, or new words from the
-customer ("sorry, I meant 65"), closes the call without running it and goes back to the model,
-so a changed request is confirmed afresh. Tool results go back to the model to be put in words.
+one with a write goes through ``confirm`` and then ``tools``: the graph stops (``interrupt``)
+with exactly what would happen, and only ``{"approve": true}`` lets that very call run. A
+decline, or new words from the customer ("sorry, I meant 65"), closes the call without running
+it and goes back to the model, so a changed request is confirmed afresh. Tool results go back to
+the model to be put in words.
 
 ``build`` gives the uncompiled graph; ``compile_graph`` compiles it with a checkpointer for the
 app and the terminal chat; ``make_graph`` is the factory ``langgraph.json`` names for LangGraph's

@@ -359,11 +359,8 @@ def start_server(
         "CONCIERGE_LOG_LEVEL": "WARNING",
         **(env or {}),
     }
-    if workers > 1:
-        # one encoder thread per process: N processes on N cores, not N x N threads
-        child_env.setdefault("OMP_NUM_THREADS", "1")
     # `concierge serve` itself: the same settings (CONCIERGE_WS_COMPRESSION, ...) and the same
-    # workers, each listening on the port (app.serving)
+    # workers, each listening on the port with its share of the CPUs (app.serving)
     command = [sys.executable, "-c", "from app.cli import main; main()", "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     server = subprocess.Popen(command, env=child_env)

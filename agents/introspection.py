@@ -21,14 +21,15 @@ caches are bounded (least recently used), so callables made per call cannot grow
 from __future__ import annotations
 
 import functools
-import inspect
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable
 from typing import Any
 
 CACHE_SIZE = 4096
 
 _ORIGINALS: dict[str, Callable[..., Any]] = {}
+_installing = threading.Lock()
 
 
 def _key(obj: Any) -> tuple[Any, bool] | None:
@@ -60,28 +61,22 @@ class _Unhashed:
         return isinstance(other, _Unhashed)
 
 
-def _unwrap_arg(
-    original: Callable[..., Any],
-) -> Callable[[tuple[Any, bool], _Unhashed], Any]:
+def _remembered(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``original(obj)``, computed once per :func:`_key` of ``obj`` (bounded, LRU)."""
+
     @functools.lru_cache(maxsize=CACHE_SIZE)
     def by_key(key: tuple[Any, bool], carried: _Unhashed) -> Any:
+        # ``carried`` rides along uncompared: the first caller's bound method answers for
+        # every instance (the parameters are the function's, less the bound first one)
         return original(carried.value)
 
-    return by_key
-
-
-def _parameters_cache(
-    original: Callable[[Any], Mapping[str, inspect.Parameter]],
-) -> Callable[[Any], Mapping[str, inspect.Parameter]]:
-    by_key = _unwrap_arg(original)
-
-    def parameters(obj: Any) -> Mapping[str, inspect.Parameter]:
+    def remembered(obj: Any) -> Any:
         key = _key(obj)
         return original(obj) if key is None else by_key(key, _Unhashed(obj))
 
-    parameters.cache_info = by_key.cache_info  # type: ignore[attr-defined]
-    parameters.__wrapped__ = original  # type: ignore[attr-defined]
-    return parameters
+    remembered.cache_info = by_key.cache_info  # type: ignore[attr-defined]
+    remembered.__wrapped__ = original  # type: ignore[attr-defined]
+    return remembered
 
 
 def _hints_cache(original: Callable[..., dict[str, Any] | None]) -> Callable[..., Any]:
@@ -124,8 +119,12 @@ def _swap(module_prefixes: tuple[str, ...], name: str, original: Any, replacemen
 
 def remember_signatures() -> None:
     """Install the caching helpers (idempotent; see the module docstring)."""
-    if _ORIGINALS:
-        return
+    with _installing:
+        if not _ORIGINALS:
+            _install()
+
+
+def _install() -> None:
     # import every module that uses the helpers first, so each gets the cached version
     import langchain_core.language_models.chat_models  # noqa: F401
     import langchain_core.runnables.base  # noqa: F401
@@ -143,18 +142,11 @@ def remember_signatures() -> None:
     task_path = checkpoint_module.put_writes_accepts_task_path
     _ORIGINALS.update(parameters=parameters, hints=hints, task_path=task_path)
 
-    cached_parameters = _parameters_cache(parameters)
     _swap(
         ("langchain_core", "langchain", "langgraph"),
         "_signature_parameters",
         parameters,
-        cached_parameters,
+        _remembered(parameters),
     )
     _swap(("langchain_core.tools",), "_get_type_hints", hints, _hints_cache(hints))
-    by_key = _unwrap_arg(task_path)
-
-    def accepts_task_path(put_writes: Callable[..., Any]) -> bool:
-        key = _key(put_writes)
-        return task_path(put_writes) if key is None else by_key(key, _Unhashed(put_writes))
-
-    _swap(("langgraph",), "put_writes_accepts_task_path", task_path, accepts_task_path)
+    _swap(("langgraph",), "put_writes_accepts_task_path", task_path, _remembered(task_path))

@@ -77,25 +77,33 @@ def create_schema(engine: Engine, *, verify: bool = True) -> None:
         SchemaMismatch: when ``verify`` and existing tables lack columns (no migrations yet:
             the bank must be re-seeded or re-loaded).
     """
+    existing = set(inspect(engine).get_table_names())
     SQLModel.metadata.create_all(engine)
-    _create_missing_indexes(engine)
-    if verify and (problems := schema_mismatches(engine)):
+    problems = schema_mismatches(engine) if verify or existing else []
+    if verify and problems:
         raise SchemaMismatch(
             "the database was made by an older Concierge; missing columns: "
             + "; ".join(problems)
             + ". Re-create it (e.g. `concierge seed --replace`)."
         )
+    outdated = {line.split(":", 1)[0] for line in problems}  # their columns come first
+    _create_missing_indexes(engine, existing - outdated)
     statements = _APPEND_ONLY_SQLITE if engine.dialect.name == "sqlite" else _APPEND_ONLY_POSTGRES
     with engine.begin() as conn:
         for statement in statements:
             conn.execute(text(statement))
 
 
-def _create_missing_indexes(engine: Engine) -> None:
-    """Add indexes declared since an existing table was made (``create_all`` skips its table)."""
+def _create_missing_indexes(engine: Engine, tables: set[str]) -> None:
+    """Add the indexes declared since one of ``tables`` was made.
+
+    ``create_all`` skips a table that exists; one it made just now has every index already.
+    """
+    if not tables:
+        return
     inspector = inspect(engine)
     for table in SQLModel.metadata.sorted_tables:
-        if not table.indexes or not inspector.has_table(table.name):
+        if not table.indexes or table.name not in tables:
             continue
         present = {index["name"] for index in inspector.get_indexes(table.name)}
         for index in table.indexes:

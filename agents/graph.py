@@ -72,7 +72,7 @@ def build(
     by_name = {t.name: t for t in tools}
     bound = model.bind_tools(list(tools))
 
-    reader = ToolNode([t for t in tools if not is_write(t)], handle_tool_errors=True)
+    run_tools = ToolNode(list(tools), handle_tool_errors=True)  # for reads here, and as ``tools``
 
     def reads_only(reply: AIMessage) -> bool:
         calls = reply.tool_calls
@@ -115,7 +115,7 @@ def build(
             # reads need no approval: run them here rather than through the tools node and
             # back (two steps of LangGraph's bookkeeping each), then let the model answer
             # (the node's config, and with it the customer's runtime, reaches them as a child's)
-            results = reader.invoke({"messages": [*rest, reply]})["messages"]
+            results = run_tools.invoke({"messages": [*rest, reply]})["messages"]
             added.extend(results)
             rest = [*rest, reply, *results]
         return {"messages": added}
@@ -168,7 +168,7 @@ def build(
     )
     graph.add_node("agent", agent)
     graph.add_node("confirm", confirm, destinations=("tools", "agent"))
-    graph.add_node("tools", ToolNode(list(tools), handle_tool_errors=True))
+    graph.add_node("tools", run_tools)
     graph.add_edge(START, "agent")
     graph.add_conditional_edges("agent", route, ["tools", "confirm", END])
     graph.add_edge("tools", "agent")

@@ -102,19 +102,13 @@ def _hints_cache(original: Callable[..., dict[str, Any] | None]) -> Callable[...
     return hints
 
 
-def _swap(module_prefixes: tuple[str, ...], name: str, original: Any, replacement: Any) -> int:
-    """Point each loaded module under the prefixes that holds ``original`` at ``replacement``.
-
-    Returns how many modules were changed.
-    """
-    changed = 0
+def _swap(module_prefixes: tuple[str, ...], name: str, original: Any, replacement: Any) -> None:
+    """Point each loaded module under the prefixes that holds ``original`` at ``replacement``."""
     for module_name, module in list(sys.modules.items()):
         if module is None or not module_name.startswith(module_prefixes):
             continue
         if getattr(module, name, None) is original:
             setattr(module, name, replacement)
-            changed += 1
-    return changed
 
 
 def remember_signatures() -> None:

@@ -168,6 +168,16 @@ def _holdings_statement() -> Select[Any]:
     )
 
 
+def _window(table: str, at: str) -> tuple[Any, ...]:
+    """The conditions for ``:person_id``'s rows of ``table`` with ``at`` in ``[:since, :until]``."""
+    rows = _T[table].c
+    return (
+        rows.person_id == bindparam("person_id"),
+        rows[at] >= bindparam("since"),
+        rows[at] <= bindparam("until"),
+    )
+
+
 def _windowed(table: str, fields: tuple[str, ...], at: str, builds_on: bool) -> Select[Any]:
     """Rows of ``:person_id`` in ``table`` with their time ``at`` in ``[:since, :until]``.
 
@@ -175,11 +185,7 @@ def _windowed(table: str, fields: tuple[str, ...], at: str, builds_on: bool) -> 
     the clock ``:seen_until`` could not have seen (a newer id, or a later time).
     """
     rows = _T[table].c
-    stmt = _select(table, fields).where(
-        rows.person_id == bindparam("person_id"),
-        rows[at] >= bindparam("since"),
-        rows[at] <= bindparam("until"),
-    )
+    stmt = _select(table, fields).where(*_window(table, at))
     if builds_on:
         stmt = stmt.where(or_(rows.id > bindparam("newest_id"), rows[at] > bindparam("seen_until")))
     return stmt.order_by(rows[at], rows.id)
@@ -192,12 +198,7 @@ def _events_statement(builds_on: bool = False) -> Select[Any]:
 
 @cache
 def _events_count_statement() -> Select[Any]:
-    ev = _T["digital_event"]
-    return select(func.count()).where(
-        ev.c.person_id == bindparam("person_id"),
-        ev.c.occurred_at >= bindparam("since"),
-        ev.c.occurred_at <= bindparam("until"),
-    )
+    return select(func.count()).where(*_window("digital_event", "occurred_at"))
 
 
 @cache

@@ -187,13 +187,14 @@ def compile_graph(
     Runs share one thread pool for their background work (:mod:`agents.executor`).
     """
     from agents.executor import share_thread_pool
-    from agents.handover import share_loads
+    from agents.handover import remember_writes, share_loads
     from agents.introspection import remember_signatures
 
     share_thread_pool()
     remember_signatures()
     if checkpointer is not None:
         share_loads(checkpointer)  # a turn's state check and its run read the thread once
+        remember_writes(checkpointer)  # and the next turn does not decode what this one wrote
     return build(model=model, tools=tools, customer_context=customer_context).compile(
         checkpointer=checkpointer
     )

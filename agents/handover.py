@@ -11,10 +11,16 @@ before.
 The copy is taken before the first reader sees the tuple (LangGraph applies pending writes
 to the checkpoint it reads), with LangGraph's own ``copy_checkpoint``; the messages inside
 are shared, as LangGraph never changes a stored message in place.
+
+Across turns, a saver prepared with :func:`remember_writes` does not decode what this process
+encoded: the checkpoint a turn ends with is the one the next turn of that conversation starts
+from (see :class:`RememberingSerde`).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -69,4 +75,89 @@ def share_loads(saver: Any) -> Any:
 
     saver.get_tuple = get_tuple
     setattr(saver, _MARK, True)
+    return saver
+
+
+# --- across turns: what this process wrote is not decoded again ---------------------------
+
+
+def _fresh(value: Any) -> Any:
+    """``value`` with every dict and list in it copied; anything else (a message) shared.
+
+    LangGraph changes a checkpoint's versions and channel lists in place as a run goes on, but
+    never a stored message.
+    """
+    if type(value) is dict:
+        return {k: _fresh(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_fresh(v) for v in value]
+    return value
+
+
+def _rememberable(value: Any) -> bool:
+    # a checkpoint (whole, or without its values) or a channel's value
+    return type(value) is dict or type(value) is list
+
+
+class RememberingSerde:
+    """A checkpoint serializer that knows the objects behind the bytes it last wrote or read.
+
+    Every turn reads the conversation's latest checkpoint and decodes all of it — the whole
+    conversation, though this same process encoded it at the end of the previous turn. This
+    wrapper keeps, for the last ``size`` large dicts and lists (a checkpoint, a channel's
+    messages) it encoded or decoded, the object behind the bytes; when exactly those bytes
+    come back it hands out a copy (:func:`_fresh`) instead of decoding them. Keyed by the bytes
+    themselves, it cannot serve anything but what the store holds, whichever process wrote
+    it; other values, small ones and other encodings go to ``inner`` as before.
+    """
+
+    def __init__(self, inner: Any, *, size: int = 512, min_bytes: int = 1024) -> None:
+        self.inner, self.size, self.min_bytes = inner, size, min_bytes
+        self._kept: OrderedDict[bytes, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:  # the rest of the inner serializer's interface
+        if name == "inner":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def _keep(self, data: bytes, value: Any) -> None:
+        with self._lock:
+            self._kept[data] = value
+            self._kept.move_to_end(data)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        """``inner.dumps_typed(obj)``, remembering a copy of a large dict or list."""
+        kind, data = self.inner.dumps_typed(obj)
+        if kind == "msgpack" and len(data) >= self.min_bytes and _rememberable(obj):
+            self._keep(bytes(data), _fresh(obj))
+        return kind, data
+
+    def loads_typed(self, data: tuple[str, bytes | memoryview]) -> Any:
+        """A copy of what these bytes were made from, else ``inner.loads_typed(data)``."""
+        kind, raw = data
+        if kind != "msgpack" or len(raw) < self.min_bytes:
+            return self.inner.loads_typed(data)
+        key = bytes(raw)  # the Postgres driver may hand a memoryview
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+        if kept is not None:
+            return _fresh(kept)
+        found = self.inner.loads_typed(data)
+        if _rememberable(found):
+            self._keep(key, _fresh(found))
+        return found
+
+
+def remember_writes(saver: Any, *, size: int = 512, min_bytes: int = 1024) -> Any:
+    """Give ``saver`` a :class:`RememberingSerde` around its serializer (idempotent)."""
+    if not isinstance(saver.serde, RememberingSerde):
+        saver.serde = RememberingSerde(saver.serde, size=size, min_bytes=min_bytes)
     return saver

@@ -5,11 +5,12 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
-from agents.handover import one_load, share_loads
+from agents.handover import RememberingSerde, one_load, remember_writes, share_loads
 
 
 class State(TypedDict):
@@ -135,3 +136,145 @@ def test_sharing_loads_twice_wraps_the_saver_once() -> None:
     with one_load():
         saver.get_tuple({"configurable": {"thread_id": "x"}})
     assert saver.reads == 1
+
+
+# --- across turns: RememberingSerde -------------------------------------------------------
+
+
+class CountingSerde:
+    """JsonPlusSerializer, counting the msgpack values it really decodes."""
+
+    def __init__(self) -> None:
+        from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+        self.plain = JsonPlusSerializer()
+        self.decoded = 0
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        return self.plain.dumps_typed(obj)
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        if data[0] == "msgpack":
+            self.decoded += 1
+        return self.plain.loads_typed(data)
+
+
+def _sqlite_saver() -> Any:
+    import sqlite3
+
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    return SqliteSaver(sqlite3.connect(":memory:", check_same_thread=False))
+
+
+SAVERS = {"memory": InMemorySaver, "sqlite": _sqlite_saver}
+
+
+def _counted(kind: str) -> tuple[Any, CountingSerde]:
+    saver = SAVERS[kind]()
+    counting = CountingSerde()
+    saver.serde = counting
+    return saver, counting
+
+
+@pytest.mark.parametrize("kind", sorted(SAVERS))
+def test_a_turn_does_not_decode_the_checkpoint_the_last_turn_wrote(kind: str) -> None:
+    saver, counting = _counted(kind)
+    graph = _graph(remember_writes(saver, min_bytes=0))
+    config = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"said": ["hi"]}, config)
+    before = counting.decoded
+    result = graph.invoke({"said": ["again"]}, config)
+    assert result["said"] == ["hi", "reply 1", "again", "reply 3"]
+    assert counting.decoded == before  # every large value read back was one it wrote
+
+
+@pytest.mark.parametrize("kind", sorted(SAVERS))
+def test_conversations_with_and_without_remembering_are_the_same(kind: str) -> None:
+    remembering = _graph(remember_writes(SAVERS[kind](), min_bytes=0))
+    plain = _graph(SAVERS[kind]())
+    script: list[Any] = [{"said": ["hi"]}, {"said": ["ask me"]}, Command(resume="yes")]
+    script += [{"said": ["ask me"]}, Command(resume="no"), {"said": ["bye"]}]
+    config = {"configurable": {"thread_id": "t"}}
+    for payload in script:
+        one, two = remembering.invoke(payload, config), plain.invoke(payload, config)
+        assert one["said"] == two["said"]
+        assert _asked(one) == _asked(two)
+        assert _graph_state(remembering) == _graph_state(plain)
+
+
+def _checkpoint() -> dict[str, Any]:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+    messages = [
+        SystemMessage("You are talking to Ada. " * 20, id="ctx"),
+        HumanMessage("what's my balance?", id="h1"),
+        AIMessage("", tool_calls=[{"name": "accounts", "args": {"k": 1}, "id": "c1"}], id="a1"),
+        ToolMessage('{"accounts": [{"balance": "12.50"}]}', tool_call_id="c1", id="t1"),
+        AIMessage("You have $12.50 in checking.", id="a2"),
+    ]
+    return {
+        "v": 4,
+        "ts": "2026-12-04T00:00:00+00:00",
+        "id": "1",
+        "channel_values": {"messages": messages},
+        "channel_versions": {"messages": "00000000000000000000000000000002.0.5"},
+        "versions_seen": {"agent": {"messages": "00000000000000000000000000000001.0.1"}},
+        "pending_sends": [],
+        "updated_channels": ["messages"],
+    }
+
+
+def test_what_it_hands_back_equals_a_decode_and_is_a_copy() -> None:
+    counting = CountingSerde()
+    serde = RememberingSerde(counting)
+    written = _checkpoint()
+    kind, data = serde.dumps_typed(written)
+    written["channel_values"]["messages"].append("changed after writing")
+    first = serde.loads_typed((kind, bytes(data)))
+    assert counting.decoded == 0
+    assert first == counting.plain.loads_typed((kind, data))  # as if decoded
+    first["channel_values"]["messages"].clear()
+    first["channel_versions"]["messages"] = "changed"
+    first["versions_seen"]["agent"]["messages"] = "changed"
+    second = serde.loads_typed((kind, memoryview(data)))
+    assert second == counting.plain.loads_typed((kind, data))
+    assert counting.decoded == 0
+
+
+def test_bytes_it_never_saw_are_decoded_once_then_remembered() -> None:
+    writer = CountingSerde()
+    kind, data = writer.dumps_typed(_checkpoint())  # another process wrote these
+    counting = CountingSerde()
+    serde = RememberingSerde(counting)
+    assert serde.loads_typed((kind, data)) == _checkpoint()
+    assert serde.loads_typed((kind, data)) == _checkpoint()
+    assert counting.decoded == 1
+
+
+def test_it_keeps_only_the_last_few_and_leaves_small_values_alone() -> None:
+    counting = CountingSerde()
+    serde = RememberingSerde(counting, size=2, min_bytes=100)
+    written = []
+    for n in range(3):
+        checkpoint = _checkpoint()
+        checkpoint["id"] = str(n)
+        written.append(serde.dumps_typed(checkpoint))
+    assert len(serde) == 2
+    serde.loads_typed(written[0])  # forgotten: decoded again
+    assert counting.decoded == 1
+    serde.loads_typed(written[2])
+    assert counting.decoded == 1
+    small = serde.dumps_typed(["a"])
+    assert serde.loads_typed(small) == ["a"]
+    assert counting.decoded == 2
+    assert serde.loads_typed(serde.dumps_typed(None)) is None
+
+
+def test_remembering_wraps_a_saver_once_and_keeps_the_inner_interface() -> None:
+    saver = InMemorySaver()
+    inner = saver.serde
+    remember_writes(remember_writes(saver))
+    assert isinstance(saver.serde, RememberingSerde)
+    assert saver.serde.inner is inner
+    assert saver.serde.with_msgpack_allowlist == inner.with_msgpack_allowlist

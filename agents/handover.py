@@ -105,15 +105,24 @@ class RememberingSerde:
     Every turn reads the conversation's latest checkpoint and decodes all of it — the whole
     conversation, though this same process encoded it at the end of the previous turn. This
     wrapper keeps, for the last ``size`` large dicts and lists (a checkpoint, a channel's
-    messages) it encoded or decoded, the object behind the bytes; when exactly those bytes
-    come back it hands out a copy (:func:`_fresh`) instead of decoding them. Keyed by the bytes
-    themselves, it cannot serve anything but what the store holds, whichever process wrote
-    it; other values, small ones and other encodings go to ``inner`` as before.
+    messages; at most ``max_bytes`` of them encoded) it encoded or decoded, the object behind
+    the bytes; when exactly those bytes come back it hands out a copy (:func:`_fresh`) instead
+    of decoding them. Keyed by the bytes themselves, it cannot serve anything but what the
+    store holds, whichever process wrote it; other values, small ones and other encodings go
+    to ``inner`` as before.
     """
 
-    def __init__(self, inner: Any, *, size: int = 512, min_bytes: int = 1024) -> None:
-        self.inner, self.size, self.min_bytes = inner, size, min_bytes
+    def __init__(
+        self,
+        inner: Any,
+        *,
+        size: int = 512,
+        min_bytes: int = 1024,
+        max_bytes: int = 32 * 1024 * 1024,
+    ) -> None:
+        self.inner, self.size, self.min_bytes, self.max_bytes = inner, size, min_bytes, max_bytes
         self._kept: OrderedDict[bytes, Any] = OrderedDict()
+        self._held = 0  # bytes of the keys kept (the objects behind them take a few times more)
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:  # the rest of the inner serializer's interface
@@ -124,12 +133,22 @@ class RememberingSerde:
     def __len__(self) -> int:
         return len(self._kept)
 
+    @property
+    def held_bytes(self) -> int:
+        """The size of the encoded values remembered (at most ``max_bytes``)."""
+        return self._held
+
     def _keep(self, data: bytes, value: Any) -> None:
+        if len(data) > self.max_bytes // 8:  # one huge conversation does not flush the rest
+            return
         with self._lock:
+            if data not in self._kept:
+                self._held += len(data)
             self._kept[data] = value
             self._kept.move_to_end(data)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+            while len(self._kept) > self.size or self._held > self.max_bytes:
+                gone, _ = self._kept.popitem(last=False)
+                self._held -= len(gone)
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
         """``inner.dumps_typed(obj)``, remembering a copy of a large dict or list."""

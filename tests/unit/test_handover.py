@@ -278,3 +278,25 @@ def test_remembering_wraps_a_saver_once_and_keeps_the_inner_interface() -> None:
     assert isinstance(saver.serde, RememberingSerde)
     assert saver.serde.inner is inner
     assert saver.serde.with_msgpack_allowlist == inner.with_msgpack_allowlist
+
+
+def test_it_keeps_at_most_max_bytes_and_no_single_huge_value() -> None:
+    counting = CountingSerde()
+    one = len(counting.dumps_typed(_checkpoint())[1])
+    serde = RememberingSerde(counting, size=100, max_bytes=8 * one + 64)
+    written = []
+    for n in range(12):
+        checkpoint = _checkpoint()
+        checkpoint["id"] = str(n)
+        written.append(serde.dumps_typed(checkpoint))
+    assert len(serde) == 8
+    assert serde.held_bytes <= serde.max_bytes
+    serde.loads_typed(written[-1])
+    assert counting.decoded == 0
+    huge = _checkpoint()
+    huge["channel_values"]["messages"] = huge["channel_values"]["messages"] * 3
+    typed = serde.dumps_typed(huge)
+    assert len(typed[1]) > serde.max_bytes // 8
+    assert len(serde) == 8  # not kept
+    serde.loads_typed(typed)
+    assert counting.decoded == 1

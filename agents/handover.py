@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from langchain_core.messages import BaseMessage
 from langgraph.checkpoint.base import CheckpointTuple, copy_checkpoint
 
 Key = tuple[str, str]
@@ -124,6 +125,9 @@ class RememberingSerde:
         self._kept: OrderedDict[bytes, Any] = OrderedDict()
         self._held = 0  # bytes of the keys kept (the objects behind them take a few times more)
         self._lock = threading.Lock()
+        self._packs = _packer_for(inner)
+        # a message's encoding, by the message (held, so its id is not reused while kept)
+        self._encoded: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
 
     def __getattr__(self, name: str) -> Any:  # the rest of the inner serializer's interface
         if name == "inner":  # not set yet (a copy being made): no recursion
@@ -151,11 +155,46 @@ class RememberingSerde:
                 self._held -= len(gone)
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
-        """``inner.dumps_typed(obj)``, remembering a copy of a large dict or list."""
-        kind, data = self.inner.dumps_typed(obj)
+        """``inner.dumps_typed(obj)``, remembering a copy of a large dict or list.
+
+        The messages of a conversation are encoded again at the end of every turn, though
+        only the new ones changed: with LangGraph's own serializer inside, each message's
+        encoding is kept (by the message object, which is never changed once stored) and
+        reused, giving the very bytes ``inner`` would.
+        """
+        kind, data = self._pack(obj) if self._packs and _rememberable(obj) else (None, b"")
+        if kind is None:
+            kind, data = self.inner.dumps_typed(obj)
         if kind == "msgpack" and len(data) >= self.min_bytes and _rememberable(obj):
             self._keep(bytes(data), _fresh(obj))
         return kind, data
+
+    def _pack(self, obj: Any) -> tuple[str | None, bytes]:
+        import ormsgpack
+        from langgraph.checkpoint.serde import jsonplus
+
+        try:
+            return "msgpack", ormsgpack.packb(obj, default=self._default, option=jsonplus._option)
+        except ormsgpack.MsgpackEncodeError:
+            return None, b""  # the inner serializer decides (it may fall back to pickle)
+
+    def _default(self, value: Any) -> Any:
+        from langgraph.checkpoint.serde import jsonplus
+
+        if not isinstance(value, BaseMessage):
+            return jsonplus._msgpack_default(value)
+        key = id(value)
+        with self._lock:
+            kept = self._encoded.get(key)
+            if kept is not None and kept[0] is value:
+                self._encoded.move_to_end(key)
+                return kept[1]
+        encoded = jsonplus._msgpack_default(value)
+        with self._lock:
+            self._encoded[key] = (value, encoded)
+            while len(self._encoded) > self.size * 16:  # about the messages of `size` chats
+                self._encoded.popitem(last=False)
+        return encoded
 
     def loads_typed(self, data: tuple[str, bytes | memoryview]) -> Any:
         """A copy of what these bytes were made from, else ``inner.loads_typed(data)``."""
@@ -173,6 +212,19 @@ class RememberingSerde:
         if _rememberable(found):
             self._keep(key, _fresh(found))
         return found
+
+
+def _packer_for(inner: Any) -> bool:
+    """Whether ``inner`` is LangGraph's own serializer, whose encoding this module can repeat."""
+    try:
+        from langgraph.checkpoint.serde import jsonplus
+    except ImportError:  # pragma: no cover - LangGraph is a dependency
+        return False
+    return (
+        type(inner) is jsonplus.JsonPlusSerializer
+        and callable(getattr(jsonplus, "_msgpack_default", None))
+        and hasattr(jsonplus, "_option")
+    )
 
 
 def remember_writes(saver: Any, *, size: int = 512, min_bytes: int = 1024) -> Any:

@@ -10,8 +10,11 @@ between conversations. When the time is up each session finishes the turn in han
 Every turn is timed from the frame sent to the run's last frame; a ``RUN_ERROR``, a timeout or a
 broken connection counts as an error. The server's resident memory (``VmRSS`` from
 ``/proc/<pid>/status``, summed over its worker processes) is read once the warm-up is over and
-again at the end, so ``rss_growth_pct`` shows whether the server holds on to what conversations
-leave behind.
+again at the end (``rss_growth_pct``), and about twenty times in between
+(``server_rss_mb_samples``, seconds since the start and MB). Caches fill while the customers
+first come by, so growth over the first minutes is expected; ``rss_growth_pct_second_half``
+(from the reading nearest the middle of the run to the end) tells a leak, which keeps growing,
+from caches that have filled.
 """
 
 from __future__ import annotations
@@ -60,7 +63,10 @@ RESULT_KEYS = (
     "server_rss_mb_start",
     "server_rss_mb_end",
     "rss_growth_pct",
+    "rss_growth_pct_second_half",
+    "server_rss_mb_samples",
 )
+SAMPLES = 20
 
 
 class Soak:
@@ -161,9 +167,20 @@ async def _soak(
     tasks = [asyncio.create_task(soak.session(i, user, reconnect)) for i, user in enumerate(users)]
     await asyncio.sleep(warmup_s)
     rss_start = memory()
+    samples = [(round(time.perf_counter() - started, 1), rss_start)]
+
+    async def sample() -> None:
+        every = max(1.0, (seconds - warmup_s) / SAMPLES)
+        while True:
+            await asyncio.sleep(every)
+            samples.append((round(time.perf_counter() - started, 1), memory()))
+
+    sampler = asyncio.create_task(sample())
     await asyncio.gather(*tasks)
+    sampler.cancel()
     elapsed = time.perf_counter() - started
     rss_end = memory()
+    samples.append((round(elapsed, 1), rss_end))
     lat = soak.tally.latencies_ms
     return {
         "sessions": len(users),
@@ -175,7 +192,9 @@ async def _soak(
         "latency_ms_p99": round(percentile(lat, 99), 1),
         "server_rss_mb_start": rss_start,
         "server_rss_mb_end": rss_end,
-        "rss_growth_pct": round((rss_end - rss_start) / rss_start * 100, 2) if rss_start else 0.0,
+        "rss_growth_pct": _growth(rss_start, rss_end),
+        "rss_growth_pct_second_half": second_half_growth(samples),
+        "server_rss_mb_samples": samples,
         "turns_per_s": round(soak.turns / elapsed, 1) if elapsed else 0.0,
         "conversations": soak.conversations,
         "confirmations": soak.tally.confirmations,
@@ -183,6 +202,19 @@ async def _soak(
         "warmup_s": warmup_s,
         "error_samples": sorted(set(soak.tally.errors))[:5],
     }
+
+
+def _growth(start: float, end: float) -> float:
+    return round((end - start) / start * 100, 2) if start else 0.0
+
+
+def second_half_growth(samples: list[tuple[float, float]]) -> float:
+    """Growth (%) from the reading nearest the middle of the run to the last one."""
+    if len(samples) < 2:
+        return 0.0
+    middle = samples[-1][0] / 2
+    mid = min(samples[:-1], key=lambda s: abs(s[0] - middle))
+    return _growth(mid[1], samples[-1][1])
 
 
 def run(

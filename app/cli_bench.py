@@ -344,8 +344,10 @@ def soak_command(
     table.add_column("goal", justify="right")
     goals = {"errors": "0", "rss_growth_pct": "< 10"}
     for key, value in result.items():
-        if key != "error_samples":
+        if key not in ("error_samples", "server_rss_mb_samples"):
             table.add_row(key, str(value), goals.get(key, ""))
     Console().print(table)
+    memory = ", ".join(f"{at:.0f} s: {mb:,.0f}" for at, mb in result["server_rss_mb_samples"])
+    Console().print(f"server memory (MB) over time: {memory}")
     for sample in result["error_samples"]:
         Console().print(f"error: {sample}")

@@ -7,11 +7,12 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from app.bench_proc import server_rss_mb
-from app.bench_soak import RESULT_KEYS
+from app.bench_soak import RESULT_KEYS, second_half_growth
 from app.cli_bench import register
 
 
@@ -39,6 +40,18 @@ def test_bench_soak_holds_sessions_and_reports_memory(classifier_dir: Path) -> N
     assert out["latency_ms_p50"] <= out["latency_ms_p95"] <= out["latency_ms_p99"]
     assert out["server_rss_mb_start"] > 50  # a Python server with the model loaded
     assert out["server_rss_mb_end"] > 50
+    times = [at for at, _ in out["server_rss_mb_samples"]]
+    assert len(times) >= 3 and times == sorted(times)  # start, readings in between, end
+    assert out["server_rss_mb_samples"][-1][1] == out["server_rss_mb_end"]
+    assert isinstance(out["rss_growth_pct_second_half"], float)
+
+
+def test_second_half_growth_tells_a_leak_from_caches_that_filled() -> None:
+    filled = [(10.0, 1000.0), (30.0, 1200.0), (50.0, 1210.0), (70.0, 1212.0), (100.0, 1212.0)]
+    assert second_half_growth(filled) == pytest.approx(0.17, abs=0.01)  # from 50 s: 1210 -> 1212
+    leaking = [(10.0, 1000.0), (30.0, 1100.0), (50.0, 1200.0), (70.0, 1300.0), (100.0, 1450.0)]
+    assert second_half_growth(leaking) == pytest.approx(20.83, abs=0.01)
+    assert second_half_growth([(10.0, 1000.0)]) == 0.0
 
 
 def test_server_memory_counts_the_process_and_its_children() -> None:

@@ -300,3 +300,50 @@ def test_it_keeps_at_most_max_bytes_and_no_single_huge_value() -> None:
     assert len(serde) == 8  # not kept
     serde.loads_typed(typed)
     assert counting.decoded == 1
+
+
+def test_messages_are_encoded_once_and_the_bytes_are_langgraphs_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from langgraph.checkpoint.serde import jsonplus
+
+    plain = jsonplus.JsonPlusSerializer()
+    serde = RememberingSerde(jsonplus.JsonPlusSerializer())
+    checkpoint = _checkpoint()
+    assert serde.dumps_typed(checkpoint) == plain.dumps_typed(checkpoint)
+    calls: list[Any] = []
+    original = jsonplus._msgpack_default
+
+    def counted(value: Any) -> Any:
+        calls.append(value)
+        return original(value)
+
+    monkeypatch.setattr(jsonplus, "_msgpack_default", counted)
+    later = _checkpoint()
+    later["channel_values"]["messages"] = [*checkpoint["channel_values"]["messages"]]
+    from langchain_core.messages import HumanMessage
+
+    new = HumanMessage("thanks", id="h2")
+    later["channel_values"]["messages"].append(new)
+    written = serde.dumps_typed(later)
+    assert [id(c) for c in calls] == [id(new)]  # only the new message was encoded
+    assert written == plain.dumps_typed(later)
+
+
+def test_values_langgraph_cannot_pack_fail_as_they_would_without_it() -> None:
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    class Opaque:
+        __slots__ = ()
+
+    for serde in (JsonPlusSerializer(), RememberingSerde(JsonPlusSerializer())):
+        with pytest.raises(TypeError):
+            serde.dumps_typed({"x": Opaque()})
+
+
+def test_another_serializer_inside_is_used_as_it_is() -> None:
+    counting = CountingSerde()
+    serde = RememberingSerde(counting)
+    written = serde.dumps_typed(_checkpoint())
+    assert written == counting.plain.dumps_typed(_checkpoint())
+    assert not serde._packs

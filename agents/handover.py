@@ -26,8 +26,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import ormsgpack
 from langchain_core.messages import BaseMessage
 from langgraph.checkpoint.base import CheckpointTuple, copy_checkpoint
+from langgraph.checkpoint.serde import jsonplus
 
 Key = tuple[str, str]
 _loaded: ContextVar[dict[Key, CheckpointTuple] | None] = ContextVar(
@@ -126,6 +128,8 @@ class RememberingSerde:
         self._held = 0  # bytes of the keys kept (the objects behind them take a few times more)
         self._lock = threading.Lock()
         self._packs = _packer_for(inner)
+        if self._packs:  # LangGraph's own encoding of one value, and its packing options
+            self._base_default, self._option = jsonplus._msgpack_default, jsonplus._option
         # a message's encoding, by the message (held, so its id is not reused while kept)
         self._encoded: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
 
@@ -170,26 +174,22 @@ class RememberingSerde:
         return kind, data
 
     def _pack(self, obj: Any) -> tuple[str | None, bytes]:
-        import ormsgpack
-        from langgraph.checkpoint.serde import jsonplus
-
         try:
-            return "msgpack", ormsgpack.packb(obj, default=self._default, option=jsonplus._option)
+            return "msgpack", ormsgpack.packb(obj, default=self._default, option=self._option)
         except ormsgpack.MsgpackEncodeError:
             return None, b""  # the inner serializer decides (it may fall back to pickle)
 
     def _default(self, value: Any) -> Any:
-        from langgraph.checkpoint.serde import jsonplus
-
         if not isinstance(value, BaseMessage):
-            return jsonplus._msgpack_default(value)
+            return self._base_default(value)
         key = id(value)
-        with self._lock:
-            kept = self._encoded.get(key)
-            if kept is not None and kept[0] is value:
-                self._encoded.move_to_end(key)
-                return kept[1]
-        encoded = jsonplus._msgpack_default(value)
+        kept = self._encoded.get(key)  # a dict read is atomic; the order is kept under the lock
+        if kept is not None and kept[0] is value:
+            with self._lock:
+                if key in self._encoded:
+                    self._encoded.move_to_end(key)
+            return kept[1]
+        encoded = self._base_default(value)
         with self._lock:
             self._encoded[key] = (value, encoded)
             while len(self._encoded) > self.size * 16:  # about the messages of `size` chats
@@ -216,10 +216,6 @@ class RememberingSerde:
 
 def _packer_for(inner: Any) -> bool:
     """Whether ``inner`` is LangGraph's own serializer, whose encoding this module can repeat."""
-    try:
-        from langgraph.checkpoint.serde import jsonplus
-    except ImportError:  # pragma: no cover - LangGraph is a dependency
-        return False
     return (
         type(inner) is jsonplus.JsonPlusSerializer
         and callable(getattr(jsonplus, "_msgpack_default", None))

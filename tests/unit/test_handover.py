@@ -305,12 +305,9 @@ def test_it_keeps_at_most_max_bytes_and_no_single_huge_value() -> None:
 def test_messages_are_encoded_once_and_the_bytes_are_langgraphs_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from langchain_core.messages import HumanMessage
     from langgraph.checkpoint.serde import jsonplus
 
-    plain = jsonplus.JsonPlusSerializer()
-    serde = RememberingSerde(jsonplus.JsonPlusSerializer())
-    checkpoint = _checkpoint()
-    assert serde.dumps_typed(checkpoint) == plain.dumps_typed(checkpoint)
     calls: list[Any] = []
     original = jsonplus._msgpack_default
 
@@ -319,12 +316,14 @@ def test_messages_are_encoded_once_and_the_bytes_are_langgraphs_own(
         return original(value)
 
     monkeypatch.setattr(jsonplus, "_msgpack_default", counted)
+    plain = jsonplus.JsonPlusSerializer()
+    serde = RememberingSerde(jsonplus.JsonPlusSerializer())
+    checkpoint = _checkpoint()
+    assert serde.dumps_typed(checkpoint) == plain.dumps_typed(checkpoint)
     later = _checkpoint()
-    later["channel_values"]["messages"] = [*checkpoint["channel_values"]["messages"]]
-    from langchain_core.messages import HumanMessage
-
     new = HumanMessage("thanks", id="h2")
-    later["channel_values"]["messages"].append(new)
+    later["channel_values"]["messages"] = [*checkpoint["channel_values"]["messages"], new]
+    calls.clear()
     written = serde.dumps_typed(later)
     assert [id(c) for c in calls] == [id(new)]  # only the new message was encoded
     assert written == plain.dumps_typed(later)

@@ -9,8 +9,9 @@ between conversations. When the time is up each session finishes the turn in han
 
 Every turn is timed from the frame sent to the run's last frame; a ``RUN_ERROR``, a timeout or a
 broken connection counts as an error. The server's resident memory (``VmRSS`` from
-``/proc/<pid>/status``, summed over its worker processes) is read once the warm-up is over and
-again at the end (``rss_growth_pct``), and about twenty times in between
+``/proc/<pid>/status``, summed over its worker processes) is read once the warm-up is over
+(``warmup_s``, and every session has opened its chat once, so every server process has loaded
+its models) and again at the end (``rss_growth_pct``), and about twenty times in between
 (``server_rss_mb_samples``, seconds since the start and MB). Caches fill while the customers
 first come by, so growth over the first minutes is expected; ``rss_growth_pct_second_half``
 (from the reading nearest the middle of the run to the end) tells a leak, which keeps growing,
@@ -20,6 +21,7 @@ from caches that have filled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import tempfile
 import time
@@ -81,6 +83,9 @@ class Soak:
         self.conversations = 0
         self.reconnects = 0
         self.seed = seed
+        self.opened: set[int] = set()  # sessions whose chat has opened at least once
+        self.all_open = asyncio.Event()
+        self.sessions = 0
 
     def over(self) -> bool:
         """Whether the time is up (no new turn starts then)."""
@@ -136,6 +141,9 @@ class Soak:
                 url = self.base.replace("http://", "ws://") + f"/ws/chat?token={token}"
                 async with websockets.connect(url, max_size=2**22) as ws:
                     await opened(ws)
+                    self.opened.add(index)
+                    if len(self.opened) >= self.sessions:
+                        self.all_open.set()
                     while not self.over():
                         steps = CONVERSATIONS[(index + number) % len(CONVERSATIONS)]
                         number += 1
@@ -163,14 +171,20 @@ async def _soak(
     memory: Callable[[], float],
 ) -> dict[str, Any]:
     soak = Soak(base, password, seconds, think_s, seed)
+    soak.sessions = len(users)
     started = time.perf_counter()
     tasks = [asyncio.create_task(soak.session(i, user, reconnect)) for i, user in enumerate(users)]
     await asyncio.sleep(warmup_s)
+    # every server process has built its assistant once every session has opened its chat
+    # (connections spread over the processes as they come): only then is memory "at start"
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(soak.all_open.wait(), timeout=max(0.0, seconds / 2 - warmup_s))
+    warmed = time.perf_counter() - started
     rss_start = memory()
     samples = [(round(time.perf_counter() - started, 1), rss_start)]
 
     async def sample() -> None:
-        every = max(1.0, (seconds - warmup_s) / SAMPLES)
+        every = max(1.0, (seconds - warmed) / SAMPLES)
         while True:
             await asyncio.sleep(every)
             samples.append((round(time.perf_counter() - started, 1), memory()))
@@ -199,7 +213,7 @@ async def _soak(
         "conversations": soak.conversations,
         "confirmations": soak.tally.confirmations,
         "reconnects": soak.reconnects,
-        "warmup_s": warmup_s,
+        "warmup_s": round(warmed, 1),
         "error_samples": sorted(set(soak.tally.errors))[:5],
     }
 
@@ -240,8 +254,9 @@ def run(
         think_ms: Mean pause between a reply and the next frame (the chat allows 20 frames
             per 10 s per connection, so keep it above 600).
         reconnect: Chance of hanging up and reconnecting after a conversation.
-        warmup_s: When the first memory reading is taken (default: a fifth of the run, at
-            most 10 s).
+        warmup_s: The earliest the first memory reading is taken (default: a fifth of the
+            run, at most 10 s); it also waits until every session has opened its chat once
+            (at most half the run). The result's ``warmup_s`` is when it was taken.
         phase: Progress reporting, as ``bench_decisions.rich_phases`` gives it.
 
     Returns:

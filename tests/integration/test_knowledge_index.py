@@ -132,3 +132,24 @@ def test_the_shipped_articles_chunk_with_their_ids(tmp_path: Path) -> None:
     assert {c.article_id for c in chunks} == {article.id}
     assert sum(c.kind == "question" for c in chunks) == len(article.ways_customers_ask)
     assert parse_article(article.path) == article
+
+
+def test_embeddings_are_sentence_transformers_own() -> None:
+    """The index's vectors (ONNX Runtime) are the reference model's, short texts and long."""
+    import numpy as np
+
+    from knowledge.embedder import MAX_TOKENS, embed, sentence_model
+
+    article = load_articles()[0]
+    texts = [
+        "how do I activate my card",
+        "my transfer has not arrived yet, what is going on?",
+        article.body,
+        " ".join([article.body] * 4),  # beyond the model's 256 tokens: truncated alike
+    ]
+    ours = embed(texts)
+    reference = sentence_model().encode(texts, normalize_embeddings=True)
+    assert sentence_model().max_seq_length == MAX_TOKENS
+    assert ours.shape == (4, 384) and ours.dtype == np.float32
+    assert np.allclose(ours, reference, atol=1e-5)
+    assert embed([]).shape == (0, 384)

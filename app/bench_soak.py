@@ -74,7 +74,9 @@ SAMPLES = 20
 class Soak:
     """The shared clock and tallies of one soak run."""
 
-    def __init__(self, base: str, password: str, seconds: float, think_s: float, seed: int):
+    def __init__(
+        self, base: str, password: str, seconds: float, think_s: float, seed: int, sessions: int
+    ):
         self.base, self.password = base, password
         self.deadline = time.monotonic() + seconds
         self.think_s = think_s
@@ -85,7 +87,7 @@ class Soak:
         self.seed = seed
         self.opened: set[int] = set()  # sessions whose chat has opened at least once
         self.all_open = asyncio.Event()
-        self.sessions = 0
+        self.sessions = sessions
 
     def over(self) -> bool:
         """Whether the time is up (no new turn starts then)."""
@@ -170,8 +172,7 @@ async def _soak(
     seed: int,
     memory: Callable[[], float],
 ) -> dict[str, Any]:
-    soak = Soak(base, password, seconds, think_s, seed)
-    soak.sessions = len(users)
+    soak = Soak(base, password, seconds, think_s, seed, sessions=len(users))
     started = time.perf_counter()
     tasks = [asyncio.create_task(soak.session(i, user, reconnect)) for i, user in enumerate(users)]
     await asyncio.sleep(warmup_s)

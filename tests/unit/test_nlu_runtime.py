@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -121,7 +122,7 @@ def test_the_int8_form_is_close_kept_beside_the_float_export_and_made_in_memory_
     assert np.abs(found - expected).max() > 1e-4  # ...but another model: not equal
     assert np.allclose(np.linalg.norm(found, axis=1), 1.0, atol=1e-5)
     # read back from the cache the second time
-    monkeypatch.setattr(runtime, "_quantize", lambda source, target: pytest.fail("again"))
+    monkeypatch.setattr(runtime, "_quantize", lambda *args: pytest.fail("again"))
     assert np.array_equal(
         SentenceEncoder.load().accelerate(quantized=True).encode(TEXTS), found[:4]
     )
@@ -133,6 +134,28 @@ def test_the_int8_form_is_close_kept_beside_the_float_export_and_made_in_memory_
     assert np.abs(in_memory.encode(TEXTS) - found[:4]).max() < 1e-5
 
 
+def test_operators_named_to_keep_float_stay_float_in_the_int8_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, torch_encoder: SentenceEncoder
+) -> None:
+    import onnx
+
+    monkeypatch.setenv("CONCIERGE_ONNX_CACHE", str(tmp_path))
+    keep = (r"layer\.(4|5)/output/dense",)
+    mixed = SentenceEncoder.load().accelerate(quantized=True, keep_float=keep)
+    everywhere = SentenceEncoder.load().accelerate(quantized=True)
+    files = sorted(tmp_path.glob("*-int8*.onnx"))
+    assert len(files) == 2  # each form cached under its own name
+    [partial] = [f for f in files if not f.name.endswith("-int8.onnx")]
+    graph = onnx.load(str(partial)).graph
+    kinds = {n.name: n.op_type for n in graph.node}
+    float_ones = [n for n, kind in kinds.items() if "output/dense" in n and kind == "MatMul"]
+    assert sorted(float_ones) == [f"/model/encoder/layer.{i}/output/dense/MatMul" for i in (4, 5)]
+    assert any(kind == "MatMulInteger" for kind in kinds.values())  # the rest is int8
+    expected = torch_encoder.encode(TEXTS)
+    assert (mixed.encode(TEXTS) * expected).sum(axis=1).min() > 0.95
+    assert not np.array_equal(mixed.encode(TEXTS), everywhere.encode(TEXTS))
+
+
 def test_a_recipe_says_whether_its_encoder_is_int8_and_old_models_were_not() -> None:
     from agents.nlu.profiles import PROFILES, profile_from_json
 
@@ -141,3 +164,9 @@ def test_a_recipe_says_whether_its_encoder_is_int8_and_old_models_were_not() -> 
     assert profile_from_json(saved) == PROFILES["fast"]
     del saved["quantized"]  # metadata written before the field existed
     assert not profile_from_json(saved).quantized
+    full = PROFILES["full"].to_json()
+    assert profile_from_json(json.loads(json.dumps(full))) == PROFILES["full"]
+    for name in ("tuned_quantized", "keep_float"):
+        del full[name]  # metadata written before these fields existed: float32 throughout
+    old = profile_from_json(full)
+    assert not old.tuned_quantized and old.keep_float == ()

@@ -1,0 +1,80 @@
+"""Base encoders from PyPI packages: joined, checked against published digests, cached."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents.nlu import bases
+from agents.nlu.bases import BaseModelError
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "models"
+    monkeypatch.setenv("CONCIERGE_MODEL_CACHE", str(folder))
+    return folder
+
+
+def test_mpnet_is_unpacked_once_and_every_file_matches_its_digest(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = bases.model_path("mpnet")
+    assert path.parent == cache and (path / ".verified").is_file()
+    for relative, digest in bases.BASES["mpnet"].files.items():
+        assert bases._sha256(path / relative) == digest
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no staging left
+    monkeypatch.setattr(bases, "_parts", lambda base: pytest.fail("unpacked twice"))
+    assert bases.model_path("mpnet") == path
+
+
+def test_a_file_that_is_not_the_published_one_stops_loading_and_leaves_nothing(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = bases.BASES["mpnet"]
+    files = {**real.files, "vocab.txt": "0" * 64}
+    monkeypatch.setitem(bases.BASES, "mpnet", dataclasses.replace(real, files=files))
+    with pytest.raises(BaseModelError, match="vocab.txt has SHA-256"):
+        bases.model_path("mpnet")
+    assert not list(cache.iterdir())  # neither a model folder nor a staging copy
+
+
+def test_a_file_missing_from_the_archive_is_named(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = bases.BASES["mpnet"]
+    files = {**real.files, "merges.txt": "0" * 64}
+    monkeypatch.setitem(bases.BASES, "mpnet", dataclasses.replace(real, files=files))
+    with pytest.raises(BaseModelError, match="lacks merges.txt"):
+        bases.model_path("mpnet")
+
+
+def test_missing_packages_and_unknown_names_get_clear_errors(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = bases.BASES["mpnet"]
+    gone = dataclasses.replace(real, packages=(*real.packages[:4], "no-such-package-xyz"))
+    monkeypatch.setitem(bases.BASES, "mpnet", gone)
+    with pytest.raises(BaseModelError, match="pip install"):
+        bases.model_path("mpnet")
+    with pytest.raises(ValueError, match="known: minilm, mpnet"):
+        bases.model_path("bert")
+
+
+def test_the_mpnet_encoder_gives_sentence_transformers_own_vectors() -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from agents.nlu.encoder import SentenceEncoder
+
+    texts = ["hi", "my card still hasn't arrived, what should I do?", "top up failed"]
+    encoder = SentenceEncoder.load(base="mpnet")
+    assert encoder.dimension == 768
+    reference = SentenceTransformer(str(bases.model_path("mpnet")), device="cpu")
+    expected = reference.encode(texts, normalize_embeddings=True)
+    found = encoder.encode(texts)
+    assert found.shape == (3, 768)
+    assert np.abs(found - expected).max() < 1e-5
+    assert np.abs(encoder.accelerate().encode(texts) - expected).max() < 1e-4

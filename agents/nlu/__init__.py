@@ -7,7 +7,8 @@ Public API:
 * :func:`evaluate` - accuracy, macro-F1 and per-query latency on labelled utterances;
 * :func:`read_labelled_csv` - a checked ``text,category`` CSV;
 * :data:`PROFILES` - the training recipes (``fast``: lexical + frozen embeddings in seconds,
-  ``full``: plus the fine-tuned encoder);
+  ``full``: lexical + fine-tuned all-mpnet-base-v2, ``compact``: lexical + fine-tuned
+  all-MiniLM-L6-v2);
 * :class:`NluDataError` - unusable data or model directory.
 
 Heavy libraries (torch, transformers) load only when a model needs the encoder.

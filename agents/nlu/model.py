@@ -3,9 +3,10 @@
 Components, each a linear scorer whose class scores are summed with the profile's weights:
 
 * ``svm``: a linear SVM over word and character TF-IDF, next to the frozen all-MiniLM-L6-v2
-  embedding scaled by ``embedding_weight`` (profile ``fast``; ``full`` leaves it out, so a
-  query costs one encoder pass);
-* ``tuned`` (profile ``full``): the encoder fine-tuned under a cosine head.
+  embedding scaled by ``embedding_weight`` (profile ``fast``; ``full`` and ``compact`` leave
+  it out, so a query costs one encoder pass);
+* ``tuned`` (profiles ``full`` and ``compact``): an encoder (the profile's ``fine_tune.base``,
+  see :mod:`agents.nlu.bases`) fine-tuned under a cosine head.
 
 The combined scores, times the profile's temperature, go through a softmax: the largest is
 the prediction, its probability the confidence. A saved model is plain data: JSON, ``.npz``

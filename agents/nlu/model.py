@@ -120,10 +120,10 @@ class IntentModel:
         if self.profile.fine_tune is not None:
             settings = self.profile.fine_tune
             self._tuned = SentenceEncoder.load(max_length=settings.max_length, base=settings.base)
-            if settings.base != DEFAULT_BASE:
-                # the head starts from the tuned base's own vectors, encoded on ONNX Runtime
-                self._tuned.accelerate()
-                frozen = self._tuned.encode(texts, progress=tell, stage="frozen embeddings")
+            if settings.base != DEFAULT_BASE:  # the head starts from the base's own vectors
+                frozen = self._tuned.encode(
+                    texts, progress=tell, stage="frozen embeddings", bf16=settings.bf16
+                )
             head = fine_tune(self._tuned, texts, targets, len(self.labels), settings, tell, frozen)
             self._serve_tuned()
             self._weights["tuned_w"] = np.ascontiguousarray(settings.scale * head.T)

@@ -371,6 +371,20 @@ def test_a_recipe_on_the_mpnet_base_served_in_int8_round_trips(
     assert correct >= 5
 
 
+def test_bf16_encoding_is_close_to_float32_and_leaves_the_runtime_alone() -> None:
+    from agents.nlu.encoder import SentenceEncoder
+
+    encoder = SentenceEncoder.load()
+    texts = [text for text, _ in HELD_OUT] * 3
+    exact = encoder.encode(texts)
+    quick = encoder.encode(texts, bf16=True, batch_size=4)
+    cosine = (exact * quick).sum(axis=1) / np.linalg.norm(quick, axis=1)
+    assert quick.dtype == np.float32 and quick.shape == exact.shape
+    assert cosine.min() > 0.995
+    assert not np.array_equal(exact, quick)  # bfloat16 really ran
+    assert not encoder.accelerated
+
+
 def test_rdrop_weight_averaging_and_bf16_fine_tuning_options(train_csv: Path) -> None:
     from agents.nlu.encoder import SentenceEncoder, fine_tune
 

@@ -73,7 +73,7 @@ def train(
         typer.Option(
             help=(
                 "Recipe: 'full' (fine-tuned all-mpnet-base-v2), 'compact' (fine-tuned "
-                "all-MiniLM-L6-v2: about half the latency) or 'fast' (no fine-tuning)."
+                "all-MiniLM-L6-v2: half the time) or 'fast' (no fine-tuning)."
             )
         ),
     ] = "full",

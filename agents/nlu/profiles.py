@@ -69,10 +69,10 @@ PROFILES: dict[str, Profile] = {
         tuned_quantized=True,
         keep_float=(r"layer\.(6|7|8)/output/dense",),
     ),
-    # all-MiniLM-L6-v2 fine-tuned under a cosine head, plus a lexical-only SVM, scores summed
-    # with the SVM counting twice (held-out 93.7%; BANKING77 test 94.38%): about half of
-    # ``full``'s latency per query and a fifth of its weights. Still one encoder pass per query:
-    # the frozen embedding in the SVM (held-out 93.8%) would need a second pass.
+    # all-MiniLM-L6-v2 fine-tuned under a cosine head, plus a lexical-only SVM, scores
+    # summed with the SVM counting twice (held-out 93.7%; BANKING77 test 94.38%): less than
+    # half of ``full``'s training time and latency per query, a fifth of its weights. One
+    # encoder pass per query: the frozen embedding in the SVM (held-out 93.8%) needs a second.
     "compact": Profile(
         name="compact",
         svm_c=1.0,

@@ -181,10 +181,10 @@ async def _soak(
     started = time.perf_counter()
     tasks = [asyncio.create_task(soak.session(i, user, reconnect)) for i, user in enumerate(users)]
     await asyncio.sleep(warmup_s)
-    # every server process has built its assistant once every session has opened its chat
-    # (connections spread over the processes as they come): only then is memory "at start"
-    # A cold customer's first chat can take seconds on a busy host: the run's clock starts
-    # when every session is open (or a turn's timeout has passed), so each has the whole run.
+    # Once every session has opened its chat (connections spread over the processes as they
+    # come), every server process has built its assistant: only then is memory "at start",
+    # and only then does the run's clock start, since a cold customer's first chat can take
+    # seconds on a busy host (at most a turn's timeout is waited for).
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(soak.all_open.wait(), timeout=TURN_TIMEOUT_S)
     soak.start()

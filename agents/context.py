@@ -17,7 +17,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, SystemMessage
 
-from agents.slots import AccountRef, CardRef
+from agents.offline.slots import AccountRef, CardRef
 
 KEY = "concierge_context"
 

@@ -1,7 +1,7 @@
 """The customer's context for a conversation, built from their own records each run.
 
 Reading the records costs about ten queries; a :class:`ContextCache` on the bank keeps the
-facts between a customer's turns while their :func:`~services.insight_cache.revision` (newest
+facts between a customer's turns while their :func:`~services.insights.cache.revision` (newest
 booking, event and executed write) is unchanged, for at most ``max_age_s`` and never past
 midnight. A write in the conversation (or a booking, or an event) therefore shows in the very
 next turn; a change the bank makes that books nothing (a new payee from the core system) shows
@@ -19,11 +19,11 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from agents.context import Account, Card, CustomerContext, Named
-from agents.replies import money
-from services import queries
+from agents.offline.replies import money
 from services.fresh_cache import FreshCache
-from services.insight_cache import revision
+from services.insights.cache import revision
 from services.money import to_decimal
+from services.reads import records as queries
 from tools.refs import ref
 from tools.runtime import ChatContext
 

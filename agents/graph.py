@@ -184,11 +184,12 @@ def compile_graph(
 ) -> Any:
     """The compiled graph with its checkpointer (conversations survive restarts).
 
-    Runs share one thread pool for their background work (:mod:`agents.executor`).
+    Runs share one thread pool for their background work
+    (:mod:`agents.runtime_patches.thread_pool`).
     """
-    from agents.executor import share_thread_pool
-    from agents.handover import remember_writes, share_loads
-    from agents.introspection import remember_signatures
+    from agents.runtime_patches.checkpoints import remember_writes, share_loads
+    from agents.runtime_patches.signatures import remember_signatures
+    from agents.runtime_patches.thread_pool import share_thread_pool
 
     share_thread_pool()
     remember_signatures()
@@ -205,9 +206,9 @@ def make_graph(config: dict[str, Any] | None = None) -> Any:
 
     LangGraph's server supplies its own checkpointer, so this compiles without one.
     """
-    from agents.classifier import default_classifier
     from agents.customer import customer_context
     from agents.llm import make_chat_model
+    from agents.offline.classifier import default_classifier
     from services.settings import get_settings
     from tools.registry import all_tools
 

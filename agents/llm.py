@@ -13,7 +13,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from agents.understand import IntentClassifier
+from agents.offline.understand import IntentClassifier
 
 OFFLINE = "offline"
 EXTRAS = {"openai": "openai", "anthropic": "anthropic", "ollama": "ollama"}
@@ -50,7 +50,7 @@ def make_chat_model(
     """
     provider, model = parse_llm(spec)
     if provider == OFFLINE:
-        from agents.offline_model import OfflineChatModel
+        from agents.offline.model import OfflineChatModel
 
         return OfflineChatModel(classifier=classifier())
     try:

@@ -19,8 +19,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from services import queries
 from services.money import format_money
+from services.reads import records as queries
 
 NOTABLE_MINOR = 50_000  # transactions of $500 or more are worth an advisor's eye
 RECENT_ACTIONS = 5  # executed writes listed, newest first
@@ -83,7 +83,7 @@ def build_summary(
     conversations: dict[str, Sequence[BaseMessage]] | None = None,
 ) -> AdvisorSummary:
     """Everything an advisor needs before saying hello, each fact with its source."""
-    from services.insight_detectors import insights_for
+    from services.insights.detectors import insights_for
 
     out = AdvisorSummary(person_id)
     person = SQLModel.metadata.tables["person"]

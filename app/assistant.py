@@ -75,7 +75,11 @@ def make_recommender(engine: Engine, insights: Any, cache_url: str | None = None
     customer runs the detectors once for both.
     """
     from services.recommendations import default_catalog
-    from services.recommendations.cache import Recommender, loader_from_engine, make_vector_store
+    from services.recommendations.recommender import (
+        Recommender,
+        loader_from_engine,
+        make_vector_store,
+    )
 
     return Recommender(
         make_vector_store(cache_url),
@@ -135,8 +139,8 @@ def build_assistant(
     ``recommender`` and ``insights`` (an ``InsightCache``) are the app's own when it shares
     them with its REST routes; built here otherwise.
     """
-    from agents.batching import BatchingClassifier
-    from agents.classifier import default_classifier
+    from agents.offline.batching import BatchingClassifier
+    from agents.offline.classifier import default_classifier
 
     # one model for every conversation of the process: concurrent turns share encoder passes
     model = make_chat_model(
@@ -146,7 +150,7 @@ def build_assistant(
         ),
     )
     from services.fresh_cache import FreshCache
-    from services.insight_cache import InsightCache
+    from services.insights.cache import InsightCache
 
     insights = insights if insights is not None else InsightCache()
     bank = Bank(

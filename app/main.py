@@ -2,7 +2,7 @@
 
 ``create_app`` is cheap and touches nothing outside the process; the ``lifespan`` opens the
 database, the checkpointer, the event bus, the feature store and the recommender when the
-server starts, starts the live consumer that applies events (``services.postings``), and closes
+server starts, starts the live consumer that applies events (``services.features.live``), and closes
 them all when it stops. ``app`` is what ``uvicorn app.main:app`` (and ``concierge serve``) runs.
 
 The REST routes and the chat share one recommender, so an answer given in either place (and
@@ -43,10 +43,10 @@ from app.heap import freeze_heap
 from app.logging_setup import install as install_log_masking
 from app.wiring import open_engine
 from services.events import Event, make_event_bus
-from services.feature_store import FeatureStore, MemoryFeatureStore
-from services.insight_cache import InsightCache
-from services.postings import LiveUpdates
-from services.recommendations.cache import Recommender
+from services.features.live import LiveUpdates
+from services.features.store import FeatureStore, MemoryFeatureStore
+from services.insights.cache import InsightCache
+from services.recommendations.recommender import Recommender
 from services.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,8 @@ def _version() -> str:
 
 def _feature_store(settings: Settings) -> FeatureStore:
     if settings.cache_url:
-        from services.bus_redis import connect_or_fallback
-        from services.feature_store_redis import RedisFeatureStore
+        from services.events.redis_streams import connect_or_fallback
+        from services.features.redis_store import RedisFeatureStore
 
         client = connect_or_fallback(settings.cache_url, fallback="the in-process feature store")
         if client is not None:
@@ -99,7 +99,7 @@ def _purge_expired_keys(engine: Engine, settings: Settings) -> None:
     # Idempotency keys replay their first result for the retention window, then go.
     from datetime import UTC, datetime, timedelta
 
-    from services.banking_retention import purge_write_requests
+    from services.banking.retention import purge_write_requests
 
     retention = timedelta(hours=settings.idempotency_retention_hours)
     try:

@@ -67,7 +67,7 @@ def resolve_nlu_model(nlu_model: Path | None) -> Path:
     """The intent model to use: ``nlu_model``, else the project's own (trained once if missing)."""
     if nlu_model is not None:
         return nlu_model
-    from agents.classifier import default_classifier, model_dir
+    from agents.offline.classifier import default_classifier, model_dir
     from services.settings import Settings
 
     var = Settings().var_dir

@@ -17,7 +17,7 @@ from typing import Any
 
 from evals.linkage import pairwise_scores
 from services.db import create_schema, make_engine
-from services.identity import resolve
+from services.identity.resolution import resolve
 from services.ingest import ingest
 from services.synth.export import export_bank
 from services.synth.writer import seed_bank

@@ -1,6 +1,6 @@
 """How well the insight detectors find the situations planted in a synthetic bank.
 
-Every customer's insights are computed from their own data (``services.insight_detectors``);
+Every customer's insights are computed from their own data (``services.insights.detectors``);
 only this evaluation reads the ground truth, and compares, per insight type, the customers the
 detector fired for with the customers carrying the planted twin (``PLANTED_SITUATION``).
 ``upcoming_bills``' twin is observed, not planted: the generator's own schedule of each bill
@@ -26,9 +26,9 @@ from sqlalchemy import Engine, select
 from sqlmodel import SQLModel
 
 from services.db import make_engine
-from services.insight_detectors import detect_all
-from services.insight_history import load_history
 from services.insights import INSIGHT_TYPES, PLANTED_SITUATION, PLANTED_WHEN
+from services.insights.detectors import detect_all
+from services.insights.history import load_history
 from services.synth.writer import seed_bank
 from services.truth import labelled
 

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, text
 
 from evals.insights import evaluate_insights
 from services.db import make_engine
-from services.insight_detectors import insights_for
+from services.insights.detectors import insights_for
 from services.recommendations.catalog import default_catalog
 from services.recommendations.engine import decide
 from services.recommendations.propensity import BasePropensity

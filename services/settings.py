@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     nlu_model: Path | None = Field(
         None,
         description="Intent model folder (concierge nlu train) for the offline model; "
-        "trained from agents/data/utterances.csv into var/nlu when unset.",
+        "trained from agents/offline/data/utterances.csv into var/nlu when unset.",
     )
     host: str = Field("127.0.0.1", description="Address `concierge serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `concierge serve` listens on.")

@@ -28,7 +28,8 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("CONCIERGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgres"]
-# Encoder exports (agents/nlu/runtime.py) go to this test session's own folder, not $HOME.
+# Encoder exports (knowledge/encoding/onnx_runtime.py) go to this test session's own folder, not
+# $HOME.
 _ONNX_CACHE = tempfile.mkdtemp(prefix="concierge-onnx-")
 os.environ.setdefault("CONCIERGE_ONNX_CACHE", _ONNX_CACHE)
 atexit.register(shutil.rmtree, _ONNX_CACHE, True)
@@ -136,7 +137,7 @@ def _fresh_settings() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def classifier_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The offline model's intent classifier, trained once per test session."""
-    from agents.classifier import default_classifier, model_dir
+    from agents.offline.classifier import default_classifier, model_dir
 
     var = tmp_path_factory.mktemp("nlu-var")
     default_classifier(var)

@@ -22,17 +22,17 @@ class Bank:
     Attributes:
         engine: The system of record.
         knowledge: A ``knowledge.index.KnowledgeBase``, or None when not configured.
-        recommender: A ``services.recommendations.cache.Recommender``, or None.
+        recommender: A ``services.recommendations.recommender.Recommender``, or None.
         level: The decision level for recommendations.
         summarise: ``(person_id, now, messages) -> str``, the advisor's context summary a
             handoff carries (``agents.summaries``, injected by the composition root).
-        insights: A ``services.insight_cache.InsightCache`` shared by the runs, or None to
+        insights: A ``services.insights.cache.InsightCache`` shared by the runs, or None to
             run the detectors afresh every time.
         contexts: An ``agents.customer.ContextCache`` keeping customers' conversation
             contexts between turns, or None to read them afresh every run.
         names: A ``services.fresh_cache.FreshCache`` of the names a confirmation shows for
             a customer's refs (accounts, payees, cards, schedules, goals), kept while their
-            ``services.insight_cache.revision`` is unchanged; None reads them every time.
+            ``services.insights.cache.revision`` is unchanged; None reads them every time.
     """
 
     engine: Engine
@@ -48,7 +48,7 @@ class Bank:
         """The customer's current insights, through the cache when there is one."""
         if self.insights is not None:
             return list(self.insights.insights(conn, person_id=person_id, now=now))
-        from services.insight_detectors import insights_for
+        from services.insights.detectors import insights_for
 
         return list(insights_for(conn, person_id=person_id, now=now))
 

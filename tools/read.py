@@ -2,7 +2,8 @@
 
 Each tool is typed, its docstring is its schema, and it takes the customer from the run's
 context (``runtime.context.person_id``) — there is no argument that could name another
-customer. Results are JSON objects with money as decimal strings; ``agents.replies`` puts them
+customer. Results are JSON objects with money as decimal strings; ``agents.offline.replies`` puts
+them
 in words, and an LLM reads them as they are.
 """
 
@@ -14,8 +15,8 @@ from typing import Any
 
 from langchain_core.tools import BaseTool, tool
 
-from services import queries
 from services.money import to_decimal, to_minor
+from services.reads import records as queries
 from tools.refs import ref
 from tools.runtime import Runtime
 
@@ -269,7 +270,7 @@ def search_knowledge(runtime: Runtime, query: str) -> str:
 @tool
 def get_profile_summary(runtime: Runtime) -> str:
     """Who the customer is to the bank: segment, products, income and spending, goals."""
-    from services.profiles import load_profile
+    from services.reads.profiles import load_profile
 
     ctx = runtime.context
     with ctx.bank.read() as conn:

@@ -17,10 +17,11 @@ from typing import Any
 
 from langchain_core.tools import BaseTool, tool
 
-from services import banking, queries
-from services.banking_rules import money
-from services.insight_cache import revision
+from services import banking
+from services.banking.rules import money
+from services.insights.cache import revision
 from services.money import MoneyError, to_minor
+from services.reads import records as queries
 from tools.refs import RefError, parse_ref, ref
 from tools.runtime import ChatContext, Runtime
 

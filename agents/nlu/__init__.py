@@ -17,10 +17,10 @@ Heavy libraries (torch, transformers) load only when a model needs the encoder.
 from __future__ import annotations
 
 from agents.nlu.data import NluDataError, file_sha256, read_labelled_csv
-from agents.nlu.encoder import FineTuneSettings
 from agents.nlu.evaluate import evaluate
 from agents.nlu.model import IntentModel, is_model_dir
 from agents.nlu.profiles import DEFAULT_PROFILE, PROFILES, Profile
+from knowledge.encoding.encoder import FineTuneSettings
 
 __all__ = [
     "DEFAULT_PROFILE",

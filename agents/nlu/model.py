@@ -6,7 +6,7 @@ Components, each a linear scorer whose class scores are summed with the profile'
   embedding scaled by ``embedding_weight`` (profile ``fast``; ``full`` and ``compact`` leave
   it out, so a query costs one encoder pass);
 * ``tuned`` (profiles ``full`` and ``compact``): an encoder (the profile's ``fine_tune.base``,
-  see :mod:`agents.nlu.bases`) fine-tuned under a cosine head.
+  see :mod:`knowledge.encoding.bases`) fine-tuned under a cosine head.
 
 The combined scores, times the profile's temperature, go through a softmax: the largest is
 the prediction, its probability the confidence. A saved model is plain data: JSON, ``.npz``
@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from agents.nlu import bases
-from agents.nlu.bases import DEFAULT_BASE
 from agents.nlu.data import NluDataError, check_trainable, texts_sha256
-from agents.nlu.encoder import Progress, SentenceEncoder, fine_tune
 from agents.nlu.lexical import LexicalFeatures
 from agents.nlu.profiles import DEFAULT_PROFILE, PROFILES, Profile, profile_from_json
+from knowledge.encoding import bases
+from knowledge.encoding.bases import DEFAULT_BASE
+from knowledge.encoding.encoder import Progress, SentenceEncoder, fine_tune
 
 FORMAT = "concierge-nlu/1"
 METADATA, LEXICAL, WEIGHTS, ENCODER = "metadata.json", "lexical.json", "weights.npz", "encoder"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from agents.nlu.encoder import FineTuneSettings
+from knowledge.encoding.encoder import FineTuneSettings
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Profile:
         temperature: The combined logits are multiplied by this before the softmax, so the
             confidences are calibrated (fitted on the held-out part).
         quantized: The frozen encoder runs in int8 on ONNX Runtime, in training and serving
-            alike (see :mod:`agents.nlu.runtime`): about 3x faster per query.
+            alike (see :mod:`knowledge.encoding.onnx_runtime`): about 3x faster per query.
         tuned_quantized: The fine-tuned encoder is served in int8 (it is trained in float).
         keep_float: Name patterns of the operators an int8 encoder keeps in float32.
     """

@@ -29,8 +29,8 @@ from app.api.views import (
     insight_view,
     recommendation_view,
 )
-from services.insight_detectors import insights_for
-from services.notifications import due_notifications
+from services.insights.detectors import insights_for
+from services.recommendations.notifications import due_notifications
 
 router = APIRouter(prefix="/api/me", tags=["me"])
 LEVEL = "predictive"

@@ -24,7 +24,7 @@ from app.api.deps import (
     SessionDep,
 )
 from app.api.queries import record_audit
-from services.advisory import MAX_RESULTS, person_exists, search_customers
+from services.reads.advisory import MAX_RESULTS, person_exists, search_customers
 
 router = APIRouter(prefix="/api/advisor", tags=["advisor"])
 SUMMARY_THREADS = 3  # the latest conversations the summary reads

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from app.api.advisor import DENIED, audit
 from app.api.deps import CurrentAdvisor, RecordId, SessionDep
-from services.advisory import get_case, list_cases
+from services.reads.advisory import get_case, list_cases
 
 router = APIRouter(prefix="/api/advisor", tags=["advisor"])
 

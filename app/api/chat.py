@@ -36,7 +36,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.types import Command
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from agents.handover import one_load
+from agents.runtime_patches.checkpoints import one_load
 from app.api.metrics import metrics_of
 from app.auth import Role, TokenError, read_token
 from app.chat_threads import ChatThreads
@@ -234,7 +234,7 @@ def _turn(assistant: Any, person_id: int, frame: dict[str, Any]) -> tuple[int, d
     """Read the thread, check the frame fits it, run the graph: ``(messages before, result)``.
 
     One function, so a turn costs one hand-off to a worker thread; the run starts from the
-    checkpoint the check read (:func:`~agents.handover.one_load`).
+    checkpoint the check read (:func:`~agents.runtime_patches.checkpoints.one_load`).
     """
     with one_load():
         return _check_and_run(assistant, person_id, frame)

@@ -11,9 +11,9 @@ from pydantic import Field
 from app.api.deps import CUSTOMER_ONLY, GONE, CurrentCustomer, SessionDep
 from app.api.queries import get_person, list_accounts
 from app.api.views import GoalView, goal_view
-from services import queries
 from services.models import Account, AccountPublic, PersonPublic
 from services.money import to_decimal
+from services.reads import records as queries
 
 router = APIRouter(prefix="/api/me", tags=["me"])
 

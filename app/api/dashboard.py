@@ -1,7 +1,7 @@
 """``GET /api/me/dashboard``: the signed-in customer's home screen in one call.
 
 Everything is read through the system of record, which the live event consumer books events
-into (``services.postings``), with the feature store's live figures laid over the profile: a
+into (``services.features.live``), with the feature store's live figures laid over the profile: a
 transaction event that was accepted shows in the recent transactions, this month's spending,
 the insights and the widgets as soon as it is applied.
 """
@@ -41,11 +41,11 @@ from app.api.views import (
     transaction_view,
     widget_view,
 )
-from services import queries
-from services.dashboard import arrange_dashboard
-from services.insight_detectors import insights_for
-from services.profiles import load_profile
-from services.statements import StatementFilter, transaction_page
+from services.insights.detectors import insights_for
+from services.reads import records as queries
+from services.reads.dashboard import arrange_dashboard
+from services.reads.profiles import load_profile
+from services.reads.statements import StatementFilter, transaction_page
 
 router = APIRouter(prefix="/api/me", tags=["me"])
 RECENT = 5

@@ -20,8 +20,8 @@ from sqlmodel import Session
 from app.api.queries import record_audit
 from app.auth import Principal, Role, TokenError, read_token
 from services.events import EventBus
-from services.feature_store import FeatureStore
-from services.recommendations.cache import Recommender
+from services.features.store import FeatureStore
+from services.recommendations.recommender import Recommender
 from services.settings import Settings
 
 # Documented refusals of every customer route (``responses=`` of the route decorator), so the

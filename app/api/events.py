@@ -3,7 +3,7 @@
 Each event is validated as ``services.events.Event`` (payload by type); one invalid event
 refuses the whole batch with a 422 that names it by index, and nothing is published. A
 customer's token may post only their own digital and profile events: transactions come from the
-bank's systems, since a booked transaction moves a balance (``services.postings``). An
+bank's systems, since a booked transaction moves a balance (``services.features.live``). An
 advisor's token may post any event about any customer; those posts are audited.
 """
 
@@ -18,7 +18,7 @@ from app.api.deps import UNREADABLE_BODY, CurrentPrincipal, EventBusDep, Session
 from app.api.queries import record_audit
 from app.auth import Role
 from services.events import Event
-from services.postings import refusals
+from services.features.live import refusals
 
 router = APIRouter(prefix="/api", tags=["events"])
 MAX_BATCH = 500

@@ -1,7 +1,7 @@
 """``GET /api/me/transactions``: the signed-in customer's statement, filtered and paged.
 
 The cursor is opaque to clients: base64url of the last row's ``(booked_at, id)``. Pages follow
-that key (see ``services.statements``), so paging never repeats or skips a transaction.
+that key (see ``services.reads.statements``), so paging never repeats or skips a transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from app.api.deps import CUSTOMER_ONLY, MAX_ID, CurrentCustomer, SessionDep
 from app.api.queries import list_accounts
 from app.api.views import TransactionPage, transaction_view
 from services.money import MAX_MINOR, to_decimal
-from services.statements import MAX_PAGE, StatementFilter, resolve_account, transaction_page
+from services.reads.statements import MAX_PAGE, StatementFilter, resolve_account, transaction_page
 
 router = APIRouter(prefix="/api/me", tags=["me"])
 # The largest amount a ledger row can hold in any currency (signed 64-bit minor units, two

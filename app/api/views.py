@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.dashboard import Widget
 from services.insights import Insight
 from services.money import EXPONENT, to_decimal
+from services.reads.dashboard import Widget
 from services.recommendations.engine import Recommendation
 
 INSIGHT_TITLES = {

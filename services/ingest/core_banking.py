@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from services.identity.keys import hash_national_id, national_id_digits, normalise_phone
 from services.ingest import store
 from services.ingest.batch import DEFAULT_BATCH, FileLoad, IngestReport, Outcome, Ready, timed
 from services.ingest.batch import load_file as run
@@ -38,7 +39,6 @@ from services.ingest.values import (
     required,
     text,
 )
-from services.keys import hash_national_id, national_id_digits, normalise_phone
 from services.models import AccountType
 
 SOURCE = "core-banking"

@@ -6,7 +6,6 @@ wrapped in ``OnlinePropensity``) -> show -> ``record_response``.
 """
 
 from services.recommendations.actions import Action, Catalog
-from services.recommendations.cache import Recommender, make_vector_store
 from services.recommendations.catalog import CatalogError, default_catalog, load_catalog
 from services.recommendations.control import ControlGroup
 from services.recommendations.engine import LEVELS, Recommendation, decide
@@ -22,6 +21,7 @@ from services.recommendations.propensity import (
     PropensityModel,
     SegmentPriors,
 )
+from services.recommendations.recommender import Recommender, make_vector_store
 from services.recommendations.trainer import Trained, train_all
 from services.recommendations.vector import FeatureVector, build_vector, from_bytes, to_bytes
 

@@ -193,6 +193,6 @@ def make_decision_store(url: str | None, *, ttl_seconds: int = DAY) -> DecisionS
     """Redis when ``url`` is given (``CONCIERGE_CACHE_URL``), else the in-process LRU."""
     if not url:
         return LruDecisionStore()
-    from services.bus_redis import connect
+    from services.events.redis_streams import connect
 
     return RedisDecisionStore(connect(url), ttl_seconds=ttl_seconds)

@@ -1,7 +1,7 @@
 """The behavioural signals a feature vector needs beyond the unified profile, read with SQL.
 
 Each reader takes a connection, the person and the clock, and returns plain values; none reads
-the ground truth. The unified profile (``services.profiles``) supplies the money windows, the
+the ground truth. The unified profile (``services.reads.profiles``) supplies the money windows, the
 recurring series and the digital summary; these add what only the raw tables hold.
 """
 
@@ -23,7 +23,7 @@ SALES_BASELINE = (120, 365)
 
 
 class InsightFinder(Protocol):
-    """Finds a customer's insights (``services.insight_detectors.insights_for`` fits)."""
+    """Finds a customer's insights (``services.insights.detectors.insights_for`` fits)."""
 
     def __call__(self, conn: Connection, *, person_id: int, now: datetime) -> list[Insight]:
         """The customer's insights at ``now``."""

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from services.insights import Insight
-from services.profiles import load_profile
+from services.reads.profiles import load_profile
 from services.recommendations import signals
 from services.recommendations.offer_log import OfferStats, offer_stats
 from services.recommendations.paths import CONSENTS, FAMILIES, SCALARS
@@ -186,7 +186,7 @@ def build_vector(
         scores: Model scores (``RISK_SCORES``) to carry, e.g. from ``risk.RiskModels``.
 
     Raises:
-        services.profiles.ProfileNotFound: when no person has that id.
+        services.reads.profiles.ProfileNotFound: when no person has that id.
     """
     profile = load_profile(conn, person_id=person_id, now=now)
     today = now.date()

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from typing import Any
 
 import numpy as np
 from faker import Faker
 
-from services.keys import hash_national_id
+from services.identity.keys import hash_national_id
 from services.synth import schedule as recurring
 from services.synth.archetypes import ARCHETYPES, BY_NAME, Archetype, pick
+from services.synth.bundle import Bundle
 from services.synth.digital import sessions
 from services.synth.flows import Plan
-from services.synth.ledger import Entry, Flow, settle, to_entries
+from services.synth.ledger import Flow, settle, to_entries
 from services.synth.offers import offer_history
 from services.synth.situations import HIDDEN_CAUSES, observe, plan
 from services.synth.spending import card_spending, category_weights
@@ -29,34 +28,6 @@ _ELIGIBLE = {
     "paycheck_with_savings_rule": 1 - BY_NAME["gig_worker"].share,
 }
 _faker = Faker("en_US")
-
-
-@dataclass
-class Bundle:
-    """Everything about one customer, keyed locally; the writer assigns database ids."""
-
-    index: int
-    archetype: str
-    person: dict[str, Any]
-    accounts: list[dict[str, Any]] = field(default_factory=list)
-    holdings: list[dict[str, Any]] = field(default_factory=list)
-    entries: list[Entry] = field(default_factory=list)
-    payees: list[dict[str, Any]] = field(default_factory=list)
-    series: list[dict[str, Any]] = field(default_factory=list)
-    cards: list[dict[str, Any]] = field(default_factory=list)
-    goals: list[dict[str, Any]] = field(default_factory=list)
-    scheduled: list[dict[str, Any]] = field(default_factory=list)
-    events: list[tuple[Any, ...]] = field(default_factory=list)
-    preference: dict[str, Any] = field(default_factory=dict)
-    offers: list[dict[str, Any]] = field(default_factory=list)
-    truth: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-
-    def equity_share_pp(self, account: str) -> int:
-        """Equity as a whole-number percentage of an investment account's holdings."""
-        mine = [h for h in self.holdings if h["account"] == account]
-        total = sum(h["market_value_minor"] for h in mine)
-        equity = sum(h["market_value_minor"] for h in mine if h["asset_class"] == "equity")
-        return round(100 * equity / total) if total else 0
 
 
 def _ascii(text: str) -> str:

@@ -16,7 +16,7 @@ from services.synth.archetypes import (
 from services.synth.ledger import Flow
 
 if TYPE_CHECKING:
-    from services.synth.customer import Bundle
+    from services.synth.bundle import Bundle
 
 PERIODS = {"weekly": 52, "biweekly": 26, "semimonthly": 24, "monthly": 12}
 ACCOUNT_NAMES = {

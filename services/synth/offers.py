@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from services.synth.customer import Bundle
+    from services.synth.bundle import Bundle
 
 OFFERS: tuple[str, ...] = (
     "high_yield_savings",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from services.synth.customer import Bundle
+    from services.synth.bundle import Bundle
 
 # Stated share of all customers, and who can have it.
 SHARES: dict[str, float] = {

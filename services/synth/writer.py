@@ -21,7 +21,8 @@ from services.audit import append_audit
 from services.credentials import hash_password
 from services.db import create_schema, reset_sequences
 from services.settings import get_settings
-from services.synth.customer import Bundle, generate_customer
+from services.synth.bundle import Bundle
+from services.synth.customer import generate_customer
 
 GENERATOR_VERSION = "1"
 DEMO_ADVISOR = ("advisor@concierge.example", "Alex Morgan (demo advisor)")

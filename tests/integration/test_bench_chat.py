@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from app.bench_chat import SCRIPT, percentile
-from app.cli_bench import register
 from app.serving import usable_cpus
+from bench.chat import SCRIPT, percentile
+from bench.cli import register
 
 
 def _cli() -> typer.Typer:
@@ -53,7 +53,7 @@ def test_percentiles_interpolate_between_ranks() -> None:
 
 
 def test_sessions_say_each_step_in_their_own_words() -> None:
-    from app.bench_chat import PHRASINGS, script_for
+    from bench.chat import PHRASINGS, script_for
 
     scripts = [script_for(i) for i in range(12)]
     assert all(len(s) == len(SCRIPT) == len(PHRASINGS) for s in scripts)

@@ -8,12 +8,12 @@ import typer
 from conftest import REDIS_URL, require_redis
 from typer.testing import CliRunner
 
-from app.bench_decisions import measure_events
-from app.cli_bench import register
-from services.bus_memory import InProcessBus
-from services.bus_redis import connect
+from bench.cli import register
+from bench.decisions import measure_events
+from services.events.in_process import InProcessBus
+from services.events.redis_streams import connect
 from services.recommendations import FeatureVector, Recommender, default_catalog, to_bytes
-from services.recommendations.cache import LruVectorStore
+from services.recommendations.recommender import LruVectorStore
 
 LATENCY = {"p50_us", "p99_us"}
 CACHED = LATENCY | {"per_s", "samples", "empty_share"}

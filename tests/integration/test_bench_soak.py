@@ -11,9 +11,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from app.bench_proc import server_rss_mb
-from app.bench_soak import RESULT_KEYS, second_half_growth
-from app.cli_bench import register
+from bench.cli import register
+from bench.proc import server_rss_mb
+from bench.soak import RESULT_KEYS, second_half_growth
 
 
 def _cli() -> typer.Typer:
@@ -64,7 +64,7 @@ def test_server_cpu_counts_the_process_and_its_children() -> None:
     import subprocess
     import sys
 
-    from app.bench_proc import cpu_seconds
+    from bench.proc import cpu_seconds
 
     child = subprocess.Popen(
         [

@@ -7,8 +7,8 @@ import typer
 from conftest import REDIS_URL, require_redis
 from typer.testing import CliRunner
 
-from app.cli_bench import register
-from services.bus_redis import connect
+from bench.cli import register
+from services.events.redis_streams import connect
 
 KEYS = {"events_per_s", "latency_ms_p50", "latency_ms_p99", "events"}
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from agents.customer import ContextCache, customer_context
 from services import banking
-from services.insight_cache import InsightCache
+from services.insights.cache import InsightCache
 from services.synth.writer import seed_bank
 from tools.bank import Bank
 from tools.refs import parse_ref

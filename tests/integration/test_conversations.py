@@ -20,7 +20,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.types import Command
 from sqlalchemy import Engine, text
 
-from agents.intents import INTENTS
+from agents.offline.intents import INTENTS
 from app.assistant import Assistant, build_assistant, checkpointer
 from app.wiring import open_engine
 from services.settings import Settings

@@ -5,7 +5,7 @@ import json
 import typer
 from typer.testing import CliRunner
 
-from app.cli_eval import register
+from evals.cli import register
 from evals.identity import run_identity_eval
 
 

@@ -20,12 +20,12 @@ import redis
 from conftest import REDIS_URL, require_redis
 from event_samples import NOW, of, random_history, transaction
 
-from services.bus_memory import InProcessBus
-from services.bus_redis import RedisStreamBus, connect
 from services.events import Event, EventBus
-from services.feature_store import FeatureStore, MemoryFeatureStore, ProfileConsumer
-from services.feature_store_redis import RedisFeatureStore
-from services.features import recompute
+from services.events.in_process import InProcessBus
+from services.events.redis_streams import RedisStreamBus, connect
+from services.features.history import recompute
+from services.features.redis_store import RedisFeatureStore
+from services.features.store import FeatureStore, MemoryFeatureStore, ProfileConsumer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -230,8 +230,8 @@ def test_a_malformed_entry_goes_to_the_dead_letter_stream(
 
 CRASHING_CONSUMER = """
 import os, sys
-from services.bus_redis import RedisStreamBus, connect
-from services.feature_store_redis import RedisFeatureStore
+from services.events.redis_streams import RedisStreamBus, connect
+from services.features.redis_store import RedisFeatureStore
 url, stream, prefix, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 client = connect(url)
 bus = RedisStreamBus(client, stream=stream)

@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from app.cli_data import register
+from app.cli.data import register
 from services.db import create_schema, make_engine
-from services.keys import hash_national_id, normalise_phone
+from services.identity.keys import hash_national_id, normalise_phone
 from services.models import Account, DigitalEvent, LedgerEntry, Person
 from services.money import to_minor
 from services.settings import get_settings

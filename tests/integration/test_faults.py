@@ -37,15 +37,15 @@ from sqlalchemy.exc import OperationalError
 from websockets.sync.client import connect as ws_connect
 
 from app.auth import Role, issue_token
-from app.bench_chat import bank_url, free_port, seed_users, start_server, stop_server
 from app.main import create_app
-from services.bus_memory import InProcessBus
-from services.bus_redis import RedisStreamBus, connect
+from bench.chat import bank_url, free_port, seed_users, start_server, stop_server
 from services.db import create_schema, make_engine
 from services.events import Event
-from services.feature_store import MemoryFeatureStore
-from services.postings import LiveUpdates
-from services.recommendations.cache import LruVectorStore
+from services.events.in_process import InProcessBus
+from services.events.redis_streams import RedisStreamBus, connect
+from services.features.live import LiveUpdates
+from services.features.store import MemoryFeatureStore
+from services.recommendations.recommender import LruVectorStore
 from services.settings import Settings
 from services.synth.writer import seed_bank
 
@@ -227,7 +227,7 @@ def _accounts(engine: Engine, person: int) -> tuple[int, int]:
 
 
 def _transfer(engine: Engine, key: str, source: int, target: int) -> Any:
-    from services.banking_money import transfer
+    from services.banking.transfers import transfer
 
     with engine.begin() as conn:
         return transfer(
@@ -409,10 +409,10 @@ def test_an_approval_after_the_server_is_killed_executes_exactly_once(served: An
 
 DOOMED_CONSUMER = """
 import os, sys
-from services.bus_redis import RedisStreamBus, connect
+from services.events.redis_streams import RedisStreamBus, connect
 from services.db import make_engine
-from services.feature_store import MemoryFeatureStore
-from services.postings import LiveUpdates
+from services.features.store import MemoryFeatureStore
+from services.features.live import LiveUpdates
 url, stream, database, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 bus = RedisStreamBus(connect(url), stream=stream)
 live = LiveUpdates(bus, make_engine(database), MemoryFeatureStore(), consumer="doomed")

@@ -11,10 +11,11 @@ from event_samples import NOW, deliveries, digital, histories, of, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.bus_redis import connect
-from services.feature_store import MemoryFeatureStore
-from services.feature_store_redis import RedisFeatureStore
-from services.features import HORIZON_DAYS, recompute
+from services.events.redis_streams import connect
+from services.features.history import recompute
+from services.features.incremental import HORIZON_DAYS
+from services.features.redis_store import RedisFeatureStore
+from services.features.store import MemoryFeatureStore
 
 pytestmark = pytest.mark.redis
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, select, text
 from sqlmodel import Session
 
-from services.identity import resolve
+from services.identity.resolution import resolve
 from services.models import CrmContact, DigitalEvent, Person
 from services.synth.writer import seed_bank
 

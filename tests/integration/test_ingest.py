@@ -15,10 +15,10 @@ from sqlalchemy import Connection, Engine, Table, func, select
 from sqlmodel import Session, SQLModel
 from typer.testing import CliRunner
 
-from app.cli_data import register
+from app.cli.data import register
 from services.db import create_schema, make_engine
+from services.identity.keys import hash_national_id
 from services.ingest import IngestError, ingest, store
-from services.keys import hash_national_id
 from services.models import CrmContact, DigitalEvent, LedgerEntry, Person, SourceIdentity
 from services.settings import get_settings
 from services.synth.export import export_bank

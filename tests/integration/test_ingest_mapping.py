@@ -12,8 +12,8 @@ from ingest_files import csv_rows, exported_bank, write_csv
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from services.identity.keys import hash_national_id
 from services.ingest import ingest, load_mapping
-from services.keys import hash_national_id
 from services.models import Account, CrmContact, DigitalEvent, LedgerEntry, Person
 from services.money import to_minor
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from services import banking
-from services.insight_cache import InsightCache
-from services.insight_detectors import insights_for
+from services.insights.cache import InsightCache
+from services.insights.detectors import insights_for
 from services.synth.writer import seed_bank
 
 NOW = datetime(2026, 11, 28, 15, tzinfo=UTC)
@@ -82,7 +82,7 @@ def _book(conn, person: int, account: int, at: datetime, amount: int, merchant: 
 
 
 def test_a_history_built_on_an_earlier_one_equals_a_full_load(engine) -> None:
-    from services.insight_history import load_history
+    from services.insights.history import load_history
 
     seed_bank(engine, customers=3, seed=4, as_of=NOW.date())
     with engine.connect() as conn:
@@ -122,8 +122,8 @@ def _event(conn, person: int | None, at: datetime, page: str, device: str = "dev
 
 
 def test_events_built_on_an_earlier_history_equal_a_full_load(engine) -> None:
-    from services.identity import stitch_device
-    from services.insight_history import load_history
+    from services.identity.resolution import stitch_device
+    from services.insights.history import load_history
 
     seed_bank(engine, customers=3, seed=4, as_of=NOW.date())
     with engine.connect() as conn:
@@ -158,7 +158,7 @@ def test_events_built_on_an_earlier_history_equal_a_full_load(engine) -> None:
 
 
 def test_a_history_is_not_built_on_one_from_a_later_clock_or_another_customer(engine) -> None:
-    from services.insight_history import load_history
+    from services.insights.history import load_history
 
     seed_bank(engine, customers=3, seed=4, as_of=NOW.date())
     with engine.connect() as conn:
@@ -174,7 +174,7 @@ def test_a_history_is_not_built_on_one_from_a_later_clock_or_another_customer(en
 
 
 def test_the_cache_recomputes_from_the_new_entries_only(engine, monkeypatch) -> None:
-    import services.insight_cache as insight_cache
+    import services.insights.cache as insight_cache
 
     seed_bank(engine, customers=3, seed=4, as_of=NOW.date())
     built_on: list[bool] = []

@@ -13,9 +13,9 @@ import pytest
 from bank_raw import as_of, noon, rows
 
 from evals.insights import evaluate_insights
-from services.insight_detectors import detect_all, insights_for
-from services.insight_history import LOOKBACK_DAYS, History, load_history
 from services.insights import PLANTED_SITUATION
+from services.insights.detectors import detect_all, insights_for
+from services.insights.history import LOOKBACK_DAYS, History, load_history
 
 GOAL = 0.9
 

@@ -8,9 +8,9 @@ import pytest
 from chat_kit import CTX
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from agents.classifier import default_classifier, model_dir
 from agents.nlu import IntentModel
-from agents.offline_model import OfflineChatModel
+from agents.offline.classifier import default_classifier, model_dir
+from agents.offline.model import OfflineChatModel
 
 TOOL_NAMES = [
     "transfer",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from bank_raw import noon, rows, truth, utc
 
-from services.profiles import ProfileNotFound, load_profile
+from services.reads.profiles import ProfileNotFound, load_profile
 
 
 def _profile(bank, person_id):

@@ -146,9 +146,9 @@ def test_explaining_an_offer_that_is_not_recommended_is_an_error(bank) -> None:
 
 def test_bills_goals_insights_offers_and_knowledge_tools_answer(bank, tmp_path) -> None:
     from knowledge.index import KnowledgeBase, make_client
-    from services.insight_detectors import insights_for
+    from services.insights.detectors import insights_for
     from services.recommendations import default_catalog
-    from services.recommendations.cache import LruVectorStore, Recommender, loader_from_engine
+    from services.recommendations.recommender import LruVectorStore, Recommender, loader_from_engine
 
     recommender = Recommender(
         LruVectorStore(),

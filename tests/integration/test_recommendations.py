@@ -11,7 +11,7 @@ import pytest
 from bank_raw import noon, rows, truth
 
 from services.insights import Insight
-from services.profiles import ProfileNotFound, load_profile
+from services.reads.profiles import ProfileNotFound, load_profile
 from services.recommendations.catalog import load_catalog
 from services.recommendations.engine import LEVELS, decide
 from services.recommendations.propensity import PropensityModel

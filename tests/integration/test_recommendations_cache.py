@@ -12,18 +12,18 @@ from bank_raw import noon
 from conftest import REDIS_URL, require_redis
 from sqlmodel import Session
 
-from services.bus_redis import connect
 from services.events import Event
+from services.events.redis_streams import connect
 from services.models import Person
-from services.recommendations.cache import (
+from services.recommendations.catalog import load_catalog
+from services.recommendations.decision_cache import RedisDecisionStore
+from services.recommendations.recommender import (
     LruVectorStore,
     Recommender,
     RedisVectorStore,
     VectorStore,
     loader_from_engine,
 )
-from services.recommendations.catalog import load_catalog
-from services.recommendations.decision_cache import RedisDecisionStore
 from services.recommendations.vector import from_bytes
 
 
@@ -142,7 +142,7 @@ def test_a_decline_through_the_cache_is_honoured_at_once(engine, store: VectorSt
 def test_replicas_share_decisions_through_redis_and_an_event_refreshes_them(
     bank, client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import services.recommendations.cache as cache_module
+    import services.recommendations.recommender as cache_module
 
     prefix = f"test:nba:{uuid.uuid4().hex[:12]}"
     real, calls = cache_module.decide, [0]

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from app.bench_chat import free_port
 from app.serving import (
     ServeError,
     Supervisor,
@@ -20,6 +19,7 @@ from app.serving import (
     compute_threads,
     reuse_port_socket,
 )
+from bench.chat import free_port
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from agents.customer import customer_context
 from agents.graph import compile_graph
 from agents.nlu import IntentModel
-from agents.offline_model import OfflineChatModel
+from agents.offline.model import OfflineChatModel
 from services.synth.writer import seed_bank
 from tools.bank import Bank
 from tools.registry import all_tools

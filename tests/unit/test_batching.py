@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from agents.batching import BatchingClassifier
+from agents.offline.batching import BatchingClassifier
 
 
 class Lengths:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from app.bench_chat import run_client
+from bench.chat import run_client
 
 
 def test_the_client_runs_its_coroutine_on_uvloop_and_returns_its_result() -> None:

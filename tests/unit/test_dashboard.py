@@ -2,9 +2,9 @@
 
 from datetime import UTC, date, datetime
 
-from services.dashboard import arrange_dashboard
 from services.insights import Insight
-from services.profiles import Derived, Digital, Goal, Product, Profile, Series
+from services.reads.dashboard import arrange_dashboard
+from services.reads.profiles import Derived, Digital, Goal, Product, Profile, Series
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ import pytest
 from test_decision_kit import NOW, action, catalog, vector
 
 from services.events import Event
-from services.recommendations.cache import LruVectorStore, Recommender, make_vector_store
 from services.recommendations.live import apply_event
+from services.recommendations.recommender import LruVectorStore, Recommender, make_vector_store
 from services.recommendations.vector import FeatureVector, from_bytes, to_bytes
 
 PAYDAY_BOOST = action(

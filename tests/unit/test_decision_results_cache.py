@@ -8,9 +8,8 @@ from functools import partial
 import pytest
 from test_decision_kit import DAY, NOW, action, catalog, stats, vector
 
-import services.recommendations.cache as cache_module
+import services.recommendations.recommender as cache_module
 from services.events import Event
-from services.recommendations.cache import LruVectorStore, Recommender
 from services.recommendations.decision_cache import (
     CachedDecision,
     LruDecisionStore,
@@ -22,6 +21,7 @@ from services.recommendations.decision_cache import (
 from services.recommendations.learning import OnlineLearner, OnlinePropensity
 from services.recommendations.live import apply_response
 from services.recommendations.propensity import BasePropensity
+from services.recommendations.recommender import LruVectorStore, Recommender
 from services.recommendations.vector import FeatureVector
 
 CARD = action("card_upgrade", contact={"cooldown_days": 30})

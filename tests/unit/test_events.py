@@ -7,10 +7,10 @@ import pytest
 from event_samples import NOW, digital, profile, transaction
 from pydantic import ValidationError
 
-from services import bus_redis
-from services.bus_memory import InProcessBus
-from services.bus_redis import RedisStreamBus, connect
 from services.events import Event, make_event_bus
+from services.events import redis_streams as bus_redis
+from services.events.in_process import InProcessBus
+from services.events.redis_streams import RedisStreamBus, connect
 from services.settings import Settings
 
 

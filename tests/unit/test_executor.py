@@ -13,9 +13,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
 
-from agents.executor import InlineExecutor, RunExecutor, shared_pool
 from agents.graph import compile_graph
-from agents.offline_model import OfflineChatModel
+from agents.offline.model import OfflineChatModel
+from agents.runtime_patches.thread_pool import InlineExecutor, RunExecutor, shared_pool
 from agents.state import ChatContext
 
 SEEN: list[str] = []

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 from faker import Faker
 
-from services.keys import normalise_phone
+from services.identity.keys import normalise_phone
 from services.synth import noise
 
 PERSON = SimpleNamespace(

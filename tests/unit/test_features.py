@@ -6,8 +6,8 @@ from event_samples import NOW, deliveries, digital, histories, of, profile, tran
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.feature_store import MemoryFeatureStore
-from services.features import (
+from services.features.history import recompute
+from services.features.incremental import (
     HORIZON_DAYS,
     FeatureState,
     apply,
@@ -15,8 +15,8 @@ from services.features import (
     features,
     prune,
     rebuild,
-    recompute,
 )
+from services.features.store import MemoryFeatureStore
 
 LATER = NOW + timedelta(days=45)
 

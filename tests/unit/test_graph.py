@@ -14,7 +14,7 @@ from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
 
 from agents.graph import compile_graph
-from agents.offline_model import OfflineChatModel
+from agents.offline.model import OfflineChatModel
 from agents.state import ChatContext
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)

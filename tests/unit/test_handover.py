@@ -10,7 +10,12 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
-from agents.handover import RememberingSerde, one_load, remember_writes, share_loads
+from agents.runtime_patches.checkpoints import (
+    RememberingSerde,
+    one_load,
+    remember_writes,
+    share_loads,
+)
 
 
 class State(TypedDict):

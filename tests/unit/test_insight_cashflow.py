@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from test_insight_common import CARD, CHECKING, NOW, SAVINGS, TODAY, Book, savings_rule, series
 
-from services.insight_cashflow import deposit_maturing, paycheck_landed, upcoming_bills
-from services.insight_forecast import business_cash_shortfall, low_balance_forecast
-from services.insight_history import AccountRow, TransferRow
+from services.insights.cashflow import deposit_maturing, paycheck_landed, upcoming_bills
+from services.insights.forecast import business_cash_shortfall, low_balance_forecast
+from services.insights.history import AccountRow, TransferRow
 
 # --- deposit maturing ---------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.insight_common import mad, median, merchant_of, money, percentile, ref, robust_z
-from services.insight_history import (
+from services.insights.common import mad, median, merchant_of, money, percentile, ref, robust_z
+from services.insights.history import (
     AccountRow,
     Entry,
     EventRow,
@@ -18,7 +18,7 @@ from services.insight_history import (
     SeriesRow,
     TransferRow,
 )
-from services.insight_recurring import cadence_of, recurring_debits
+from services.insights.recurring import cadence_of, recurring_debits
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 TODAY = NOW.date()

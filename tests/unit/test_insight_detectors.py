@@ -7,9 +7,9 @@ from typing import Any
 
 from test_insight_common import CHECKING, NOW, SAVINGS, TODAY, Book, savings_rule, series
 
-from services.insight_detectors import DETECTORS, detect_all
-from services.insight_history import AccountRow, History
 from services.insights import INSIGHT_TYPES, PLANTED_SITUATION, PLANTED_WHEN, Insight
+from services.insights.detectors import DETECTORS, detect_all
+from services.insights.history import AccountRow, History
 
 PREFIXES = ("ledger:", "event:", "account:", "series:", "schedule:", "holding:")
 

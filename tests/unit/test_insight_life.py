@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from test_insight_common import CHECKING, NOW, SAVINGS, Book, event, monthly, series
 
-from services.insight_history import AccountRow, EventRow, History, HoldingRow, SeriesRow
-from services.insight_life import (
+from services.insights.history import AccountRow, EventRow, History, HoldingRow, SeriesRow
+from services.insights.life import (
     CHURN_THRESHOLD,
     churn_risk,
     churn_signals,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from test_insight_common import NOW, Book, monthly
 
-from services.insight_spending import (
+from services.insights.spending import (
     duplicate_charge,
     free_trial_ending,
     large_transaction,

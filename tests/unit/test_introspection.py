@@ -11,7 +11,7 @@ import langchain_core.tools.base as tools_base
 import langgraph.pregel._loop as pregel_loop
 from langchain_core.tools import InjectedToolArg, tool
 
-from agents.introspection import _ORIGINALS, remember_signatures
+from agents.runtime_patches.signatures import _ORIGINALS, remember_signatures
 
 
 def plain(a: int, run_manager: Any = None) -> int:

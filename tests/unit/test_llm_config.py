@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agents.llm import ModelConfigError, make_chat_model, parse_llm
-from agents.offline_model import OfflineChatModel
+from agents.offline.model import OfflineChatModel
 
 
 class Never:

@@ -4,7 +4,7 @@ from datetime import date
 
 import numpy as np
 
-from services.matching import (
+from services.identity.matching import (
     FIELDS,
     Record,
     candidate_pairs,

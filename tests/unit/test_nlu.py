@@ -372,7 +372,7 @@ def test_a_recipe_on_the_mpnet_base_served_in_int8_round_trips(
 
 
 def test_bf16_encoding_is_close_to_float32_and_leaves_the_runtime_alone() -> None:
-    from agents.nlu.encoder import SentenceEncoder
+    from knowledge.encoding.encoder import SentenceEncoder
 
     encoder = SentenceEncoder.load()
     texts = [text for text, _ in HELD_OUT] * 3
@@ -386,7 +386,7 @@ def test_bf16_encoding_is_close_to_float32_and_leaves_the_runtime_alone() -> Non
 
 
 def test_rdrop_weight_averaging_and_bf16_fine_tuning_options(train_csv: Path) -> None:
-    from agents.nlu.encoder import SentenceEncoder, fine_tune
+    from knowledge.encoding.encoder import SentenceEncoder, fine_tune
 
     texts, labels = read_labelled_csv(train_csv)
     names = sorted(set(labels))

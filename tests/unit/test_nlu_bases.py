@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.nlu import bases
-from agents.nlu.bases import BaseModelError
+from knowledge.encoding import bases
+from knowledge.encoding.bases import BaseModelError
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_missing_packages_and_unknown_names_get_clear_errors(
 def test_the_mpnet_encoder_gives_sentence_transformers_own_vectors() -> None:
     from sentence_transformers import SentenceTransformer
 
-    from agents.nlu.encoder import SentenceEncoder
+    from knowledge.encoding.encoder import SentenceEncoder
 
     texts = ["hi", "my card still hasn't arrived, what should I do?", "top up failed"]
     encoder = SentenceEncoder.load(base="mpnet")

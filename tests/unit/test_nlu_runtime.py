@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.nlu import runtime
-from agents.nlu.encoder import SentenceEncoder
+from knowledge.encoding import onnx_runtime as runtime
+from knowledge.encoding.encoder import SentenceEncoder
 
 TEXTS = [
     "hi",
@@ -92,7 +92,7 @@ def test_a_failed_export_keeps_pytorch(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_fine_tuning_drops_a_stale_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from agents.nlu.encoder import FineTuneSettings, fine_tune
+    from knowledge.encoding.encoder import FineTuneSettings, fine_tune
 
     monkeypatch.setenv("CONCIERGE_ONNX_CACHE", str(tmp_path))
     encoder = SentenceEncoder.load(max_length=16).accelerate()

@@ -16,7 +16,7 @@ from chat_kit import CTX, Keywords
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
-from agents.offline_model import OfflineChatModel
+from agents.offline.model import OfflineChatModel
 
 
 @tool
@@ -280,7 +280,7 @@ def test_the_answer_to_shall_we_get_back_may_be_the_missing_detail() -> None:
 
 
 def test_a_suggestion_states_its_reason_once_and_asks_once() -> None:
-    from agents.dialogue import _suggestion
+    from agents.offline.dialogue import _suggestion
 
     asked = _suggestion({"body": "Your trial became a paid plan. Keep it?", "why": "trial ending"})
     assert asked == "By the way: Your trial became a paid plan. Keep it?"

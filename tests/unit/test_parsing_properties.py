@@ -17,8 +17,8 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from agents.slots import Money, find_amounts, find_dates, parse_amount, parse_date
-from services.banking_rules import money
+from agents.offline.slots import Money, find_amounts, find_dates, parse_amount, parse_date
+from services.banking.rules import money
 from services.money import EXPONENT, MAX_MINOR, MoneyError, format_money, to_minor
 from tools.refs import KINDS, RefError, parse_ref, ref
 

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import agents.slots as slots
-from agents.slots import (
+import agents.offline.slots as slots
+from agents.offline.slots import (
     CATEGORIES,
     FREQUENCIES,
     AccountRef,
@@ -35,8 +35,8 @@ from agents.slots import (
     parse_frequency,
     parse_period,
 )
-from agents.slots_match import similarity
-from agents.slots_text import words_to_int
+from agents.offline.slots.match import similarity
+from agents.offline.slots.text import words_to_int
 
 TODAY = date(2026, 11, 28)
 assert TODAY.weekday() == 5  # a Saturday: the weekday cases below depend on it
@@ -571,7 +571,7 @@ def test_task_slots_skip_cards_already_lost_and_read_plural_channels() -> None:
     from chat_kit import CTX
 
     from agents.context import Card
-    from agents.tasks import Frame, defaults, fill, nothing_to_choose
+    from agents.offline.tasks import Frame, defaults, fill, nothing_to_choose
 
     ctx = replace(
         CTX, cards=(Card("card-debit", "debit", "4821"), Card("card-old", "credit", "9876", "lost"))
@@ -597,7 +597,7 @@ def test_a_transfer_for_someone_with_one_account_is_explained_not_asked() -> Non
 
     from chat_kit import CTX
 
-    from agents.tasks import Frame, nothing_to_choose
+    from agents.offline.tasks import Frame, nothing_to_choose
 
     single = replace(CTX, accounts=CTX.accounts[:1])
     frame = Frame("transfer_money", {"from_account": CTX.accounts[0].ref})

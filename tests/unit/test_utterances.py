@@ -1,4 +1,5 @@
-"""The training utterances for Concierge's own intent classifier (agents/data/utterances.csv)."""
+"""The training utterances for Concierge's own intent classifier
+(agents/offline/data/utterances.csv)."""
 
 import csv
 import re
@@ -6,10 +7,10 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
-from agents.intents import INTENTS
+from agents.offline.intents import INTENTS
 
 ROOT = Path(__file__).resolve().parents[2]
-CSV_PATH = ROOT / "agents" / "data" / "utterances.csv"
+CSV_PATH = ROOT / "agents" / "offline" / "data" / "utterances.csv"
 
 MIN_PER_INTENT = 50
 MIN_FAQ = 200

@@ -66,7 +66,7 @@ def test_serve_with_workers_hands_the_setting_to_each_worker(
 def test_the_benchmark_server_is_concierge_serve(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from app import bench_chat
+    from bench import chat as bench_chat
 
     started: list[tuple[list[str], dict[str, str]]] = []
 

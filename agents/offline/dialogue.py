@@ -1,0 +1,435 @@
+"""The offline model's turn-taking: from the conversation so far to the next assistant message.
+
+The state of a task lives on the assistant's own messages (``additional_kwargs``): the frame
+being filled, the slot just asked for, an offer awaiting a yes or no (an advisor, resuming a
+task). So the model is a pure function of the messages, and a conversation resumes after a
+restart from its checkpoint like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from agents.context import CustomerContext, context_of
+from agents.offline.intents import kind_of
+from agents.offline.replies import render
+from agents.offline.slots import (
+    match_merchant,
+    parse_amount,
+    parse_category,
+    parse_frequency,
+    parse_period,
+)
+from agents.offline.tasks import (
+    TASKS,
+    Frame,
+    defaults,
+    fill,
+    names_of,
+    nothing_to_choose,
+    question,
+    tool_args,
+)
+from agents.offline.understand import IntentClassifier, Reading, read
+
+STATE = "concierge"
+READS = {
+    "check_balance": "get_accounts",
+    "recent_transactions": "search_transactions",
+    "spending_summary": "spending_summary",
+    "upcoming_bills": "upcoming_bills",
+    "show_insights": "get_insights",
+    "show_offers": "get_recommendations",
+    "goal_progress": "get_goals",
+}
+# Answers after which one suggestion may follow (never after a task or a refusal).
+OFFER_AFTER = frozenset({"get_accounts", "spending_summary", "get_goals", "upcoming_bills"})
+HELP = (
+    "I can check balances and transactions, sum up your spending, show upcoming bills and "
+    "goals, move money between your accounts, pay your payees, schedule payments, freeze or "
+    "replace a card, dispute a charge, set up savings goals and rules, change your alerts, and "
+    "answer questions about our products and fees. What would you like to do?"
+)
+ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "one": 0,
+    "1": 0,
+    "second": 1,
+    "2nd": 1,
+    "two": 1,
+    "2": 1,
+    "third": 2,
+    "3rd": 2,
+    "three": 2,
+    "3": 2,
+    "fourth": 3,
+    "4th": 3,
+    "4": 3,
+}
+
+
+def _state(messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            return dict(message.additional_kwargs.get(STATE) or {})
+    return {}
+
+
+_PAYDAY = re.compile(r"\bpay ?days?\b|\bpaychecks?\b|\bwhen(?:ever)? I get paid\b", re.I)
+
+
+def _recurring(intent: str, text: str) -> str:
+    """A transfer or payment said to repeat is a schedule: never run it as a one-off."""
+    if intent in ("transfer_money", "schedule_payment", "pay_bill"):
+        if intent != "pay_bill" and _PAYDAY.search(text):
+            return "savings_rule"  # money put aside on each payday is a savings rule
+        repeats = parse_frequency(text)
+        if intent != "schedule_payment" and repeats is not None and repeats != "once":
+            return "schedule_payment"
+    return intent
+
+
+_QUESTION = re.compile(
+    r"^\s*(what|what's|whats|how|is|are|can|could|do|does|did|when|where|why|who|will)\b", re.I
+)
+
+
+def _asks_something(reading: Reading) -> bool:
+    """A question put while a task waits: information or FAQ asked in a question's form."""
+    if reading.unsure or not _QUESTION.search(reading.text):
+        return False
+    return reading.intent in READS or reading.intent == "faq"
+
+
+def _listed_offers(content: str) -> list[tuple[str, str]]:
+    """``(code, title)`` of the offers a ``get_recommendations`` result listed."""
+    try:
+        rows = json.loads(content).get("recommendations", [])
+    except (ValueError, AttributeError):
+        return []
+    return [(str(r["code"]), str(r.get("title") or r["code"])) for r in rows if r.get("code")]
+
+
+def _suggestion(nba: dict[str, str]) -> str:
+    """One next best action in a sentence or two: what, why (unless the text says it), ask."""
+    body = nba["body"].strip()
+    line = f"By the way: {body}"
+    why = nba.get("why", "")
+    if why and why.lower() not in body.lower() and not body.endswith("?"):
+        line += f" I'm mentioning it because of {why}."
+    return line if body.endswith("?") else f"{line} Want to hear more?"
+
+
+def _say(text: str, **state: Any) -> AIMessage:
+    return AIMessage(content=text, additional_kwargs={STATE: state} if state else {})
+
+
+def _frame_state(frame: Frame, **more: Any) -> dict[str, Any]:
+    return {"frame": frame.to_dict(), **more}
+
+
+class Turn:
+    """One assistant turn over the conversation so far."""
+
+    def __init__(
+        self, messages: Sequence[BaseMessage], classifier: IntentClassifier, tools: set[str]
+    ) -> None:
+        """Read the context and the pending state off the messages."""
+        self.messages, self.classifier, self.tools = list(messages), classifier, tools
+        now = datetime.now(UTC).date()
+        self.ctx = context_of(messages) or CustomerContext(first_name="there", today=now)
+        self.state = _state(messages)
+        raw = self.state.get("frame")
+        self.frame = Frame.from_dict(raw) if raw else None
+
+    def reply(self) -> AIMessage:
+        """The next assistant message."""
+        last = self.messages[-1] if self.messages else None
+        if isinstance(last, ToolMessage):
+            return self._after_tool(last)
+        if not isinstance(last, HumanMessage):
+            return _say(f"Hi {self.ctx.first_name}, how can I help?")
+        return self._after_customer(str(last.content))
+
+    # --- the customer spoke --------------------------------------------------------------
+    def _after_customer(self, text: str) -> AIMessage:
+        reading = read(text, self.classifier)
+        offer = self.state.get("offer")
+        if offer == "nba" and self.ctx.offer:
+            code = self.ctx.offer["code"]
+            if reading.intent == "affirm":
+                return self._call("respond_to_offer", {"offer": code, "response": "accepted"})
+            if reading.intent in ("deny", "cancel"):
+                return _say("No problem — I won't bring it up again for a while.", declined=code)
+        if offer == "listed" and (listed := list(self.state.get("listed") or [])):
+            words = re.findall(r"[a-z0-9]+", reading.text.lower())
+            picked = next((ORDINALS[w] for w in words if w in ORDINALS), None)
+            if picked is not None and 0 <= picked < len(listed):
+                return self._call(
+                    "respond_to_offer", {"offer": listed[picked], "response": "accepted"}
+                )
+            if reading.intent == "affirm":
+                return self._call("respond_to_offer", {"offer": listed[0], "response": "accepted"})
+            if reading.intent in ("deny", "cancel"):
+                return _say("No problem. Anything else I can help with?")
+        if offer == "handoff":
+            if reading.intent == "affirm":
+                return self._call("handoff", {"reason": "customer asked after an unclear request"})
+            if reading.intent in ("deny", "cancel"):
+                return _say("No problem. What else can I help you with?")
+        frame = self.frame
+        if frame and frame.status == "suspended" and offer == "resume":
+            # "Shall we get back to the transfer?" may be answered with the missing detail
+            resumed = frame.moved("asking")
+            missing = resumed.missing()
+            if fill(resumed, reading.text, self.ctx, asked=missing[0] if missing else None):
+                return self._advance(resumed)
+            if reading.intent == "affirm":
+                return self._advance(frame.moved("asking"))
+            if reading.intent in ("deny", "cancel"):
+                return _say(f"OK, I've dropped {frame.task.verb}. Nothing was changed.")
+        if frame and frame.status in ("asking", "proposed", "choosing"):
+            return self._continue(frame, reading)
+        return self._start(
+            reading, suspended=frame if frame and frame.status == "suspended" else None
+        )
+
+    def _continue(self, frame: Frame, reading: Reading) -> AIMessage:
+        asked = self.state.get("asked")
+        if frame.status == "choosing" and asked and self._pick(frame, asked, reading.text):
+            return self._advance(frame.moved("asking"))
+        if reading.intent in ("cancel", "deny") and not _has_value(reading.text):
+            return _say(f"OK, I've cancelled {frame.task.verb}. Nothing was changed.")
+        if _asks_something(reading) and reading.intent != frame.intent:
+            # "is there a fee on checking?" mid-task is a question, not the account asked for
+            return self._start(reading, suspended=frame.moved("suspended"))
+        if fill(frame, reading.text, self.ctx, asked=asked):
+            return self._advance(frame.moved("asking"))
+        switching = reading.intent != frame.intent and not reading.unsure
+        if switching and reading.intent not in ("affirm", "correction", "deny"):
+            return self._start(reading, suspended=frame.moved("suspended"))
+        if asked:
+            return _say(
+                "Sorry, I didn't catch that. " + question(frame, asked, self.ctx),
+                **_frame_state(frame, asked=asked),
+            )
+        return self._advance(frame)
+
+    def _start(self, reading: Reading, *, suspended: Frame | None) -> AIMessage:
+        keep = _frame_state(suspended) if suspended else {}
+        intent, text = reading.intent, reading.text
+        if reading.unsure:
+            return _say(
+                "I'm not sure I understood — shall I connect you with an advisor?",
+                **keep,
+                offer="handoff",
+            )
+        if intent in TASKS:
+            if suspended is not None:
+                return _say(
+                    f"Let's finish {suspended.task.verb} first, or say 'cancel' to drop it.",
+                    **_frame_state(suspended.moved("asking")),
+                )
+            intent = _recurring(intent, text)
+            frame = Frame(intent)
+            fill(frame, text, self.ctx)
+            return self._advance(frame)
+        if intent in READS:
+            return self._call(READS[intent], self._read_args(intent, text), **keep)
+        if intent == "human_handoff":
+            return self._call("handoff", {"reason": text})
+        hello = f"Hi {self.ctx.first_name}! How can I help with your money today?"
+        if intent == "greeting" and self.ctx.insight:
+            note = self.ctx.insight["message"]
+            hello = f"Hi {self.ctx.first_name}! {note} Want me to help with that?"
+        simple = {
+            "greeting": hello,
+            "thanks": "You're welcome! Anything else?",
+            "goodbye": f"Goodbye, {self.ctx.first_name}. Have a good day!",
+            "help": HELP,
+            "out_of_scope": "That's outside what I can help with — I'm here for your banking. "
+            + "Is there anything about your accounts I can do?",
+            "affirm": "OK. What would you like to do?",
+            "deny": "OK. Anything else I can help with?",
+            "cancel": "OK — there's nothing in progress to cancel.",
+            "correction": "What would you like to change?",
+        }
+        if intent in simple:
+            return _say(simple[intent], **keep)
+        if kind_of(intent) == "faq":
+            return self._call("search_knowledge", {"query": text}, **keep)
+        return _say(
+            "I'm not sure I understood — shall I connect you with an advisor?", offer="handoff"
+        )
+
+    def _read_args(self, intent: str, text: str) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        if intent in ("recent_transactions", "spending_summary"):
+            period = parse_period(text, today=self.ctx.today)
+            if period:
+                args["start"], args["end"] = period[0].isoformat(), period[1].isoformat()
+            category = parse_category(text)
+            if category:
+                args["category"] = category
+            merchants = match_merchant(text, list(self.ctx.merchants))
+            if merchants and intent == "recent_transactions":
+                args["merchant"] = merchants[0][0]
+        return args
+
+    def _pick(self, frame: Frame, slot: str, text: str) -> bool:
+        options = frame.options.get(slot, [])
+        labels = frame.slots.get("_labels") or names_of(self.ctx)
+        words = re.findall(r"[a-z0-9]+", text.lower())
+        index = self._pick_by_label(options, labels, text, words)
+        if index is None:
+            # "one" alone is the first; in "the second one" it only names the thing
+            ordinal = [w for w in words if w in ORDINALS and (w != "one" or len(words) <= 2)]
+            index = ORDINALS[ordinal[0]] if ordinal else None
+        if index is None and "last" in words:
+            index = len(options) - 1
+        if index is None or not 0 <= index < len(options):
+            return False
+        frame.slots[slot] = options[index]
+        frame.options.pop(slot, None)
+        return True
+
+    def _pick_by_label(
+        self, options: list[str], labels: dict[str, Any], text: str, words: list[str]
+    ) -> int | None:
+        """The option whose label holds the amount said, else a word of four letters or more."""
+        money = parse_amount(text, default_currency=self.ctx.currency)
+        shown = [str(labels.get(ref, "")).lower() for ref in options]
+        if money:
+            wanted = f"{money.amount_minor / 100:,.2f}"
+            found = [i for i, label in enumerate(shown) if wanted in label]
+            if found:
+                return found[0]
+        named = [w for w in words if len(w) > 3 and w not in ("that", "this", "charge")]
+        for i, label in enumerate(shown):
+            if any(w in re.findall(r"[a-z0-9]+", label) for w in named):
+                return i
+        return None
+
+    # --- moving a task on -----------------------------------------------------------------
+    def _advance(self, frame: Frame) -> AIMessage:
+        if problem := frame.slots.get("_problem"):
+            return _say(str(problem))  # the task ends here: nothing to confirm
+        defaults(frame, self.ctx)
+        if frame.intent == "dispute_transaction" and not frame.slots.get("transaction"):
+            return self._find_transaction(frame)
+        missing = frame.missing()
+        if missing:
+            slot = missing[0]
+            if (none := nothing_to_choose(slot, self.ctx, frame)) is not None:
+                return _say(none)
+            if slot == "schedule" and not frame.options.get(slot) and len(self.ctx.scheduled) > 1:
+                frame.options[slot] = [s.ref for s in self.ctx.scheduled]
+            frame.status = "choosing" if frame.options.get(slot) else "asking"
+            return _say(question(frame, slot, self.ctx), **_frame_state(frame, asked=slot))
+        frame.status = "proposed"
+        return self._call(frame.task.tool, tool_args(frame), frame=frame.to_dict())
+
+    def _find_transaction(self, frame: Frame) -> AIMessage:
+        text = next(
+            (str(m.content) for m in reversed(self.messages) if isinstance(m, HumanMessage)), ""
+        )
+        args = self._read_args("recent_transactions", text)
+        money = parse_amount(text, default_currency=self.ctx.currency)
+        if money:
+            args["amount"] = f"{money.amount_minor / 100:.2f}"
+        frame.status = "searching"
+        return self._call("search_transactions", args, frame=frame.to_dict())
+
+    def _call(self, tool: str, args: dict[str, Any], **state: Any) -> AIMessage:
+        if tool not in self.tools:
+            return _say(
+                "Sorry, I can't do that here yet. Shall I connect you with an advisor?",
+                offer="handoff",
+            )
+        call = {
+            "name": tool,
+            "args": args,
+            "id": f"call_{len(self.messages)}_{tool}",
+            "type": "tool_call",
+        }
+        return AIMessage(content="", tool_calls=[call], additional_kwargs={STATE: state})
+
+    # --- a tool answered ------------------------------------------------------------------
+    def _after_tool(self, result: ToolMessage) -> AIMessage:
+        tool = result.name or _tool_of(self.messages, result.tool_call_id)
+        frame = self.frame
+        if frame and frame.status == "searching" and tool == "search_transactions":
+            return self._chose_transaction(frame, str(result.content))
+        text = render(tool, str(result.content))
+        if frame and frame.status == "suspended":
+            return _say(
+                f"{text}\n\nShall we get back to {frame.task.verb}?",
+                **_frame_state(frame),
+                offer="resume",
+            )
+        if tool == "get_recommendations":
+            listed = _listed_offers(str(result.content))
+            if listed:
+                codes = [code for code, _ in listed]
+                ask = (
+                    f"Shall I go ahead with {listed[0][1]}?"
+                    if len(listed) == 1
+                    else f"Shall I go ahead with the first one ({listed[0][1]}), or another?"
+                )
+                return _say(f"{text}\n\n{ask}", offer="listed", listed=codes)
+        nba = self.ctx.offer
+        if tool in OFFER_AFTER and nba and not self._offered(nba["code"]):
+            line = _suggestion(nba)
+            return _say(f"{text}\n\n{line}", offer="nba", shown=nba["code"])
+        return _say(text)
+
+    def _offered(self, code: str) -> bool:
+        """Whether this conversation has already made this suggestion."""
+        return any(
+            isinstance(m, AIMessage) and (m.additional_kwargs.get(STATE) or {}).get("shown") == code
+            for m in self.messages
+        )
+
+    def _chose_transaction(self, frame: Frame, content: str) -> AIMessage:
+        try:
+            rows = json.loads(content).get("transactions", [])
+        except (ValueError, AttributeError):
+            rows = []
+        if not rows:
+            return _say(
+                "I couldn't find that transaction. Could you tell me the merchant, amount or date?",
+                **_frame_state(frame.moved("asking"), asked="transaction"),
+            )
+        if len(rows) == 1:
+            frame.slots["transaction"] = rows[0]["ref"]
+            return self._advance(frame)
+        shown = rows[:4]
+        labels = {
+            r["ref"]: f"{r['date']} {r.get('merchant') or ''} {abs(float(r['amount'])):,.2f}"
+            for r in shown
+        }
+        frame.slots["_labels"] = labels
+        frame.options["transaction"] = [r["ref"] for r in shown]
+        frame.status = "choosing"
+        listing = "; ".join(f"{i + 1}) {labels[r['ref']]}" for i, r in enumerate(shown))
+        return _say(f"Which one do you mean? {listing}", **_frame_state(frame, asked="transaction"))
+
+
+def _has_value(text: str) -> bool:
+    return bool(re.search(r"\d", text))
+
+
+def _tool_of(messages: Sequence[BaseMessage], call_id: str) -> str:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                if call.get("id") == call_id:
+                    return str(call["name"])
+    return ""

@@ -1,0 +1,279 @@
+"""``concierge eval ...``: evaluations that print one JSON object with ``--json``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+evals = typer.Typer(help="Evaluations: measure a layer against known truth.", no_args_is_help=True)
+
+
+@evals.command("identity")
+def identity(
+    customers: Annotated[int, typer.Option(min=10, help="Size of the bank to build.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bank and its exports.")] = 7,
+    noise: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="How much the systems disagree (0..1).")
+    ] = 0.3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Seed, export with noise, ingest, resolve identities; score pairwise against the truth."""
+    from evals.identity import run_identity_eval
+
+    err = Console(stderr=True)
+    with err.status("starting") as status:
+        result = run_identity_eval(
+            customers=customers,
+            seed=seed,
+            noise=noise,
+            step=lambda name: status.update(f"{name} ({customers} customers, noise {noise})"),
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:>20}: {value}")
+
+
+@evals.command("recommendations")
+def recommendations(
+    customers: Annotated[int, typer.Option(min=50, help="Size of each bank.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the test bank (training: seed + 1000).")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Train on one bank, recommend on another; score the levels and the insight detectors."""
+    from evals.recommendations import run_recommendations_eval
+
+    err = Console(stderr=True)
+    with err.status("starting") as status:
+        result = run_recommendations_eval(
+            customers=customers, seed=seed, step=lambda name: status.update(name)
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for level, figures in result["levels"].items():
+        typer.echo(f"{level:>12}: {figures}")
+    for kind, figures in result["insights"].items():
+        typer.echo(f"{kind:>24}: {figures}")
+
+
+@evals.command("knowledge")
+def knowledge(
+    data: Annotated[Path, typer.Option(help="A text,category CSV (e.g. BANKING77 test.csv).")],
+    model: Annotated[
+        Path | None, typer.Option(help="An intent model (concierge nlu train) to blend in.")
+    ] = None,
+    train: Annotated[
+        Path | None,
+        typer.Option(
+            help="Train a fast intent model on this text,category CSV for the run and blend it "
+            "in; its MiniLM vector is reused for the search (never the file being scored)."
+        ),
+    ] = None,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep the index here (default: a temporary folder).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Search the knowledge base for every query; hit@1, hit@3 and latency."""
+    from bench.decisions import rich_phases
+    from evals.knowledge import run_knowledge_eval
+
+    scorer = None
+    try:
+        if model is not None and train is not None:
+            raise ValueError("give --model or --train, not both")
+        if train is not None and train.resolve() == data.resolve():
+            raise ValueError("--train must not be the file being scored")
+        if model is not None:
+            from agents.nlu import IntentModel
+
+            scorer = IntentModel.load(model)
+        if train is not None:
+            from agents.nlu import IntentModel, read_labelled_csv
+
+            texts, labels = read_labelled_csv(train, min_per_label=2)
+            with rich_phases() as phase:
+                step = phase("train a fast intent model", None)
+                scorer = IntentModel(profile="fast").fit(texts, labels)
+                step(1)
+        with rich_phases() as phase:
+            result = run_knowledge_eval(data, scorer=scorer, workdir=workdir, progress=phase)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if model is not None:
+        result["intent_model"] = str(model)
+    if train is not None and scorer is not None:
+        result["intent_model"] = f"fast, trained on {train.name}"
+        result["train_seconds"] = round(float(scorer.train_seconds or 0.0), 1)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:>20}: {value}")
+
+
+_DEFAULT_SUITE = Path(__file__).resolve().parent / "scenarios"
+
+
+@evals.command("validate")
+def validate(
+    suite: Annotated[
+        list[Path] | None, typer.Option(help="Scenario folder or file (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check scenario files against the schema and their refs; exit 1 on any problem."""
+    from evals.scenario import load_suite
+
+    found, problems = [], []
+    for folder in suite or [_DEFAULT_SUITE]:
+        try:
+            scenarios, bad = load_suite(folder)
+        except FileNotFoundError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        found += scenarios
+        problems += bad
+    if as_json:
+        typer.echo(json.dumps({"valid": len(found), "problems": [p.__dict__ for p in problems]}))
+    else:
+        for problem in problems:
+            typer.echo(str(problem), err=True)
+        typer.echo(f"{len(found)} valid scenario(s), {len(problems)} problem(s)")
+    if problems:
+        raise typer.Exit(1)
+
+
+@evals.command("conversations")
+def conversations(
+    suite: Annotated[
+        list[Path] | None,
+        typer.Option(help="Scenario folder or file (repeatable; default: every suite)."),
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="'offline' or 'provider:model' (as CONCIERGE_LLM).")
+    ] = "offline",
+    nlu_model: Annotated[
+        Path | None,
+        typer.Option(help="Intent model folder for the offline model (default: var/nlu)."),
+    ] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Runs per scenario, for pass^k.")] = 1,
+    report: Annotated[
+        Path | None, typer.Option(help="Write results.json and index.html here.")
+    ] = None,
+    via_websocket: Annotated[
+        str | None, typer.Option(help="Drive a running server's /ws/chat (not built yet).")
+    ] = None,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep temporary banks here (default: a temp folder).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run scripted conversations on fresh banks; score end state, writes and replies."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from evals.conversations import ConversationRunner, Options, results_document, run_suite
+    from evals.scenario import load_suite
+
+    if via_websocket:
+        typer.echo(
+            "error: --via-websocket is not implemented yet: a running server holds its own "
+            "bank, so scenario fixtures cannot be created in it from here. Run in-process "
+            "(the default), which drives the same graph the server serves.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    scenarios, problems = [], []
+    for folder in suite or [_DEFAULT_SUITE]:
+        try:
+            found, bad = load_suite(folder)
+        except FileNotFoundError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        scenarios += found
+        problems += bad
+    err = Console(stderr=True)
+    for problem in problems:
+        err.print(f"[red]invalid scenario[/red] {problem}", markup=True, highlight=False)
+    runner = ConversationRunner(Options(model=model, nlu_model=nlu_model, workdir=workdir))
+    try:
+        with Progress(
+            TextColumn("conversations"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[last]}"),
+            console=err,
+            transient=as_json,
+        ) as bar:
+            task = bar.add_task("run", total=len(scenarios) * repeat, last="")
+
+            def step(result: Any) -> None:
+                mark = "✓" if result.passed else "✗"
+                bar.update(task, advance=1, last=f"{mark} {result.id}")
+
+            summary, runs = run_suite(
+                scenarios, runner, repeat=repeat, problems=problems, progress=step
+            )
+    finally:
+        runner.close()
+    if report is not None:
+        from evals.report import write_report
+
+        page = write_report(results_document(summary, runs, model=model), report)
+        err.print(f"report: {page}")
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    typer.echo(
+        f"{summary['passed']}/{summary['scenarios']} passed "
+        f"(pass rate {summary['pass_rate']:.1%}, pass^{repeat} {summary['pass_hat_k']:.1%}); "
+        f"latency p50 {summary['latency_ms_p50']} ms, p95 {summary['latency_ms_p95']} ms"
+    )
+    for failure in summary["failures"]:
+        typer.echo(f"FAIL {failure['id']}")
+        for reason in failure["reasons"]:
+            typer.echo(f"  - {reason}")
+
+
+@evals.command("compare")
+def compare_runs(
+    a: Annotated[Path, typer.Argument(help="results.json of the first run (before).")],
+    b: Annotated[Path, typer.Argument(help="results.json of the second run (after).")],
+    report: Annotated[
+        Path | None, typer.Option(help="Write comparison.json and index.html here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Two conversation runs side by side: verdicts that changed, category and latency deltas."""
+    from evals.report import compare, write_comparison
+
+    for path in (a, b):
+        if not path.is_file():
+            typer.echo(f"error: no results file at {path}", err=True)
+            raise typer.Exit(2)
+    if report is not None:
+        diff, page = write_comparison(a, b, report)
+        Console(stderr=True).print(f"report: {page}")
+    else:
+        diff = compare(a, b)
+    if as_json:
+        typer.echo(json.dumps(diff))
+        return
+    typer.echo(
+        f"pass rate {diff['a']['pass_rate']:.1%} -> {diff['b']['pass_rate']:.1%} "
+        f"({diff['pass_rate_delta']:+.1%}); fixed {diff['fixed']}, broken {diff['broken']}"
+    )
+    for change in diff["changed"]:
+        typer.echo(f"  {change['scenario']}: {change['a']} -> {change['b']}")
+
+
+def register(cli: typer.Typer) -> None:
+    """Add the ``eval`` command group to the CLI."""
+    cli.add_typer(evals, name="eval")

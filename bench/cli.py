@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli.progress import rich_phases
 from bench import decisions as bench_decisions
 from bench import events as bench_events
 from services.events import Event, EventBus
@@ -199,7 +200,7 @@ def decisions_command(
         day = date.fromisoformat(as_of)
     except ValueError:
         raise typer.BadParameter(f"{as_of!r} is not a date", param_hint="'--as-of'") from None
-    with bench_decisions.rich_phases() as phase:
+    with rich_phases() as phase:
         result = bench_decisions.run(
             customers=customers,
             bank_customers=bank_customers,
@@ -258,7 +259,7 @@ def chat_command(
     from bench import chat as bench_chat
 
     settings = get_settings()
-    with bench_decisions.rich_phases() as phase:
+    with rich_phases() as phase:
         if nlu_model:
             model = Path(nlu_model)
         else:
@@ -319,7 +320,7 @@ def soak_command(
     from bench import soak as bench_soak
 
     settings = get_settings()
-    with bench_decisions.rich_phases() as phase:
+    with rich_phases() as phase:
         if nlu_model:
             model = Path(nlu_model)
         else:

@@ -55,6 +55,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from app.cli.progress import Phase
 from bench.events import percentile
 from services.db import make_engine
 from services.events import Event, EventBus, run_consumer
@@ -81,7 +82,6 @@ from services.recommendations.vector import FeatureVector, to_bytes
 from services.synth.writer import seed_bank
 
 # Starts a phase of the run: (label, total steps or None) -> advance(steps).
-Phase = Callable[[str, int | None], Callable[[int], None]]
 CLONE_BASE = 10_000_000  # cloned customers' ids start above any bank id
 REDIS_BATCH = 1_000  # commands per pipeline when filling or clearing Redis
 TTL_S = 6 * 3_600  # the bench's vectors outlive any run, and expire if a run is killed
@@ -511,36 +511,6 @@ def _clear(client: Any, prefix: str) -> None:
             batch = []
     if batch:
         client.unlink(*batch)
-
-
-@contextmanager
-def rich_phases() -> Iterator[Phase]:
-    """Phases shown as progress bars on stderr (stdout stays for the JSON)."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True)) as progress:
-        tasks: list[Any] = []
-
-        def phase(label: str, total: int | None) -> Callable[[int], None]:
-            if tasks:  # the previous phase is over
-                done = progress.tasks[-1]
-                progress.update(tasks[-1], total=done.completed or 1, completed=done.completed or 1)
-            task = progress.add_task(label, total=total)
-            tasks.append(task)
-            return lambda n: progress.advance(task, n)
-
-        yield phase
-        if tasks:
-            done = progress.tasks[-1]
-            progress.update(tasks[-1], total=done.completed or 1, completed=done.completed or 1)
 
 
 @contextmanager

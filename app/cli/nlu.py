@@ -90,10 +90,16 @@ def train(
         is_model_dir,
         read_labelled_csv,
     )
+    from knowledge.encoding.bases import BaseModelError, require
 
     name = "fast" if fast else profile
     if name not in PROFILES:
         raise _fail(f"unknown profile {name!r} (known: {', '.join(PROFILES)})")
+    recipe = PROFILES[name]
+    try:  # before any data is read: a recipe whose base model is not installed says what to do
+        require(recipe.fine_tune.base if recipe.fine_tune is not None else "minilm")
+    except BaseModelError as exc:
+        raise _fail(f"the {name!r} recipe cannot train here: {exc}") from None
     try:
         texts, labels = read_labelled_csv(data, min_per_label=2)
         if len(set(labels)) < 2:

@@ -9,32 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from agents.context import AccountRef, CardRef
 from agents.offline.slots.match import MARGIN, THRESHOLD, rank
 from agents.offline.slots.text import normalise
 
 TYPE_SCORE = 0.8  # below a full name (1.0), above a part of a name (about 0.75)
 LAST4_SCORE = 1.0
-
-
-@dataclass(frozen=True)
-class AccountRef:
-    """One of the customer's accounts as the extractor sees it."""
-
-    ref: str
-    type: str  # checking | savings | credit_card | term_deposit | mortgage | ...
-    name: str  # e.g. "Rainy Day Savings"
-    last4: str
-
-
-@dataclass(frozen=True)
-class CardRef:
-    """One of the customer's cards."""
-
-    ref: str
-    type: str  # debit | credit
-    last4: str
 
 
 # Most specific first: a phrase is blanked out once used, so "line of credit" is not "credit".

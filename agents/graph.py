@@ -13,9 +13,10 @@ decline, or new words from the customer ("sorry, I meant 65"), closes the call w
 it and goes back to the model, so a changed request is confirmed afresh. Tool results go back to
 the model to be put in words.
 
-``build`` gives the uncompiled graph; ``compile_graph`` compiles it with a checkpointer for the
-app and the terminal chat; ``make_graph`` is the factory ``langgraph.json`` names for LangGraph's
-own tooling (it needs the model and the bank, so there is no module-level compiled graph).
+``build`` gives the uncompiled graph; ``compile_graph`` compiles it with a checkpointer. The
+composition root (``app.bootstrap``) chooses the model, tools and saver, and gives
+``langgraph.json`` its graph factory: the graph needs the model and the bank, so there is no
+module-level compiled graph.
 """
 
 from __future__ import annotations
@@ -184,37 +185,9 @@ def compile_graph(
 ) -> Any:
     """The compiled graph with its checkpointer (conversations survive restarts).
 
-    Runs share one thread pool for their background work
-    (:mod:`agents.runtime_patches.thread_pool`).
+    The composition root (``app.bootstrap``) installs the runtime patches and prepares the
+    saver first (:mod:`agents.runtime_patches`); the graph is the same without them.
     """
-    from agents.runtime_patches.checkpoints import remember_writes, share_loads
-    from agents.runtime_patches.signatures import remember_signatures
-    from agents.runtime_patches.thread_pool import share_thread_pool
-
-    share_thread_pool()
-    remember_signatures()
-    if checkpointer is not None:
-        share_loads(checkpointer)  # a turn's state check and its run read the thread once
-        remember_writes(checkpointer)  # and the next turn does not decode what this one wrote
     return build(model=model, tools=tools, customer_context=customer_context).compile(
         checkpointer=checkpointer
     )
-
-
-def make_graph(config: dict[str, Any] | None = None) -> Any:
-    """The graph on the configured model and bank, for LangGraph's own tooling (langgraph.json).
-
-    LangGraph's server supplies its own checkpointer, so this compiles without one.
-    """
-    from agents.customer import customer_context
-    from agents.llm import make_chat_model
-    from agents.offline.classifier import default_classifier
-    from services.settings import get_settings
-    from tools.registry import all_tools
-
-    settings = get_settings()
-    model = make_chat_model(
-        settings.llm,
-        classifier=lambda: default_classifier(settings.var_dir, model=settings.nlu_model),
-    )
-    return build(model=model, tools=all_tools(), customer_context=customer_context).compile()

@@ -1,9 +1,10 @@
-"""The FastAPI application and its composition root.
+"""The FastAPI application.
 
 ``create_app`` is cheap and touches nothing outside the process; the ``lifespan`` opens the
 database, the checkpointer, the event bus, the feature store and the recommender when the
-server starts, starts the live consumer that applies events (``services.features.live``), and closes
-them all when it stops. ``app`` is what ``uvicorn app.main:app`` (and ``concierge serve``) runs.
+server starts (each built by the composition root, :mod:`app.bootstrap`), starts the live
+consumer that applies events (``services.features.live``), and closes them all when it stops.
+``app`` is what ``uvicorn app.main:app`` (and ``concierge serve``) runs.
 
 The REST routes and the chat share one recommender, so an answer given in either place (and
 every applied event) is seen by both at once.
@@ -19,10 +20,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from agents.assistant import Assistant
+from app import bootstrap
 from app.api import (
     advice,
     advisor,
@@ -37,14 +39,11 @@ from app.api import (
     pages,
     transactions,
 )
-from app.assistant import Assistant, build_assistant, checkpointer, make_recommender
 from app.chat_threads import ChatThreads
 from app.heap import freeze_heap
 from app.logging_setup import install as install_log_masking
-from app.wiring import open_engine
-from services.events import Event, make_event_bus
+from services.events import Event
 from services.features.live import LiveUpdates
-from services.features.store import FeatureStore, MemoryFeatureStore
 from services.insights.cache import InsightCache
 from services.recommendations.recommender import Recommender
 from services.settings import Settings, get_settings
@@ -74,17 +73,6 @@ def _version() -> str:
         return "0.0.0"
 
 
-def _feature_store(settings: Settings) -> FeatureStore:
-    if settings.cache_url:
-        from services.events.redis_streams import connect_or_fallback
-        from services.features.redis_store import RedisFeatureStore
-
-        client = connect_or_fallback(settings.cache_url, fallback="the in-process feature store")
-        if client is not None:
-            return RedisFeatureStore(client)
-    return MemoryFeatureStore()
-
-
 def _refresh(recommender: Recommender) -> Any:
     # Events are booked into the record first, so a rebuild from it is exact (and catches new
     # insights, which folding a delta into the cached vector would not).
@@ -93,23 +81,6 @@ def _refresh(recommender: Recommender) -> Any:
             recommender.invalidate(person_id)
 
     return handle
-
-
-def _purge_expired_keys(engine: Engine, settings: Settings) -> None:
-    # Idempotency keys replay their first result for the retention window, then go.
-    from datetime import UTC, datetime, timedelta
-
-    from services.banking.retention import purge_write_requests
-
-    retention = timedelta(hours=settings.idempotency_retention_hours)
-    try:
-        with engine.begin() as conn:
-            gone = purge_write_requests(conn, now=datetime.now(UTC), retention=retention)
-    except SQLAlchemyError:
-        log.warning("could not purge expired idempotency keys at start-up", exc_info=True)
-        return
-    if gone:
-        log.info("purged %d idempotency keys older than %s", gone, retention)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -126,31 +97,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = open_engine(settings)
-        bus = make_event_bus(settings)
+        engine = bootstrap.open_engine(settings)
+        bus = bootstrap.event_bus(settings)
         live: LiveUpdates | None = None
         # chat turns run here, a few at a time (see Settings.chat_threads), turns first
         app.state.chat_executor = ChatThreads(settings.chat_threads)
         try:
             app.state.engine = engine
             app.state.secret_key = settings.resolved_secret_key()
-            _purge_expired_keys(engine, settings)
+            bootstrap.purge_expired_keys(engine, settings)
             # one insight cache and one recommender for chat and REST alike
             insights = app.state.insights = InsightCache()
-            recommender = app.state.recommender = make_recommender(
+            recommender = app.state.recommender = bootstrap.make_recommender(
                 engine, insights, settings.cache_url
             )
             app.state.event_bus = bus
-            store = app.state.feature_store = _feature_store(settings)
+            store = app.state.feature_store = bootstrap.feature_store(settings)
             live = app.state.live_updates = LiveUpdates(
                 bus, engine, store, handlers=[_refresh(recommender)]
             )
             live.start()
-            with checkpointer(settings) as saver:
+            with bootstrap.checkpointer(settings) as saver:
                 app.state.saver = saver
 
                 def assistant() -> Assistant:
-                    return build_assistant(
+                    return bootstrap.build_assistant(
                         settings, engine, saver, recommender=recommender, insights=insights
                     )
 

@@ -309,7 +309,7 @@ def seed_users(var: Path, customers: int, *, nlu_model: Path, seed: int = 7) -> 
 
     Every demo customer's password is the settings' ``demo_password``.
     """
-    from app.wiring import open_engine
+    from app.bootstrap import open_engine
     from services.settings import Settings
     from services.synth.writer import seed_bank
 

@@ -123,8 +123,7 @@ class ConversationRunner:
         )
 
     def _run(self, scenario: Scenario, run: int, folder: Path) -> ScenarioResult:
-        from app.assistant import build_assistant
-        from app.wiring import open_engine
+        from app.bootstrap import build_assistant, open_engine
 
         settings = self._settings(folder)
         engine = open_engine(settings)

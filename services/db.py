@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 from services import models, truth  # noqa: F401  (registers every table on the metadata)
@@ -163,3 +164,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+def safe_url(url: str) -> str:
+    """The database URL with any password masked, fit for messages and logs.
+
+    Args:
+        url: A SQLAlchemy database URL.
+
+    Returns:
+        The URL with its password replaced by ``***``.
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL has no password we could find either
+        return "<unparsable database url>"

@@ -1,18 +1,75 @@
 """The bank behind the tools: the database, the knowledge base and the recommender, wired once.
 
-The composition root (the app's lifespan, the CLI) builds one ``Bank`` and passes it in every
-run's context; tools take the customer from that context, never from their arguments.
+The composition root (``app.bootstrap``) builds one ``Bank`` and passes it in every run's
+context; tools take the customer from that context, never from their arguments. What the bank
+holds besides the engine is typed by the Protocols below (the ports): the real adapters satisfy
+them, and tests pass simpler fakes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
+
+
+class KnowledgeSearch(Protocol):
+    """The bank's help articles, searched (``knowledge.index.KnowledgeBase``)."""
+
+    def search(self, query: str, *, k: int = 3) -> Sequence[Any]:
+        """The ``k`` best passages for ``query``, best first."""
+        ...
+
+
+class Recommends(Protocol):
+    """Next best actions (``services.recommendations.recommender.Recommender``)."""
+
+    def decide(
+        self, person_id: int, *, now: datetime, level: str, k: int = 3, channel: str | None = None
+    ) -> Sequence[Any]:
+        """The customer's best ``k`` recommendations now, with their reasons."""
+        ...
+
+    def respond(
+        self,
+        conn: Connection,
+        *,
+        person_id: int,
+        offer_code: str,
+        channel: str,
+        response: str,
+        at: datetime,
+    ) -> int:
+        """Record the customer's answer to an offer."""
+        ...
+
+    def invalidate(self, person_id: int) -> None:
+        """Forget what is cached for the customer (their records changed)."""
+        ...
+
+
+class InsightSource(Protocol):
+    """The customer's insights (``services.insights.cache.InsightCache``)."""
+
+    def insights(self, conn: Connection, *, person_id: int, now: datetime) -> Sequence[Any]:
+        """What the detectors find in the customer's history now."""
+        ...
+
+
+class RevisionCache(Protocol):
+    """Values kept per customer while their records' revision holds (``FreshCache``)."""
+
+    def get(self, person_id: int, mark: tuple[int, ...], now: datetime) -> Any | None:
+        """The value kept for ``person_id`` at revision ``mark``, or None."""
+        ...
+
+    def put(self, person_id: int, mark: tuple[int, ...], now: datetime, value: Any) -> None:
+        """Keep ``value`` for ``person_id`` at revision ``mark``."""
+        ...
 
 
 @dataclass
@@ -36,13 +93,13 @@ class Bank:
     """
 
     engine: Engine
-    knowledge: Any = None
-    recommender: Any = None
+    knowledge: KnowledgeSearch | None = None
+    recommender: Recommends | None = None
     level: str = "predictive"
     summarise: Callable[[int, datetime, list[Any]], str] | None = None
-    insights: Any = None
-    contexts: Any = None
-    names: Any = None
+    insights: InsightSource | None = None
+    contexts: Any = None  # an ``agents.customer.ContextCache`` (a RevisionCache of contexts)
+    names: RevisionCache | None = None
 
     def insights_of(self, conn: Connection, *, person_id: int, now: datetime) -> list[Any]:
         """The customer's current insights, through the cache when there is one."""

@@ -27,12 +27,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.api.queries import first_usernames
-from app.wiring import open_engine, safe_url
+from app.bootstrap import open_engine
 from services.db import (
     SchemaMismatch,
     bank_state,
     create_schema,
     drop_schema,
+    safe_url,
     schema_mismatches,
 )
 from services.settings import Settings, get_settings

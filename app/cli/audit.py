@@ -13,9 +13,9 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.wiring import open_engine, safe_url
+from app.bootstrap import open_engine
 from services.audit import verify_chain
-from services.db import SchemaMismatch
+from services.db import SchemaMismatch, safe_url
 from services.settings import get_settings
 
 audit = typer.Typer(help="The audit log: check that no entry was changed.", no_args_is_help=True)

@@ -26,8 +26,7 @@ def chat(
     """Chat with the assistant as one customer; writes ask for your confirmation."""
     from rich.console import Console
 
-    from app.assistant import build_assistant, checkpointer
-    from app.wiring import open_engine
+    from app.bootstrap import build_assistant, checkpointer, open_engine
     from services.settings import get_settings
 
     settings = get_settings()

@@ -18,8 +18,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.wiring import open_engine, safe_url
-from services.db import bank_state
+from app.bootstrap import open_engine
+from services.db import bank_state, safe_url
 from services.ingest import DEFAULT_BATCH, IngestError, MappingError, ingest, load_mapping
 from services.settings import get_settings
 from services.synth.export import NoBankError, export_bank

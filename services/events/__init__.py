@@ -4,12 +4,12 @@ Three kinds travel on the bus: a booked ``transaction``, a ``digital`` app or we
 ``profile`` change (a preference or consent). Each carries a globally unique ``id`` so that a
 consumer can recognise a re-delivery: the bus delivers at least once, consumers are idempotent.
 
-Two adapters implement :class:`EventBus`: ``InProcessBus`` (``services/events/in_process.py``, the
-embedded default) and ``RedisStreamBus`` (``services/events/redis_streams.py``, consumer groups on
-a Redis
-stream). Both have the same delivery semantics: groups each see every event, consumers of one
-group share them, a batch is acknowledged only after its handler returned, and entries left
-pending by a dead consumer are claimed by another after ``claim_idle_ms``.
+Two adapters implement :class:`EventBus`: ``InProcessBus`` (:mod:`.in_process`, the embedded
+default) and ``RedisStreamBus`` (:mod:`.redis_streams`, consumer groups on a Redis stream); the
+composition root (``app.bootstrap.event_bus``) picks one from the settings. Both have the same
+delivery semantics: groups each see every event, consumers of one group share them, a batch is
+acknowledged only after its handler returned, and entries left pending by a dead consumer are
+claimed by another after ``claim_idle_ms``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     AwareDatetime,
@@ -31,9 +31,6 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-
-if TYPE_CHECKING:
-    from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -205,25 +202,3 @@ def run_consumer(
         except Exception:
             log.exception("consumer %s/%s failed; retrying", group, consumer)
             stop.wait(1.0)
-
-
-def make_event_bus(settings: Settings) -> EventBus:
-    """The bus the settings choose: in-process by default, Redis Streams when configured.
-
-    When Redis is configured but does not answer, the in-process bus is used with a warning:
-    the app keeps serving, though events then reach this process's consumers only.
-
-    Raises:
-        ValueError: when the Redis bus is chosen without a ``CONCIERGE_REDIS_URL``.
-    """
-    if settings.event_bus == "redis":
-        if not settings.redis_url:
-            raise ValueError("CONCIERGE_EVENT_BUS=redis needs CONCIERGE_REDIS_URL")
-        from services.events.redis_streams import RedisStreamBus, connect_or_fallback
-
-        client = connect_or_fallback(settings.redis_url, fallback="the in-process event bus")
-        if client is not None:
-            return RedisStreamBus(client)
-    from services.events.in_process import InProcessBus
-
-    return InProcessBus()

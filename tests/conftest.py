@@ -1,7 +1,8 @@
 """Shared fixtures: fresh databases on SQLite and PostgreSQL, and a seeded bank on each.
 
 PostgreSQL tests run in a schema of their own that is dropped afterwards. When ``CI=true`` a
-test that needs PostgreSQL or Redis fails if the server is unreachable instead of skipping.
+test that needs PostgreSQL or Redis fails if the server is unreachable instead of skipping
+(tests/support/servers.py).
 """
 
 from __future__ import annotations
@@ -10,23 +11,18 @@ import atexit
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from services.db import create_schema, make_engine
+from services.db import create_schema
 from services.settings import get_settings
+from tests.support.servers import fresh_engine
 
-POSTGRES_URL = os.environ.get(
-    "CONCIERGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("CONCIERGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgres"]
 # Encoder exports (knowledge/encoding/onnx_runtime.py) go to this test session's own folder, not
 # $HOME.
@@ -35,61 +31,6 @@ os.environ.setdefault("CONCIERGE_ONNX_CACHE", _ONNX_CACHE)
 atexit.register(shutil.rmtree, _ONNX_CACHE, True)
 # The bank most data tests read: big enough for every planted situation to show up.
 BANK_CUSTOMERS, BANK_SEED, BANK_AS_OF = 300, 11, date(2026, 11, 28)
-
-
-def _unreachable(what: str, error: Exception) -> None:
-    message = f"{what} is unreachable: {error}"
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: tests that need it must run)")
-    pytest.skip(message)
-
-
-def require_postgres() -> None:
-    """Fail (in CI) or skip (elsewhere) when PostgreSQL does not answer."""
-    import psycopg
-
-    try:
-        url = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(url, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
-        _unreachable("PostgreSQL", exc)
-
-
-def require_redis() -> None:
-    """Fail (in CI) or skip (elsewhere) when Redis does not answer."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
-        _unreachable("Redis", exc)
-
-
-def _postgres_engine(schema: str) -> Engine:
-    return make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-
-
-def fresh_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
-    """A brand-new empty database on ``backend``; removed afterwards."""
-    if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{(tmp_path / 'bank.db').as_posix()}")
-        yield engine
-        engine.dispose()
-        return
-    require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = _postgres_engine(schema)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -18,15 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import yaml
-from conftest import POSTGRES_URL, REDIS_URL, require_postgres, require_redis
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from services.settings import Settings, get_settings
+from tests.support import ROOT
+from tests.support.servers import POSTGRES_URL, REDIS_URL, require_postgres, require_redis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "CONCIERGE_"
 # Spare Redis databases: conftest's REDIS_URL uses /15, other suites their own.
 EVENTS_DB, CACHE_DB = 14, 13
@@ -103,7 +103,7 @@ def settings(
 def test_compose_settings_reach_this_machines_servers(settings: Settings) -> None:
     import redis
 
-    from services.events import make_event_bus
+    from app.bootstrap import event_bus as make_event_bus
 
     assert settings.database_url and settings.database_url.startswith("postgresql+psycopg://")
     assert settings.event_bus == "redis"
@@ -126,9 +126,9 @@ def test_compose_settings_reach_this_machines_servers(settings: Settings) -> Non
 def test_the_compose_app_seeds_signs_in_and_serves(settings: Settings) -> None:
     from fastapi.testclient import TestClient
 
+    from app.bootstrap import open_engine
     from app.cli import cli
     from app.main import create_app
-    from app.wiring import open_engine
     from services.models import Person
 
     # the `seed` service's command, on a small bank

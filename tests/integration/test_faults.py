@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import POSTGRES_URL, REDIS_URL, require_postgres, require_redis
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError
@@ -48,8 +47,9 @@ from services.features.store import MemoryFeatureStore
 from services.recommendations.recommender import LruVectorStore
 from services.settings import Settings
 from services.synth.writer import seed_bank
+from tests.support import ROOT
+from tests.support.servers import POSTGRES_URL, REDIS_URL, require_postgres, require_redis
 
-ROOT = Path(__file__).resolve().parents[2]
 KEY = "faults-test-key"
 TERMINAL = {"RUN_FINISHED", "RUN_ERROR", "CONFIRMATION_REQUIRED"}
 

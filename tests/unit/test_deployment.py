@@ -10,7 +10,6 @@ import os
 import re
 import shlex
 import tomllib
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +17,8 @@ import pytest
 import yaml
 
 from services.settings import Settings
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())

@@ -1,12 +1,9 @@
 """The README and .env.example document every setting; Makefile and CI keep their contracts."""
 
-from pathlib import Path
-
 import pytest
 
 from services.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
 
 
 @pytest.mark.parametrize("name", sorted(Settings.model_fields))

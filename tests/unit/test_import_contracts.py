@@ -12,7 +12,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
+
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 # Named by the contracts, so a stand-in project needs them too.
 SUBPACKAGES = tuple(

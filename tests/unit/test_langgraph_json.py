@@ -6,7 +6,7 @@ import importlib
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
 
 
 def _target(spec: str) -> object:

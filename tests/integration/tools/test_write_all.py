@@ -1,0 +1,167 @@
+"""Every write tool through the graph: confirm, decline, replay, a stranger's ids, a refusal.
+
+The customers are ``test_banking``'s Maya (a) and Ben (b). A scripted model plays the LLM, so
+each tool is driven exactly as a model would drive it; the customer is always Maya, from the
+run's context.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+from sqlalchemy import Engine
+
+from agents.customer import customer_context
+from agents.graph import compile_graph
+from tests.integration.services.banking.test_writes import NOW, World, build_world, snapshot
+from tests.support.scripted_model import ScriptedChatModel, call
+from tools.bank import Bank
+from tools.registry import all_tools
+from tools.runtime import ChatContext
+from tools.write import WRITE_TOOLS
+
+Args = Callable[[Any], dict[str, Any]]
+FIRST = (NOW + timedelta(days=7)).date().isoformat()
+
+# tool -> its arguments for one customer's records (Maya's for her own, Ben's for a stranger's)
+CASES: dict[str, Args] = {
+    "transfer": lambda c: {
+        "from_account": f"acc-{c.everyday}",
+        "to_account": f"acc-{c.rainy}",
+        "amount": "10.00",
+    },
+    "pay_payee": lambda c: {
+        "payee": f"payee-{c.tom}",
+        "amount": "10.00",
+        "from_account": f"acc-{c.everyday}",
+    },
+    "pay_card_bill": lambda c: {
+        "from_account": f"acc-{c.everyday}",
+        "card_account": f"acc-{c.card_account}",
+        "amount": "10.00",
+    },
+    "schedule_payment": lambda c: {
+        "amount": "10.00",
+        "from_account": f"acc-{c.everyday}",
+        "first_date": FIRST,
+        "frequency": "monthly",
+        "payee": f"payee-{c.tom}",
+    },
+    "create_savings_rule": lambda c: {
+        "amount": "25.00",
+        "from_account": f"acc-{c.everyday}",
+        "to_account": f"acc-{c.rainy}",
+        "frequency": "payday",
+    },
+    "cancel_scheduled_payment": lambda c: {"schedule": f"sched-{c.monthly}"},
+    "freeze_card": lambda c: {"card": f"card-{c.debit}"},
+    "replace_card": lambda c: {"card": f"card-{c.debit}", "reason": "stolen"},
+    "dispute_transaction": lambda c: {"transaction": f"txn-{c.coffee}"},
+    "create_goal": lambda c: {"name": "New car", "target": "5000.00"},
+    "update_goal": lambda c: {"goal": f"goal-{c.trip}", "target": "4000.00"},
+    "set_preferences": lambda c: {"channel": "sms", "enabled": True},
+    "respond_to_offer": lambda c: {"offer": "high_yield_savings", "response": "accepted"},
+    "handoff": lambda c: {"reason": "I want to talk to someone"},
+}
+REF = re.compile(r"^(acc|payee|card|sched|txn|goal)-\d+$")
+
+
+class _Ids:
+    """Placeholder ids, only to see which arguments are record refs."""
+
+    def __getattr__(self, _name: str) -> int:
+        return 1
+
+
+TAKES_IDS = sorted(
+    name for name, own in CASES.items() if any(REF.match(str(v)) for v in own(_Ids()).values())
+)
+
+
+@pytest.fixture
+def world(engine: Engine) -> World:
+    return build_world(engine)
+
+
+def _drive(engine: Engine, world: World, script: list[AIMessage], answers: list[dict]) -> list:
+    graph = compile_graph(
+        model=ScriptedChatModel(messages=iter([*script, AIMessage("ok")])),
+        tools=all_tools(),
+        customer_context=customer_context,
+        checkpointer=InMemorySaver(),
+    )
+    run = ChatContext(person_id=world.a.person, bank=Bank(engine), now=NOW)
+    config = {"configurable": {"thread_id": "t"}}
+    out = graph.invoke({"messages": [("user", "go")]}, config, context=run)
+    for answer in answers:
+        assert "__interrupt__" in out
+        out = graph.invoke(Command(resume=answer), config, context=run)
+    return [json.loads(m.content) for m in out["messages"] if isinstance(m, ToolMessage)]
+
+
+def test_every_write_tool_is_covered_here() -> None:
+    assert {t.name for t in WRITE_TOOLS} - {"unfreeze_card"} == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_confirmed_writes_run_once_even_when_replayed(engine: Engine, world: World, name: str):
+    args = CASES[name](world.a)
+    same_call = [call(name, args, 1), call(name, args, 1)]  # the same call id twice
+    first, second = _drive(engine, world, same_call, [{"approve": True}, {"approve": True}])
+    assert first["status"] == "done", first
+    assert first["summary"] and not first["replayed"]
+    assert second["status"] == "done" and second["replayed"] and second["ids"] == first["ids"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_declined_writes_change_nothing(engine: Engine, world: World, name: str) -> None:
+    before = snapshot(engine)
+    [result] = _drive(engine, world, [call(name, CASES[name](world.a))], [{"approve": False}])
+    assert result == {"status": "declined"} and snapshot(engine) == before
+
+
+@pytest.mark.parametrize("name", TAKES_IDS)
+def test_another_customers_records_are_refused(engine: Engine, world: World, name: str) -> None:
+    before = snapshot(engine)
+    args = CASES[name](world.b)
+    [result] = _drive(engine, world, [call(name, args)], [{"approve": True}])
+    assert result["status"] == "refused" and "couldn't find" in result["reason"], result
+    assert snapshot(engine) == before
+
+
+def test_a_limit_refusal_changes_nothing(engine: Engine, world: World) -> None:
+    before = snapshot(engine)
+    args = {
+        "from_account": f"acc-{world.a.everyday}",
+        "to_account": f"acc-{world.a.rainy}",
+        "amount": "999999.00",
+    }
+    [result] = _drive(engine, world, [call("transfer", args)], [{"approve": True}])
+    assert result["status"] == "refused" and snapshot(engine) == before
+
+
+def test_unfreezing_follows_a_freeze(engine: Engine, world: World) -> None:
+    card = {"card": f"card-{world.a.debit}"}
+    script = [call("freeze_card", card, 1), call("unfreeze_card", card, 2)]
+    frozen, thawed = _drive(engine, world, script, [{"approve": True}, {"approve": True}])
+    assert frozen["status"] == thawed["status"] == "done"
+    assert frozen["kind"] == "card_freeze" and thawed["kind"] == "card_unfreeze"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_confirmation_names_what_will_happen_with_no_blanks(
+    engine: Engine, world: World, name: str
+) -> None:
+    [found] = [t for t in WRITE_TOOLS if t.name == name]
+    run = ChatContext(person_id=world.a.person, bank=Bank(engine), now=NOW)
+    text = found.metadata["describe"](CASES[name](world.a), run)
+    assert text.endswith("?") and "(?)" not in text and "\x00" not in text, text
+    assert not any(v in text for v in ("acc-", "payee-", "card-", "txn-", "sched-")), text

@@ -45,13 +45,28 @@ clean:
 	rm -rf var/*.db var/*.db-* .pytest_cache .mypy_cache .ruff_cache
 
 # Every evaluation, each writing JSON under reports/ (git-ignored), then one summary table.
+# BANKING77=dir is the folder holding BANKING77's train.csv and test.csv (PolyAI, CC BY 4.0;
+# see docs/evaluation.md); the data set is never copied into the repository, so it has no
+# default: make eval BANKING77=/path/to/banking77.
 # MODEL=dir reuses an intent model trained on BANKING77; otherwise one is trained first.
-# EVAL_CUSTOMERS sizes the synthetic banks of the recommendations and identity evaluations.
-BANKING77 ?= ../shared/data/banking77
+# EVAL_CUSTOMERS sizes the synthetic banks of the recommendations, insights and identity
+# evaluations.
+BANKING77 ?=
 EVAL_CUSTOMERS ?= 1000
 MODEL ?=
-.PHONY: eval
-eval: $(DEV_STAMP)
+.PHONY: eval eval-data
+eval-data:
+	@if [ -z "$(BANKING77)" ]; then \
+		echo "make eval needs the BANKING77 data set: make eval BANKING77=/path/to/banking77" \
+			"(the folder holding train.csv and test.csv; see docs/evaluation.md)" >&2; \
+		exit 2; \
+	fi
+	@for file in train.csv test.csv; do \
+		test -f "$(BANKING77)/$$file" || { \
+			echo "make eval: no $$file in BANKING77=$(BANKING77)" >&2; exit 2; }; \
+	done
+
+eval: eval-data $(DEV_STAMP)
 	mkdir -p reports
 	$(BIN)/concierge eval conversations --suite evals/scenarios --report reports/conversations \
 		--json > reports/conversations.json

@@ -1,1 +1,1 @@
-"""The LangGraph agent: state, nodes, offline language model, prompts (agent issue)."""
+"""The LangGraph agent: graph, state, customer context, guardrails and the offline model."""

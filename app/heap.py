@@ -2,10 +2,10 @@
 
 The server holds millions of long-lived objects once the models, the knowledge index and the
 libraries are loaded. Python's full (generation 2) collection walks every one of them, and it
-holds the interpreter lock while it does: measured under ``concierge bench chat``, such a
-collection stopped a worker for 100-330 ms, several times a run, and every turn in that
-process waited. Nothing loaded at start-up is ever garbage, so once it is loaded the objects
-alive are moved to the collector's permanent generation (:func:`gc.freeze`); later
+holds the interpreter lock while it does: under ``concierge bench chat`` such a collection
+stopped a worker for a noticeable pause several times a run (docs/performance.md), and every
+turn in that process waited. Nothing loaded at start-up is ever garbage, so once it is loaded
+the objects alive are moved to the collector's permanent generation (:func:`gc.freeze`); later
 collections walk only what serving creates. Cycles among the frozen objects are never
 collected, which is why the heap is collected once just before.
 """

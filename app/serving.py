@@ -4,8 +4,8 @@ uvicorn's own ``--workers`` binds one socket in the parent and shares it: every 
 from it, and an event loop that wakes first accepts everything waiting (asyncio takes up to
 the backlog in one go). Connections that arrive together, as a crowd opening the chat after
 a push notification, then mostly land on one process, which runs their turns on one core
-while the others idle. Measured with ``concierge bench chat --sessions 100 --workers 2``: one
-worker took 576 of 798 turns.
+while the others idle: under ``concierge bench chat --sessions 100 --workers 2`` one worker
+took most of the turns (docs/performance.md).
 
 Here each worker binds the port itself with ``SO_REUSEPORT``, and the kernel spreads new
 connections over the listening sockets by a hash of their addresses (Linux 3.9+). The parent
@@ -16,9 +16,9 @@ use would fail every restart the same way).
 Each worker gets its share of the CPUs for compute libraries' own thread pools (the intent
 model's encoder runs on ONNX Runtime or PyTorch, which size their pools by
 ``OMP_NUM_THREADS``, by default one thread per CPU). N workers on N cores, each encoding one
-sentence on two threads, spent more CPU per sentence on handing work between threads than
-one thread takes (int8 MiniLM, measured: 2.3 ms on one thread, 2.9-3.6 ms on two), while the
-other worker wanted that core. A value already in the environment is kept.
+sentence on two threads, spent more time per sentence on handing work between threads than
+one thread takes (int8 MiniLM; figures in docs/performance.md), while the other worker wanted
+that core. A value already in the environment is kept.
 """
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ async def _turn(
 ) -> dict[str, Any] | None:
     started = time.perf_counter()
     # one deadline for the whole turn: a timer and a task per frame (wait_for) cost the
-    # client, which shares the machine with the server, about a tenth of its CPU
+    # client, which shares the machine with the server, a good share of its CPU
     async with asyncio.timeout(TURN_TIMEOUT_S):
         await ws.send(json.dumps(frame))
         while True:

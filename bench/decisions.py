@@ -11,7 +11,7 @@ detectors) and then measures, at one decision level (default ``predictive``):
   stored, and decided on. The insight detectors' and the load's own shares are reported too;
 * **cached**: the cache is filled with ``customers`` vectors cloned from the bank's real ones
   (each bank vector re-encoded with a new person id, so every clone is a real customer's
-  profile under another id; seeding 100,000 customers would take ~18 minutes), then
+  profile under another id, far quicker than seeding 100,000 customers), then
   every cached customer gets one ``Recommender.decide`` in random order: read from the store,
   ``from_bytes``, ``decide`` (and the decision cached). Latency per call and throughput in one
   thread of one process;
@@ -32,7 +32,7 @@ The same cached, memory and event measures run on Redis (``RedisVectorStore`` an
 ``RedisStreamBus``) under a key prefix of the run's own, removed afterwards. The collector is
 frozen after set-up (``gc.freeze``), as a long-running service does after warm-up, so the
 harness's own objects (the bank's vectors and models, the timing arrays) are not rescanned
-mid-measure: unfrozen, an occasional full collection adds up to ~100 ms to one cold decision.
+mid-measure: unfrozen, an occasional full collection adds a long pause to one cold decision.
 """
 
 from __future__ import annotations

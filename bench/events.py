@@ -128,7 +128,7 @@ def run(
         daemon=True,
     )
     # The pre-generated input is the harness's, not the pipeline's: keep the collector from
-    # rescanning it (a full collection over 50,000 events stalls every thread for ~100 ms).
+    # rescanning it (a full collection over 50,000 events stalls every thread at once).
     gc.collect()
     gc.freeze()
     worker.start()

@@ -1,1 +1,1 @@
-"""Scripted conversation evaluations, metrics and reports (arrives with the evaluations issue)."""
+"""Evaluations: scripted conversations, their runner, scores and reports, and the others."""

@@ -60,7 +60,7 @@ class Options:
 
 
 class WebsocketNotSupported(NotImplementedError):
-    """Driving a running server over ``/ws/chat`` is not built yet."""
+    """Driving a running server over ``/ws/chat``, which the runner does not support."""
 
 
 def resolve_nlu_model(nlu_model: Path | None) -> Path:

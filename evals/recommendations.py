@@ -7,7 +7,7 @@ against the test bank's hidden needs (ground truth, read only here). Conversion 
 simulated acceptance rate of each level's top offer, with the generator's own response model.
 The insight detectors are scored on the test bank too.
 
-Levels reported: ``random``; ``segment`` — the issue's "archetype rules": segment targeting
+Levels reported: ``random``; ``segment`` — archetype rules: segment targeting
 with the catalogue's own base rates; ``segment_learned`` — the same targeting with acceptance
 rates learned per segment from the offer history (a stronger baseline, shown beside it);
 ``behavioral``; ``predictive``.
@@ -38,7 +38,7 @@ from services.synth.writer import seed_bank
 
 AS_OF = date(2026, 11, 28)
 NOW = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=UTC)
-# Report name -> (engine level, propensity). ``segment`` is the "archetype rules":
+# Report name -> (engine level, propensity). ``segment`` is archetype rules:
 # segment targeting with the catalogue's own base rates. ``segment_learned`` adds acceptance rates
 # learned per segment from the offer history: a stronger baseline, reported beside it.
 RUNS: dict[str, tuple[str, str]] = {

@@ -1,1 +1,1 @@
-"""Knowledge-base articles and their vector index (arrives with the knowledge issue)."""
+"""Knowledge-base articles, their vector index and the sentence encoders behind it."""

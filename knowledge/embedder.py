@@ -6,8 +6,8 @@ seconds, so it happens on first use, not when this module is imported.
 
 :func:`embed` runs the same weights, tokenizer limit (256 tokens), mean pooling and
 normalisation through :class:`~knowledge.encoding.encoder.SentenceEncoder` on ONNX Runtime: the same
-vectors as ``SentenceTransformer.encode`` (1e-7 apart here; tested to 1e-5), in half the time
-per query (9.6 -> 4.7 ms here). ``CONCIERGE_NLU_RUNTIME=torch`` runs it on PyTorch instead;
+vectors as ``SentenceTransformer.encode`` (tested to 1e-5), in about half the time per query
+(docs/performance.md). ``CONCIERGE_NLU_RUNTIME=torch`` runs it on PyTorch instead;
 either way :func:`sentence_model` stays the reference.
 """
 

@@ -1,7 +1,7 @@
 """Ground truth of the synthetic bank: what is really going on with each customer.
 
 Only the generator writes it and only evaluations (and tests) read it. No decision code may
-import this module; ``tests/unit/test_layering.py`` enforces that.
+import this module; an import-linter contract in ``pyproject.toml`` enforces that.
 """
 
 from __future__ import annotations

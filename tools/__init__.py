@@ -1,1 +1,1 @@
-"""LangChain tools binding bank services to the signed-in customer (agent issue)."""
+"""LangChain tools binding bank services to the signed-in customer."""

@@ -11,6 +11,6 @@ def all_tools() -> list[BaseTool]:
     """The read tools and the write tools (each write marked ``metadata["write"]``)."""
     try:
         from tools.write import WRITE_TOOLS
-    except ImportError:  # pragma: no cover - the write tools ship with the agent issue
+    except ImportError:  # pragma: no cover - without the write tools, reads only
         return list(READ_TOOLS)
     return [*READ_TOOLS, *WRITE_TOOLS]

@@ -37,6 +37,6 @@ Runtime = Annotated[
 
 The same injection as a bare ``ToolRuntime[ChatContext]``, but LangChain validates a tool's
 arguments by dumping them, the injected runtime included, to a dict whose values it then
-drops: for a runtime that holds the whole conversation that cost about 4% of a chat turn.
+drops: for a runtime that holds the whole conversation, a noticeable share of a chat turn.
 Dumping it as None instead changes nothing a tool sees.
 """

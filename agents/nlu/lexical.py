@@ -68,8 +68,8 @@ class LexicalFeatures:
     def _transform_few(self, texts: list[str]) -> sp.csr_matrix:
         """:meth:`transform` for a chat's few texts, in plain Python.
 
-        scikit-learn's transform validates and converts for large batches: for one short
-        message it took 0.7 ms where this takes a tenth of that. Same arithmetic: sublinear
+        scikit-learn's transform validates and converts for large batches, which for one
+        short message costs several times the arithmetic itself. Same arithmetic: sublinear
         term frequency (1 + log count) times IDF, each part L2-normalised.
         """
         if self._fast is None:

@@ -26,7 +26,7 @@ class Profile:
         temperature: The combined logits are multiplied by this before the softmax, so the
             confidences are calibrated (fitted on the held-out part).
         quantized: The frozen encoder runs in int8 on ONNX Runtime, in training and serving
-            alike (see :mod:`knowledge.encoding.onnx_runtime`): about 3x faster per query.
+            alike (see :mod:`knowledge.encoding.onnx_runtime`): several times faster per query.
         tuned_quantized: The fine-tuned encoder is served in int8 (it is trained in float).
         keep_float: Name patterns of the operators an int8 encoder keeps in float32.
     """
@@ -57,8 +57,8 @@ PROFILES: dict[str, Profile] = {
     # quantizing those moved the sentence vector most (alone, each left in float32 raised the
     # mean cosine to the float32 vectors from 0.89 to 0.91-0.95 on training texts); with them
     # in float32 held-out accuracy was that of the float32 model, at about half its latency.
-    # (Those runs used foreach AdamW and float32 start vectors; the fused optimizer and bf16
-    # start vectors came after, for speed: 1,120 -> 775 s on BANKING77.)
+    # (Those held-out runs used foreach AdamW and float32 start vectors; the fused optimizer
+    # and bf16 start vectors train the same recipe faster: docs/performance.md.)
     "full": Profile(
         name="full",
         svm_c=1.0,

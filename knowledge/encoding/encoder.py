@@ -40,7 +40,7 @@ class FineTuneSettings:
     Liang et al. 2021). ``average_last`` > 0 keeps, as the result, the mean of the weights at
     the end of each of the last that-many epochs (stochastic weight averaging). ``bf16`` runs
     the encoder's forward and backward passes in bfloat16 autocast (the loss and the optimizer
-    stay in float32): on CPUs with AVX-512 BF16 about 1.7x faster, at no measured accuracy cost.
+    stay in float32): faster on CPUs with AVX-512 BF16, at no measured accuracy cost.
     ``base`` names the pretrained encoder to start from (see :mod:`knowledge.encoding.bases`).
     """
 
@@ -137,8 +137,8 @@ class SentenceEncoder:
         """Normalised sentence vectors of ``texts``, ``(len(texts), dimension)``, float32.
 
         ``bf16`` runs PyTorch under bfloat16 autocast instead of ONNX Runtime: for batches of
-        a large encoder, half the time of float32 (all-mpnet-base-v2, 2,000 texts: 12 s against
-        26 s), with vectors whose cosine to the float32 ones rounds to 1.0000. Fine-tuning in
+        a large encoder, about half the time of float32 (docs/performance.md), with vectors
+        whose cosine to the float32 ones rounds to 1.0000. Fine-tuning in
         bf16 starts its head from such vectors.
         """
         import contextlib
@@ -220,7 +220,7 @@ def fine_tune(
         {"params": [p for n, p in named if n.endswith(no_decay)], "weight_decay": 0.0},
         {"params": [head], "lr": settings.head_learning_rate, "weight_decay": 0.0},
     ]
-    # fused: one kernel per step instead of a loop over tensors (mpnet: 245 -> 80 ms a step)
+    # fused: one kernel per step instead of a loop over tensors (a third of the optimizer time)
     optimizer = torch.optim.AdamW(
         groups, lr=settings.learning_rate, weight_decay=settings.weight_decay, fused=True
     )

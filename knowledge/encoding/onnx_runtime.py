@@ -1,10 +1,10 @@
-"""The sentence encoder's inference on ONNX Runtime: the same vectors, about 2x faster on a CPU.
+"""The sentence encoder's inference on ONNX Runtime: the same vectors, faster on a CPU.
 
 PyTorch runs a BERT layer as dozens of small Python calls; for one short chat message that
 overhead is most of the time. The encoder (token ids in, the normalised mean-pooled vector
-out) is exported once to ONNX and run by ONNX Runtime, which fuses the layers; measured on
-this machine, one sentence on one core took 6.0 ms in PyTorch and 2.5 ms here, with vectors
-equal to 1e-6 (``tests/unit/test_nlu_runtime.py`` holds them equal).
+out) is exported once to ONNX and run by ONNX Runtime, which fuses the layers: one sentence
+takes less than half its PyTorch time (docs/performance.md), and the vectors are equal to
+1e-4 (the tests hold them so).
 
 An export is kept on disk under ``CONCIERGE_ONNX_CACHE`` (default ``~/.cache/concierge/onnx``),
 named by the SHA-256 of the weights it was made from, so each distinct encoder is exported
@@ -12,7 +12,7 @@ once per machine. Where that folder cannot be written, the export is made in mem
 ``CONCIERGE_NLU_RUNTIME=torch`` turns all of this off.
 
 A recipe may ask for the encoder's int8 form (``Profile.quantized``: the ``fast`` recipe of
-the chat's own classifier does), about 3x faster again; its vectors are close to, not equal
+the chat's own classifier does), several times faster again; its vectors are close to, not equal
 to, the float32 ones, so a model is trained and served on the same form.
 """
 
@@ -169,8 +169,8 @@ def _quantize(source: Path, target: Path, keep_float: tuple[str, ...] = ()) -> N
     whose activations have outliers one int8 scale cannot hold (quantized everywhere, its
     vectors' cosine to the float32 ones averaged 0.87; see :mod:`agents.nlu.profiles`).
 
-    all-MiniLM-L6-v2, measured on this machine (one core, one chat message): 4.9 ms per
-    sentence in float32, 1.6 ms in int8; over the 2,000 utterances of
+    all-MiniLM-L6-v2 in int8 encodes one chat message in about a third of its float32 time
+    (docs/performance.md); over the 2,000 utterances of
     ``agents/offline/data/utterances.csv`` the vectors' cosine to the float32 ones averages 0.990
     (1st percentile 0.964). The ``fast`` recipe trained and tested on int8 vectors scored as
     on float32 ones on those utterances (held-out accuracy 90.5% and 90.4%, three 80/20
@@ -217,7 +217,7 @@ class OnnxEncoder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # errors only
         # No busy-waiting between operators: in a server the other threads need that CPU
-        # (with two threads on one busy core, spinning made a sentence 3x slower here).
+        # (with two threads on one busy core, spinning made a sentence several times slower).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         what = str(source) if isinstance(source, Path) else source
         self.session = ort.InferenceSession(what, options, providers=["CPUExecutionProvider"])

@@ -1,7 +1,8 @@
 """Ingestion: each source system's export, in the canonical formats or through a mapping file.
 
-``docs/data-formats.md`` is the contract. Loads are idempotent (natural keys), transactional
-per batch, and record malformed rows in ``ingest_reject`` while the good ones load.
+``docs/data.md`` (Exports and ingestion) is the contract. Loads are idempotent (natural keys),
+transactional per batch, and record malformed rows in ``ingest_reject`` while the good ones
+load.
 """
 
 from __future__ import annotations

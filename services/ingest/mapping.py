@@ -1,8 +1,8 @@
 """Mapping files: a bank's own file and field names mapped onto the canonical formats.
 
-The schema is ``docs/data-formats.md``'s: ``source``, optional ``files``, ``fields`` (canonical
-name: the bank's name, a dotted path in JSON) and ``formats`` (``date``, ``datetime``,
-``decimal_comma``). Anything else is an error, reported with where it is in the file.
+The schema is the one ``docs/data.md`` documents: ``source``, optional ``files``, ``fields``
+(canonical name: the bank's name, a dotted path in JSON) and ``formats`` (``date``,
+``datetime``, ``decimal_comma``). Anything else is an error, reported with where it is in the file.
 """
 
 from __future__ import annotations

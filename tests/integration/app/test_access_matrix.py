@@ -40,8 +40,7 @@ from app.auth import Role, issue_token
 from app.main import create_app
 from services.settings import Settings
 from services.synth.writer import seed_bank
-from tests.integration.services.banking.test_writes import NOW, World, build_world, snapshot
-from tests.integration.tools.test_write_all import CASES
+from tests.support.bank_world import CASES, NOW, World, build_world, snapshot
 from tests.support.scripted_model import ScriptedChatModel, call
 from tools.bank import Bank
 from tools.registry import all_tools

@@ -24,7 +24,7 @@ from services import audit, banking
 from services.audit import GENESIS, append_audit, verify_chain
 from services.db import create_schema, make_engine
 from services.synth.writer import seed_bank
-from tests.integration.services.banking.test_writes import NOW, build_world
+from tests.support.bank_world import NOW, build_world
 
 runner = CliRunner()
 FIELDS = "occurred_at, actor, action, resource, resource_id, outcome, origin, detail"

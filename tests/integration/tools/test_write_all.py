@@ -1,17 +1,14 @@
 """Every write tool through the graph: confirm, decline, replay, a stranger's ids, a refusal.
 
-The customers are ``test_banking``'s Maya (a) and Ben (b). A scripted model plays the LLM, so
-each tool is driven exactly as a model would drive it; the customer is always Maya, from the
-run's context.
+The customers are ``tests.support.bank_world``'s Maya (a) and Ben (b). A scripted model plays
+the LLM, so each tool is driven exactly as a model would drive it; the customer is always Maya,
+from the run's context.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
@@ -21,56 +18,13 @@ from sqlalchemy import Engine
 
 from agents.customer import customer_context
 from agents.graph import compile_graph
-from tests.integration.services.banking.test_writes import NOW, World, build_world, snapshot
+from tests.support.bank_world import CASES, NOW, World, build_world, snapshot
 from tests.support.scripted_model import ScriptedChatModel, call
 from tools.bank import Bank
 from tools.registry import all_tools
 from tools.runtime import ChatContext
 from tools.write import WRITE_TOOLS
 
-Args = Callable[[Any], dict[str, Any]]
-FIRST = (NOW + timedelta(days=7)).date().isoformat()
-
-# tool -> its arguments for one customer's records (Maya's for her own, Ben's for a stranger's)
-CASES: dict[str, Args] = {
-    "transfer": lambda c: {
-        "from_account": f"acc-{c.everyday}",
-        "to_account": f"acc-{c.rainy}",
-        "amount": "10.00",
-    },
-    "pay_payee": lambda c: {
-        "payee": f"payee-{c.tom}",
-        "amount": "10.00",
-        "from_account": f"acc-{c.everyday}",
-    },
-    "pay_card_bill": lambda c: {
-        "from_account": f"acc-{c.everyday}",
-        "card_account": f"acc-{c.card_account}",
-        "amount": "10.00",
-    },
-    "schedule_payment": lambda c: {
-        "amount": "10.00",
-        "from_account": f"acc-{c.everyday}",
-        "first_date": FIRST,
-        "frequency": "monthly",
-        "payee": f"payee-{c.tom}",
-    },
-    "create_savings_rule": lambda c: {
-        "amount": "25.00",
-        "from_account": f"acc-{c.everyday}",
-        "to_account": f"acc-{c.rainy}",
-        "frequency": "payday",
-    },
-    "cancel_scheduled_payment": lambda c: {"schedule": f"sched-{c.monthly}"},
-    "freeze_card": lambda c: {"card": f"card-{c.debit}"},
-    "replace_card": lambda c: {"card": f"card-{c.debit}", "reason": "stolen"},
-    "dispute_transaction": lambda c: {"transaction": f"txn-{c.coffee}"},
-    "create_goal": lambda c: {"name": "New car", "target": "5000.00"},
-    "update_goal": lambda c: {"goal": f"goal-{c.trip}", "target": "4000.00"},
-    "set_preferences": lambda c: {"channel": "sms", "enabled": True},
-    "respond_to_offer": lambda c: {"offer": "high_yield_savings", "response": "accepted"},
-    "handoff": lambda c: {"reason": "I want to talk to someone"},
-}
 REF = re.compile(r"^(acc|payee|card|sched|txn|goal)-\d+$")
 
 

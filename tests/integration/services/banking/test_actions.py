@@ -1,5 +1,5 @@
 """Customer writes that move no money now: schedules, cards, disputes, goals, preferences,
-offers and advisor cases. The world and helpers are those of ``test_banking``.
+offers and advisor cases. The world and helpers are ``tests.support.bank_world``'s.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from services.banking import (
     unfreeze_card,
     update_goal,
 )
-from tests.integration.services.banking.test_writes import (
+from tests.support.bank_world import (
     NOW,
     World,
     audits,

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from services.banking import BankingError, Refused, WriteResult, pay_payee, transfer
 from services.models import Account, Person
-from tests.integration.services.banking.test_writes import (
+from tests.support.bank_world import (
     NOW,
     World,
     balance,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from services.insights.cashflow import deposit_maturing, paycheck_landed, upcoming_bills
 from services.insights.forecast import business_cash_shortfall, low_balance_forecast
 from services.insights.history import AccountRow, TransferRow
-from tests.unit.services.insights.test_common import (
+from tests.support.insight_book import (
     CARD,
     CHECKING,
     NOW,

@@ -8,7 +8,7 @@ from typing import Any
 from services.insights import INSIGHT_TYPES, PLANTED_SITUATION, PLANTED_WHEN, Insight
 from services.insights.detectors import DETECTORS, detect_all
 from services.insights.history import AccountRow, History
-from tests.unit.services.insights.test_common import (
+from tests.support.insight_book import (
     CHECKING,
     NOW,
     SAVINGS,

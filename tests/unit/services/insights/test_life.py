@@ -12,7 +12,7 @@ from services.insights.life import (
     home_buying,
     portfolio_drift,
 )
-from tests.unit.services.insights.test_common import (
+from tests.support.insight_book import (
     CHECKING,
     NOW,
     SAVINGS,

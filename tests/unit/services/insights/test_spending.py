@@ -11,7 +11,7 @@ from services.insights.spending import (
     price_increase,
     unusual_above,
 )
-from tests.unit.services.insights.test_common import NOW, Book, monthly
+from tests.support.insight_book import NOW, Book, monthly
 
 # --- unusually large purchase -------------------------------------------------------------
 

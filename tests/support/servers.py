@@ -1,7 +1,7 @@
 """The PostgreSQL and Redis servers the tests use, and fresh databases on either backend.
 
-When ``CI=true`` a test that needs a server fails if it is unreachable instead of skipping:
-CI must run every test, and a skip there would hide a broken machine.
+When ``CI=true`` a test that needs a server fails if it is unreachable instead of skipping
+(``tests.support.unavailable``).
 """
 
 from __future__ import annotations
@@ -11,23 +11,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, text
 
 from services.db import make_engine
+from tests.support import unavailable
 
 POSTGRES_URL = os.environ.get(
     "CONCIERGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("CONCIERGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def unavailable(message: str) -> None:
-    """Fail the test when ``CI=true`` (everything must run there), skip it elsewhere."""
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: tests that need it must run)")
-    pytest.skip(message)
 
 
 def require_postgres() -> None:

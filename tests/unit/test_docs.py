@@ -28,7 +28,11 @@ HISTORY = re.compile(
     r"|evaluations issue|\(later\)|\bissue #?\d+",
     re.IGNORECASE,
 )
-OUTSIDE = ("../shared", "shared/data", "DESIGN.md", "/work/", "/tmp/")
+# Paths outside the repository (and a design note that is not part of it). Written as patterns
+# so that no test holds one literally: test_no_file_points_outside_the_repository reads tests/.
+OUTSIDE = re.compile(r"\.\./shared|shared[/]data|DESIGN\.md|/work[/]|/tmp[/]")
+# Data beside the checkout: no file may point there.
+ELSEWHERE = re.compile(r"\.\./shared|shared[/]data")
 
 
 def _text(name: str) -> str:
@@ -140,8 +144,8 @@ def test_docs_speak_of_the_product(name: str) -> None:
     text = _text(name)
     found = HISTORY.search(text)
     assert found is None, f"{name}: {found.group(0)!r}"
-    for outside in OUTSIDE:
-        assert outside not in text, f"{name} points outside the repository: {outside}"
+    outside = OUTSIDE.search(text)
+    assert outside is None, f"{name} points outside the repository: {outside.group(0)}"
 
 
 def test_every_path_in_the_architecture_block_exists() -> None:
@@ -170,7 +174,8 @@ def test_the_readme_states_the_import_rule() -> None:
 
 
 def test_no_file_points_outside_the_repository() -> None:
-    skip = {".git", ".venv", "var", "reports", "tests", ".ci", "build", "dist"}
+    # .ci/run is where CI says where the data set lives; tests/ is read like everything else
+    skip = {".git", ".venv", "var", "reports", ".ci", "build", "dist"}
     offenders = []
     for path in ROOT.rglob("*"):
         parts = path.relative_to(ROOT).parts
@@ -179,7 +184,7 @@ def test_no_file_points_outside_the_repository() -> None:
         if "__pycache__" in parts or path.suffix in {".png", ".pyc", ".svg"}:
             continue
         text = path.read_text(encoding="utf-8", errors="ignore")
-        offenders += [f"{'/'.join(parts)}: {o}" for o in ("../shared", "shared/data") if o in text]
+        offenders += [f"{'/'.join(parts)}: {m.group(0)}" for m in ELSEWHERE.finditer(text)]
     assert not offenders
 
 

@@ -18,19 +18,8 @@ from knowledge.articles import (
     load_articles,
     parse_article,
 )
+from tests.support.banking77 import banking77_file
 
-# The shared benchmark data sits beside the checkout; a clone elsewhere finds it at /work/shared.
-CATEGORIES = next(
-    (
-        path
-        for path in (
-            Path(__file__).resolve().parents[2].parent / "shared/data/banking77/categories.json",
-            Path("/work/shared/data/banking77/categories.json"),
-        )
-        if path.exists()
-    ),
-    Path(__file__).resolve().parents[2].parent / "shared/data/banking77/categories.json",
-)
 MIN_ARTICLES = 85
 MIN_WORDS, MAX_WORDS = 120, 350
 MIN_WAYS, MAX_WAYS = 6, 10
@@ -54,9 +43,8 @@ def articles() -> tuple[Article, ...]:
 
 @cache
 def banking77_labels() -> frozenset[str]:
-    if not CATEGORIES.exists():
-        pytest.skip(f"BANKING77 categories not found at {CATEGORIES}")
-    labels = json.loads(CATEGORIES.read_text(encoding="utf-8"))
+    categories = banking77_file("categories.json")
+    labels = json.loads(categories.read_text(encoding="utf-8"))
     assert isinstance(labels, list) and len(labels) == 77
     return frozenset(labels)
 
@@ -469,9 +457,7 @@ def test_no_phrasing_is_a_near_copy_of_a_banking77_test_query() -> None:
 
     from rapidfuzz import fuzz, process
 
-    test_csv = CATEGORIES.with_name("test.csv")
-    if not test_csv.exists():
-        pytest.skip(f"BANKING77 test queries not found at {test_csv}")
+    test_csv = banking77_file("test.csv")
     with test_csv.open(encoding="utf-8") as handle:
         queries = [row["text"].lower() for row in csv.DictReader(handle)]
     near = []

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import ROUND_HALF_EVEN, Decimal, DecimalException, localcontext
 
 # ISO 4217 exponents for the currencies the bank books in.
 EXPONENT: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "CHF": 2, "JPY": 0}
+
+# How each of those currencies is written before an amount, for the texts that use symbols.
+SYMBOL: dict[str, str] = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "CAD": "CA$",
+    "CHF": "CHF ",
+    "JPY": "¥",
+}
 
 
 # Ledger columns are signed 64-bit integers of minor units.
@@ -62,7 +73,46 @@ def to_decimal(minor: int, currency: str = "USD") -> Decimal:
     return (Decimal(minor).scaleb(-places)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN)
 
 
-def format_money(minor: int, currency: str = "USD") -> str:
-    """Human form, e.g. ``-1,234.50 USD``."""
-    places = exponent(currency)
-    return f"{to_decimal(minor, currency):,.{places}f} {currency.upper()}"
+def format_money(
+    minor: int,
+    currency: str = "USD",
+    *,
+    symbols: Collection[str] = (),
+    places: int | None = None,
+    whole_from: int | None = None,
+    code: bool = True,
+    plain: bool = False,
+) -> str:
+    """Minor units as text, by default ``-1,234.50 USD``: every amount the bank writes comes here.
+
+    The digits are exact (no float on the way) and a minus sign always leads.
+
+    Args:
+        minor: The amount in minor units.
+        currency: Its ISO code; shown upper-case.
+        symbols: Currencies written with their ``SYMBOL`` first instead of their code after:
+            ``-$1,234.50``, ``€5.00``, ``CHF 5.00``; the others keep ``1,234.50 EUR``.
+        places: Decimal places of ``minor`` when not the currency's own, and so shown: amounts
+            already counted in cents whatever the currency, or a currency the bank does not book.
+        whole_from: Show whole units from this many major units up (``$12,346`` but ``$4.20``).
+        code: ``False`` leaves the currency out (``1,234.50``), for labels that already say it.
+        plain: The bare fixed-point decimal that JSON, CSV and tool results carry (``-1234.50``,
+            ``1234`` for yen): no grouping, symbol or code.
+
+    Raises:
+        MoneyError: for a currency the bank does not book, unless ``places`` is given.
+    """
+    if places is None:
+        places = exponent(currency)
+    value = Decimal(minor).scaleb(-places)
+    if plain:
+        return f"{value:.{places}f}"
+    shown = 0 if whole_from is not None and abs(value) >= whole_from else places
+    text = f"{abs(value):,.{shown}f}"
+    sign = "-" if minor < 0 else ""
+    upper = currency.upper()
+    if not code:
+        return f"{sign}{text}"
+    if upper in symbols and upper in SYMBOL:
+        return f"{sign}{SYMBOL[upper]}{text}"
+    return f"{sign}{text} {upper}"

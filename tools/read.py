@@ -15,14 +15,10 @@ from typing import Any
 
 from langchain_core.tools import BaseTool, tool
 
-from services.money import to_decimal, to_minor
+from services.money import format_money, to_minor
 from services.reads import records as queries
 from tools.refs import ref
 from tools.runtime import Runtime
-
-
-def _money(minor: int, currency: str = "USD") -> str:
-    return str(to_decimal(int(minor), currency))
 
 
 def _json(data: dict[str, Any]) -> str:
@@ -52,7 +48,7 @@ def get_accounts(runtime: Runtime) -> str:
                     "name": r["name"],
                     "type": r["type"],
                     "last4": r["last4"],
-                    "balance": _money(r["balance_minor"], r["currency"]),
+                    "balance": format_money(r["balance_minor"], r["currency"], plain=True),
                     "currency": r["currency"],
                 }
                 for r in rows
@@ -102,7 +98,7 @@ def search_transactions(
                     "ref": ref("txn", r["id"]),
                     "date": r["booked_at"].date().isoformat(),
                     "merchant": r["merchant"] or r["description"],
-                    "amount": _money(r["amount_minor"], r["currency"]),
+                    "amount": format_money(r["amount_minor"], r["currency"], plain=True),
                     "currency": r["currency"],
                     "category": r["category"],
                     "account": r["account_name"],
@@ -138,10 +134,13 @@ def spending_summary(runtime: Runtime, start: str = "", end: str = "", category:
         {
             "start": first.isoformat(),
             "end": last.isoformat(),
-            "total": _money(found["total_minor"], currency),
+            "total": format_money(found["total_minor"], currency, plain=True),
             "currency": currency,
             "by_category": [
-                {"category": r["category"], "amount": _money(r["spent"], r["currency"])}
+                {
+                    "category": r["category"],
+                    "amount": format_money(r["spent"], r["currency"], plain=True),
+                }
                 for r in found["by_category"]
             ],
         }
@@ -167,7 +166,7 @@ def upcoming_bills(runtime: Runtime, days: int = 14) -> str:
             "bills": [
                 {
                     "merchant": r["merchant"],
-                    "amount": _money(-r["amount_minor"], r["currency"]),
+                    "amount": format_money(-r["amount_minor"], r["currency"], plain=True),
                     "currency": r["currency"],
                     "due": r["next_date"].isoformat(),
                 }
@@ -189,8 +188,8 @@ def get_goals(runtime: Runtime) -> str:
                 {
                     "ref": ref("goal", r["id"]),
                     "name": r["name"],
-                    "saved": _money(r["saved_minor"], r["currency"]),
-                    "target": _money(r["target_minor"], r["currency"]),
+                    "saved": format_money(r["saved_minor"], r["currency"], plain=True),
+                    "target": format_money(r["target_minor"], r["currency"], plain=True),
                     "currency": r["currency"],
                 }
                 for r in rows
@@ -280,11 +279,15 @@ def get_profile_summary(runtime: Runtime) -> str:
             "name": profile.name,
             "segment": profile.segment,
             "products": [
-                {"type": p.type, "name": p.name, "balance": _money(p.balance_minor, p.currency)}
+                {
+                    "type": p.type,
+                    "name": p.name,
+                    "balance": format_money(p.balance_minor, p.currency, plain=True),
+                }
                 for p in profile.products
             ],
-            "income_30d": _money(profile.income_minor.get("30d", 0)),
-            "spending_30d": _money(profile.spending_minor.get("30d", 0)),
+            "income_30d": format_money(profile.income_minor.get("30d", 0), plain=True),
+            "spending_30d": format_money(profile.spending_minor.get("30d", 0), plain=True),
             "goals": [g.name for g in profile.goals],
         }
     )
@@ -326,7 +329,7 @@ def get_scheduled(runtime: Runtime) -> str:
                     "kind": r["kind"],
                     "to": r["payee_name"] or r["to_name"],
                     "from": r["from_name"],
-                    "amount": _money(r["amount_minor"], r["currency"]),
+                    "amount": format_money(r["amount_minor"], r["currency"], plain=True),
                     "every": r["cadence"] or "once",
                     "next": r["next_date"].isoformat() if r["next_date"] else None,
                 }

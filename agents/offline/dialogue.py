@@ -37,6 +37,7 @@ from agents.offline.tasks import (
     tool_args,
 )
 from agents.offline.understand import IntentClassifier, Reading, read
+from services.money import format_money, to_minor
 
 STATE = "concierge"
 READS = {
@@ -307,7 +308,7 @@ class Turn:
         money = parse_amount(text, default_currency=self.ctx.currency)
         shown = [str(labels.get(ref, "")).lower() for ref in options]
         if money:
-            wanted = f"{money.amount_minor / 100:,.2f}"
+            wanted = format_money(money.amount_minor, places=2, code=False)
             found = [i for i, label in enumerate(shown) if wanted in label]
             if found:
                 return found[0]
@@ -343,7 +344,7 @@ class Turn:
         args = self._read_args("recent_transactions", text)
         money = parse_amount(text, default_currency=self.ctx.currency)
         if money:
-            args["amount"] = f"{money.amount_minor / 100:.2f}"
+            args["amount"] = format_money(money.amount_minor, places=2, plain=True)
         frame.status = "searching"
         return self._call("search_transactions", args, frame=frame.to_dict())
 
@@ -411,8 +412,10 @@ class Turn:
             frame.slots["transaction"] = rows[0]["ref"]
             return self._advance(frame)
         shown = rows[:4]
+        # To the cent without a currency, as _pick_by_label writes the amount the customer says.
         labels = {
-            r["ref"]: f"{r['date']} {r.get('merchant') or ''} {abs(float(r['amount'])):,.2f}"
+            r["ref"]: f"{r['date']} {r.get('merchant') or ''} "
+            + format_money(abs(to_minor(r["amount"], "USD")), places=2, code=False)
             for r in shown
         }
         frame.slots["_labels"] = labels

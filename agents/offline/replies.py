@@ -9,23 +9,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£"}
+from services.money import format_money
+
 MAX_ROWS = 8
+# Replies write these currencies with their symbol, the others with their code after.
+SYMBOLS = ("USD", "EUR", "GBP")
 
 
 def money(amount: Any, currency: str = "USD") -> str:
-    """``$1,400.00`` or ``1,400.00 CHF`` from a decimal string; the text itself if not one."""
+    """``$1,400.00`` or ``1,400.00 CHF`` from a decimal string; the text itself if not one.
+
+    Tool results carry decimal strings; replies show them to the cent whatever the currency.
+    """
     try:
         value = Decimal(str(amount))
     except InvalidOperation:
         return str(amount)
-    sign = "-" if value < 0 else ""
-    body = f"{abs(value):,.2f}"
-    symbol = SYMBOL.get(currency)
-    return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"
+    if not value.is_finite():
+        return str(amount)
+    cents = int(value.scaleb(2).to_integral_value(ROUND_HALF_EVEN))
+    return format_money(cents, currency, symbols=SYMBOLS, places=2)
 
 
 def _accounts(r: dict[str, Any]) -> str:

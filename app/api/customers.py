@@ -10,9 +10,8 @@ from pydantic import Field
 
 from app.api.deps import CUSTOMER_ONLY, GONE, CurrentCustomer, SessionDep
 from app.api.queries import get_person, list_accounts
-from app.api.views import GoalView, goal_view
+from app.api.views import GoalView, decimal_text, goal_view
 from services.models import Account, AccountPublic, PersonPublic
-from services.money import to_decimal
 from services.reads import records as queries
 
 router = APIRouter(prefix="/api/me", tags=["me"])
@@ -28,11 +27,6 @@ class AccountView(AccountPublic):
     )
 
 
-def _amount(minor: int, currency: str) -> str:
-    # Fixed-point text, never a float and never exponent notation.
-    return format(to_decimal(minor, currency), "f")
-
-
 def account_view(account: Account) -> AccountView:
     """Present an account with its amounts as decimal strings.
 
@@ -43,12 +37,12 @@ def account_view(account: Account) -> AccountView:
     return AccountView.model_validate(
         account,
         update={
-            "balance": _amount(account.balance_minor, currency),
-            "overdraft_limit": _amount(account.overdraft_limit_minor, currency),
+            "balance": decimal_text(account.balance_minor, currency),
+            "overdraft_limit": decimal_text(account.overdraft_limit_minor, currency),
             "credit_limit": (
                 None
                 if account.credit_limit_minor is None
-                else _amount(account.credit_limit_minor, currency)
+                else decimal_text(account.credit_limit_minor, currency)
             ),
         },
     )

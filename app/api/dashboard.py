@@ -34,9 +34,9 @@ from app.api.views import (
     TransactionView,
     WidgetView,
     bill_view,
+    decimal_text,
     goal_view,
     insight_view,
-    money,
     recommendation_view,
     transaction_view,
     widget_view,
@@ -108,9 +108,11 @@ def my_dashboard(
             start=start,
             end=today,
             currency=currency,
-            total=money(sum(int(c["spent"]) for c in mine), currency),
+            total=decimal_text(sum(int(c["spent"]) for c in mine), currency),
             by_category=[
-                CategorySpend(category=c["category"], amount=money(int(c["spent"]), currency))
+                CategorySpend(
+                    category=c["category"], amount=decimal_text(int(c["spent"]), currency)
+                )
                 for c in mine
             ],
         ),

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from services.insights import Insight
-from services.money import EXPONENT, to_decimal
+from services.money import EXPONENT, format_money
 from services.reads.dashboard import Widget
 from services.recommendations.engine import Recommendation
 
@@ -32,10 +32,12 @@ INSIGHT_TITLES = {
 }
 
 
-def money(minor: int, currency: str = "USD") -> str:
-    """Minor units as fixed-point text in the currency's exponent, e.g. ``'-12.50'``."""
-    code = currency if currency.upper() in EXPONENT else "USD"
-    return format(to_decimal(int(minor), code), "f")
+def decimal_text(minor: int, currency: str = "USD") -> str:
+    """Minor units as fixed-point text in the currency's exponent, e.g. ``'-12.50'``.
+
+    A currency the bank does not book gets two places rather than an error.
+    """
+    return format_money(int(minor), currency, places=EXPONENT.get(currency.upper(), 2), plain=True)
 
 
 def plain(data: dict[str, Any], currency: str = "USD") -> dict[str, Any]:
@@ -44,7 +46,7 @@ def plain(data: dict[str, Any], currency: str = "USD") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key.endswith("_minor") and isinstance(value, int) and not isinstance(value, bool):
-            out[key.removesuffix("_minor")] = money(value, currency)
+            out[key.removesuffix("_minor")] = decimal_text(value, currency)
         elif isinstance(value, dict):
             out[key] = plain(value, currency)
         elif isinstance(value, (list, tuple)):
@@ -81,7 +83,7 @@ def transaction_view(row: dict[str, Any]) -> TransactionView:
         id=row["id"],
         account_id=row["account_id"],
         booked_at=row["booked_at"],
-        amount=money(row["amount_minor"], row["currency"]),
+        amount=decimal_text(row["amount_minor"], row["currency"]),
         currency=row["currency"],
         merchant=row["merchant"],
         category=row["category"],
@@ -177,8 +179,8 @@ def goal_view(row: dict[str, Any]) -> GoalView:
     return GoalView(
         id=row["id"],
         name=row["name"],
-        target=money(target, row["currency"]),
-        saved=money(saved, row["currency"]),
+        target=decimal_text(target, row["currency"]),
+        saved=decimal_text(saved, row["currency"]),
         currency=row["currency"],
         target_date=row["target_date"],
         progress=round(min(1.0, saved / target), 4) if target > 0 else 0.0,
@@ -201,7 +203,7 @@ def bill_view(row: dict[str, Any]) -> BillView:
     return BillView(
         id=row["id"],
         merchant=row["merchant"],
-        amount=money(row["amount_minor"], row["currency"]),
+        amount=decimal_text(row["amount_minor"], row["currency"]),
         currency=row["currency"],
         due_date=row["next_date"],
         kind=row["kind"],

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 
 from services.banking.core import NotFound, Refused, Write, check_id
 from services.models import DEPOSIT_TYPES
-from services.money import EXPONENT, MAX_MINOR, exponent, to_decimal
+from services.money import EXPONENT, MAX_MINOR, format_money
 
 _T = SQLModel.metadata.tables
 # Outgoing transfers and payments per customer per UTC day, in each currency's minor units
@@ -207,10 +207,8 @@ def book(
 
 
 def money(minor: int, currency: str = "USD") -> str:
-    """``$1,234.50`` for dollars, ``1,234.50 EUR`` otherwise."""
-    text = f"{to_decimal(abs(minor), currency):,.{exponent(currency)}f}"
-    sign = "-" if minor < 0 else ""
-    return f"{sign}${text}" if currency.upper() == "USD" else f"{sign}{text} {currency.upper()}"
+    """Amounts in confirmations and refusals: ``$1,234.50`` for dollars, else ``1,234.50 EUR``."""
+    return format_money(minor, currency, symbols=("USD",))
 
 
 def label(account: Row[Any]) -> str:

@@ -1,4 +1,4 @@
-"""Small helpers the insight detectors share: evidence ids, money text, robust statistics."""
+"""Small helpers the insight detectors share: evidence ids, robust statistics."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from functools import lru_cache
 
 from services.insights import INSIGHT_TYPES, Insight, Severity
 from services.insights.history import AccountRow, Entry, EventRow, SeriesRow, TransferRow
-from services.money import format_money
 
 # Money moving between the customer's own accounts: neither spending nor income.
 INTERNAL = frozenset({"transfer"})
@@ -31,11 +30,6 @@ def ref(item: Entry | EventRow | AccountRow | SeriesRow | TransferRow) -> str:
         TransferRow: "schedule",
     }[type(item)]
     return f"{prefix}:{item.id}"
-
-
-def money(minor: int, currency: str = "USD") -> str:
-    """Money for a customer's eyes, e.g. ``1,234.50 USD``."""
-    return format_money(minor, currency)
 
 
 def merchant_of(entry: Entry) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.insights import Insight
-from services.insights.common import make, median, money, ref
+from services.insights.common import make, median, ref
 from services.insights.history import History
 from services.models import DEPOSIT_TYPES
+from services.money import format_money
 
 # --- portfolio drift ----------------------------------------------------------------------
 # A common rebalancing band: act when any asset class sits more than 10 percentage points away
@@ -131,7 +132,8 @@ def churn_risk(history: History, now: datetime) -> list[Insight]:
             "warning",
             f"Signs this customer may be leaving: {', '.join(named)}"
             + (
-                f" ({money(int(signals['moved_out_minor']))} moved out in {RECENT_DAYS} days)."
+                f" ({format_money(int(signals['moved_out_minor']))} moved out in {RECENT_DAYS} "
+                "days)."
                 if signals["money_leaving"]
                 else "."
             ),

@@ -15,21 +15,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.money import EXPONENT
+from services.money import EXPONENT, SYMBOL, format_money
 from services.recommendations.paths import is_known_field
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:\|([a-z_]+))?(?:\?([^{}]*))?\}")
-SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "CAD": "CA$", "CHF": "CHF ", "JPY": "¥"}
 
 
 def money(minor: Any, currency: str = "USD") -> str:
-    """``$1,234`` for larger sums, ``$4.20`` for small ones."""
+    """``$1,234`` for larger sums, ``$4.20`` for small ones; every currency with its symbol.
+
+    A currency the bank does not book is shown with two places and its code (``10.00 XYZ``).
+    """
     places = EXPONENT.get(currency, 2)
-    major = int(minor) / 10**places
-    symbol = SYMBOL.get(currency, "")
-    text = f"{abs(major):,.0f}" if abs(major) >= 100 else f"{abs(major):,.{places}f}"
-    sign = "-" if major < 0 else ""
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+    return format_money(int(minor), currency, symbols=SYMBOL, places=places, whole_from=100)
 
 
 FILTERS: dict[str, Callable[[Any, str], str]] = {

@@ -23,7 +23,7 @@ from faker import Faker
 from sqlalchemy import Connection, Engine, Row, and_, func, select
 from sqlmodel import SQLModel
 
-from services.money import to_decimal
+from services.money import format_money
 from services.synth import noise as typing
 from services.synth.customer import national_id
 
@@ -77,10 +77,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def _money(minor: int | None, currency: str) -> str | None:
-    return None if minor is None else str(to_decimal(minor, currency))
 
 
 def _meta(conn: Connection) -> dict[str, str]:
@@ -194,9 +190,13 @@ class _Export:
                     **a._mapping,
                     "account_number": a.number,
                     "customer_id": self.customer_id.get(a.person_id),
-                    "balance": _money(a.balance_minor, cur),
-                    "credit_limit": _money(a.credit_limit_minor, cur),
-                    "overdraft_limit": _money(a.overdraft_limit_minor, cur),
+                    "balance": format_money(a.balance_minor, cur, plain=True),
+                    "credit_limit": (
+                        None
+                        if a.credit_limit_minor is None
+                        else format_money(a.credit_limit_minor, cur, plain=True)
+                    ),
+                    "overdraft_limit": format_money(a.overdraft_limit_minor, cur, plain=True),
                 }
                 out.writerow([_cell(values[c]) for c in ACCOUNT_COLUMNS])
                 self.tick(FILES[1])
@@ -216,8 +216,8 @@ class _Export:
                     **t._mapping,
                     "transaction_id": t.source_ref or f"T{t.id:012d}",
                     "account_number": t.number,
-                    "amount": _money(t.amount_minor, t.currency),
-                    "balance_after": _money(t.balance_after_minor, t.currency),
+                    "amount": format_money(t.amount_minor, t.currency, plain=True),
+                    "balance_after": format_money(t.balance_after_minor, t.currency, plain=True),
                 }
                 out.writerow([_cell(values[c]) for c in TRANSACTION_COLUMNS])
                 self.tick(FILES[2])

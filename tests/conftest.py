@@ -1,8 +1,18 @@
-"""Shared fixtures: fresh databases on SQLite and PostgreSQL, and a seeded bank on each.
+"""Shared fixtures: fresh databases on SQLite and PostgreSQL, and a seeded bank on each; and the
+browser tests' check for the browser.
 
-PostgreSQL tests run in a schema of their own that is dropped afterwards. When ``CI=true`` a
-test that needs PostgreSQL or Redis fails if the server is unreachable instead of skipping
-(tests/support/servers.py).
+PostgreSQL tests run in a schema of their own that is dropped afterwards. A test whose server,
+browser or data set is missing is skipped, saying what is missing and how to get it; when
+``CI=true`` it fails instead (``tests.support.unavailable``). The environment the suite reads:
+
+- ``CONCIERGE_TEST_POSTGRES_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
+  and ``CONCIERGE_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``): the servers,
+  tests/support/servers.py.
+- ``CONCIERGE_TEST_CHROMIUM`` (default ``/usr/bin/chromium``, Debian's ``apt-get install
+  chromium``): the browser tests/e2e drives through Playwright; tests/support/browser.py.
+- ``BANKING77``: the folder holding BANKING77's ``train.csv``, ``test.csv`` and
+  ``categories.json``, for the knowledge-base tests; tests/support/banking77.py.
+- ``CI=true``: fail, never skip, for want of any of these.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ from sqlalchemy import Engine
 
 from services.db import create_schema
 from services.settings import get_settings
+from tests.support import unavailable
+from tests.support.browser import browser_missing
 from tests.support.servers import fresh_engine
 
 BACKENDS = ["sqlite", "postgres"]
@@ -83,3 +95,30 @@ def classifier_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     var = tmp_path_factory.mktemp("nlu-var")
     default_classifier(var)
     return model_dir(var)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Without the browser, a browser test is skipped (failed in CI) before its fixtures run:
+    they would seed a bank and start a server for nothing."""
+    if item.get_closest_marker("e2e") is not None:
+        missing = browser_missing()
+        if missing:
+            unavailable(missing)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line at the end of the run when browser tests were skipped for want of the browser, so
+    that a green run without them does not pass unnoticed."""
+    missing = browser_missing()
+    if not missing:
+        return
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "e2e" in report.keywords and missing in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_sep(
+            "!", f"{len(skipped)} browser tests skipped: {missing}", yellow=True, bold=True
+        )

@@ -1,6 +1,6 @@
 """Export the seeded bank as its three source systems would, disagreements and all.
 
-Writes ``docs/data-formats.md``'s canonical files: core banking CSVs (clean keys), a CRM typed
+Writes the canonical files ``docs/data.md`` describes: core banking CSVs (clean keys), a CRM typed
 by people (nicknames, typos, casing, formats, older addresses, duplicates, prospects) and the
 digital event log keyed by online-banking login, plus ``truth.json`` saying which records are
 the same person. ``noise`` in [0, 1] scales every disagreement; the same bank and noise give

@@ -26,7 +26,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_documented_example_is_a_valid_mapping(tmp_path: Path) -> None:
-    doc = (ROOT / "docs/data-formats.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs/data.md").read_text(encoding="utf-8")
     example = re.search(r"```yaml\n(source: core-banking.*?)```", doc, re.S)
     assert example is not None
     m = load_mapping(_write(tmp_path, example.group(1)))

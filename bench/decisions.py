@@ -56,7 +56,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from app.cli.progress import Phase
-from bench.events import percentile
 from services.db import make_engine
 from services.events import Event, EventBus, run_consumer
 from services.insights import Insight
@@ -79,6 +78,7 @@ from services.recommendations.recommender import (
 )
 from services.recommendations.trainer import Trained
 from services.recommendations.vector import FeatureVector, to_bytes
+from services.stats import percentile
 from services.synth.writer import seed_bank
 
 # Starts a phase of the run: (label, total steps or None) -> advance(steps).
@@ -145,12 +145,13 @@ def seeded_bank(
 
 
 def _us(seconds: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0..100) of ``seconds`` in microseconds."""
     return round(percentile(seconds, q) * 1e6, 1)
 
 
 def _summary(seconds: list[float]) -> dict[str, float]:
     seconds.sort()
-    return {"p50_us": _us(seconds, 0.50), "p99_us": _us(seconds, 0.99)}
+    return {"p50_us": _us(seconds, 50), "p99_us": _us(seconds, 99)}
 
 
 def measure_cold(bank: Bank, *, level: str, phase: Phase = _no_phase) -> dict[str, Any]:
@@ -190,7 +191,7 @@ def measure_cold(bank: Bank, *, level: str, phase: Phase = _no_phase) -> dict[st
     out: dict[str, Any] = _summary(total)
     for name, values in (("insights", insights), ("build", build), ("risk_and_decide", decided)):
         values.sort()
-        out[f"{name}_p50_us"], out[f"{name}_p99_us"] = _us(values, 0.5), _us(values, 0.99)
+        out[f"{name}_p50_us"], out[f"{name}_p99_us"] = _us(values, 50), _us(values, 99)
     out["max_us"] = round(total[-1] * 1e6, 1)
     out["samples"] = len(total)
     return out
@@ -362,8 +363,8 @@ def measure_events(
         worker.join(5)
     seconds.sort()
     return {
-        "event_to_decision_ms_p50": round(percentile(seconds, 0.5) * 1e3, 3),
-        "event_to_decision_ms_p99": round(percentile(seconds, 0.99) * 1e3, 3),
+        "event_to_decision_ms_p50": round(percentile(seconds, 50) * 1e3, 3),
+        "event_to_decision_ms_p99": round(percentile(seconds, 99) * 1e3, 3),
         "events": count,
     }
 

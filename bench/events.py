@@ -26,6 +26,7 @@ from typing import Any
 from services.events import Event, EventBus, run_consumer
 from services.features.history import recompute
 from services.features.store import FeatureStore, ProfileConsumer
+from services.stats import percentile
 
 CATEGORIES = ("groceries", "dining", "transport", "shopping", "utilities", "rent", "travel")
 CHANNELS = ("card", "card", "card", "ach", "p2p", "atm", "transfer")
@@ -70,13 +71,6 @@ def synthetic_events(n: int, *, people: int, seed: int, now: datetime) -> list[E
             kind = "profile"
         out.append(Event(id=f"{run}-{i}", type=kind, person_id=person, occurred_at=at, data=data))
     return out
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """The ``q`` quantile (nearest rank) of already sorted values."""
-    if not sorted_values:
-        return 0.0
-    return sorted_values[min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))]
 
 
 def run(
@@ -155,8 +149,8 @@ def run(
     ordered = sorted(x for x in latency if x is not None)
     return {
         "events_per_s": round(len(events) / elapsed, 1) if elapsed > 0 else None,
-        "latency_ms_p50": round(percentile(ordered, 0.50) * 1000, 3),
-        "latency_ms_p99": round(percentile(ordered, 0.99) * 1000, 3),
+        "latency_ms_p50": round(percentile(ordered, 50) * 1000, 3),
+        "latency_ms_p99": round(percentile(ordered, 99) * 1000, 3),
         "events": len(events),
     }
 

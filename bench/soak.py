@@ -38,13 +38,13 @@ from bench.chat import (
     _warm,
     free_port,
     opened,
-    percentile,
     run_client,
     seed_users,
     start_server,
     stop_server,
 )
 from bench.proc import server_rss_mb
+from services.stats import percentile
 
 # (text, what to answer if it asks for confirmation): None approves nothing, as no write asked
 Step = tuple[str, bool | None]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import statistics
 import tempfile
 import time
 import traceback
@@ -24,6 +23,7 @@ from typing import Any
 from evals.fixtures import Fixture, build_fixture
 from evals.scenario import Problem, Scenario
 from evals.scoring import Observed, TurnRecord, read_state, read_writes, score
+from services.stats import percentile
 
 
 @dataclass
@@ -234,16 +234,6 @@ def drive(
 
 
 # --- suites and summaries -------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q`` (0..100) percentile of ``values`` by linear interpolation; 0 when empty."""
-    if not values:
-        return 0.0
-    if len(values) == 1:
-        return float(values[0])
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return float(cuts[min(98, max(0, round(q) - 1))])
 
 
 def run_suite(

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evals.conversations import percentile
+from services.stats import percentile
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;

@@ -65,15 +65,6 @@ def robust_z(value: float, sample: Sequence[float]) -> float:
     return (value - centre) / spread
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q`` quantile (0..1) by linear interpolation."""
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    low = math.floor(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
 def make(
     kind: str,
     severity: Severity,

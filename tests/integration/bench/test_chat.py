@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from app.serving import usable_cpus
-from bench.chat import SCRIPT, percentile
+from bench.chat import SCRIPT
 from bench.cli import register
 
 
@@ -43,13 +43,6 @@ def test_bench_chat_drives_every_session_through_its_script(classifier_dir: Path
     assert out["server_cpu_ms_per_turn"] > 0 and out["client_cpu_ms_per_turn"] > 0
     assert out["cores_busy"] > 0
     assert out["workers"] == usable_cpus()  # one server process per core by default
-
-
-def test_percentiles_interpolate_between_ranks() -> None:
-    assert percentile([], 95) == 0.0
-    assert percentile([10.0], 50) == 10.0
-    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
-    assert percentile([float(i) for i in range(101)], 95) == 95.0
 
 
 def test_sessions_say_each_step_in_their_own_words() -> None:

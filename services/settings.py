@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Username of the advisor every seeded bank has (services.synth.writer adds it).
+DEMO_ADVISOR = "advisor@concierge.example"
+
 
 class Settings(BaseSettings):
     """Concierge configuration; embedded defaults need no servers at all."""
@@ -58,7 +61,7 @@ class Settings(BaseSettings):
     )
     demo_advisor_password: str = Field(
         "concierge-advisor",
-        description="Password of the seeded demo advisor, advisor@concierge.example.",
+        description=f"Password of the seeded demo advisor, {DEMO_ADVISOR}.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
     chat_threads: int = Field(

@@ -36,7 +36,7 @@ from services.db import (
     safe_url,
     schema_mismatches,
 )
-from services.settings import Settings, get_settings
+from services.settings import DEMO_ADVISOR, Settings, get_settings
 
 cli = typer.Typer(
     name="concierge",
@@ -46,7 +46,6 @@ cli = typer.Typer(
 )
 
 DEMO_USERS_SHOWN = 3
-DEMO_ADVISOR = "advisor@concierge.example"  # the seeded advisor, as services.synth.writer names it
 COMMAND_GROUPS = "concierge.commands"  # entry-point group of command groups from above
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 

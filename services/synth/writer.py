@@ -20,12 +20,12 @@ from sqlmodel import SQLModel
 from services.audit import append_audit
 from services.credentials import hash_password
 from services.db import create_schema, reset_sequences
-from services.settings import get_settings
+from services.settings import DEMO_ADVISOR, get_settings
 from services.synth.bundle import Bundle
 from services.synth.customer import generate_customer
 
 GENERATOR_VERSION = "1"
-DEMO_ADVISOR = ("advisor@concierge.example", "Alex Morgan (demo advisor)")
+DEMO_ADVISOR_NAME = "Alex Morgan (demo advisor)"
 BATCH = 100  # customers per database transaction
 ORDER = (  # foreign keys first
     "person",
@@ -292,14 +292,15 @@ def _bulk_insert(conn: Connection, table: str, rows: list[tuple[Any, ...]]) -> N
 def _add_demo_advisor(conn: Connection, password: str | None) -> None:
     """Add the demo advisor unless one with that username is there already."""
     advisors = SQLModel.metadata.tables["advisor"]
-    username, name = DEMO_ADVISOR
-    if conn.execute(select(advisors.c.id).where(advisors.c.username == username)).first():
+    if conn.execute(select(advisors.c.id).where(advisors.c.username == DEMO_ADVISOR)).first():
         return
     if password is None:
         password = get_settings().demo_advisor_password
     conn.execute(
         advisors.insert().values(
-            username=username, display_name=name, password_hash=hash_password(password)
+            username=DEMO_ADVISOR,
+            display_name=DEMO_ADVISOR_NAME,
+            password_hash=hash_password(password),
         )
     )
 
@@ -320,7 +321,7 @@ def seed_bank(
     The same ``seed`` and ``as_of`` give the same bank, whatever ``workers`` is. The database
     must be empty; rows are written ``BATCH`` customers per transaction, and the bank is marked
     complete in ``bank_meta`` only at the end, with one demo advisor
-    (``advisor@concierge.example``) whose password is ``advisor_password``, by default the
+    (``services.settings.DEMO_ADVISOR``) whose password is ``advisor_password``, by default the
     ``demo_advisor_password`` setting.
 
     Raises:

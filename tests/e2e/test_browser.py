@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from app.main import create_app
 from services.db import make_engine
-from services.settings import Settings
+from services.settings import DEMO_ADVISOR, Settings
 from services.synth.writer import seed_bank
 from tests.support import ROOT
 from tests.support.browser import CHROMIUM
@@ -41,7 +41,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 800}
 SHOTS = ROOT / "reports" / "screenshots"
 PASSWORD = "concierge-demo"
-ADVISOR = ("advisor@concierge.example", "concierge-advisor")
+ADVISOR = (DEMO_ADVISOR, "concierge-advisor")
 CHAT_WAIT = 120_000  # ms: the first chat builds the assistant (embedder, knowledge index)
 POLL_WAIT = 20_000  # ms: the dashboard refreshes every 5 s
 

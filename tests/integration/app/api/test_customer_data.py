@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.auth import Role, issue_token
 from app.main import create_app
-from services.settings import Settings
+from services.settings import DEMO_ADVISOR, Settings
 from services.synth.writer import seed_bank
 
 KEY = "customer-data-key"
@@ -88,7 +88,7 @@ def _walk(client: TestClient, person: int, **params: object) -> list[dict]:
 def test_advisor_signs_in_with_the_seeded_demo_password(client: TestClient, app: FastAPI) -> None:
     response = client.post(
         "/api/auth/token",
-        json={"username": "advisor@concierge.example", "password": "concierge-advisor"},
+        json={"username": DEMO_ADVISOR, "password": "concierge-advisor"},
     )
     assert response.status_code == 200
     body = response.json()
@@ -112,9 +112,7 @@ def test_customer_sign_in_names_the_customer_and_no_advisor(
 
 
 def test_wrong_advisor_password_looks_like_an_unknown_user(client: TestClient) -> None:
-    wrong = client.post(
-        "/api/auth/token", json={"username": "advisor@concierge.example", "password": "nope"}
-    )
+    wrong = client.post("/api/auth/token", json={"username": DEMO_ADVISOR, "password": "nope"})
     unknown = client.post("/api/auth/token", json={"username": "ghost@x", "password": "nope"})
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()

@@ -275,7 +275,7 @@ def test_seed_block_names_the_url_and_a_username_that_signs_in(
     from fastapi.testclient import TestClient
 
     from app.main import create_app
-    from services.synth.writer import DEMO_ADVISOR
+    from services.settings import DEMO_ADVISOR
 
     monkeypatch.setenv("CONCIERGE_HOST", "0.0.0.0")  # as in the container: shown as this machine
     monkeypatch.setenv("CONCIERGE_PORT", "8123")
@@ -297,7 +297,7 @@ def test_seed_block_names_the_url_and_a_username_that_signs_in(
             "API docs": "http://127.0.0.1:8123/docs",
         }
         assert "password: demo-pass" in result.stdout
-        assert f"Demo advisor: {DEMO_ADVISOR[0]} (password: advisor-pass)" in result.stdout
+        assert f"Demo advisor: {DEMO_ADVISOR} (password: advisor-pass)" in result.stdout
     assert _sign_in_block(again.stdout)[0] == _sign_in_block(first.stdout)[0]
 
     usernames, _ = _sign_in_block(first.stdout)

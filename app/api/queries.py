@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from services.audit import append_audit
 from services.models import Account, Credential, Person
+from services.reads.accounts import account_rows
 
 
 def get_person(session: Session, *, person_id: int) -> Person | None:
@@ -25,14 +26,14 @@ def get_person(session: Session, *, person_id: int) -> Person | None:
 
 
 def list_accounts(session: Session, *, person_id: int) -> Sequence[Account]:
-    """Every account the person owns, oldest first.
+    """Every account the person owns, oldest first, from the bank's one account query.
 
     Args:
         session: An open database session.
         person_id: The signed-in customer's id.
     """
-    statement = select(Account).where(Account.person_id == person_id).order_by(col(Account.id))
-    return session.exec(statement).all()
+    rows = account_rows(session.connection(), person_id=person_id)
+    return [Account.model_validate(dict(r._mapping)) for r in rows]
 
 
 def first_usernames(session: Session, *, limit: int) -> list[str]:

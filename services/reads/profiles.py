@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Select, and_, bindparam, case, func, select
 from sqlmodel import SQLModel
 
 from services.models import DEPOSIT_TYPES
+from services.reads.accounts import account_rows
 
 _T = SQLModel.metadata.tables
 # Money moving between a customer's own accounts is neither income nor spending.
@@ -118,7 +119,7 @@ def _statements() -> dict[str, Select[Any]]:
     and building a SQLAlchemy statement costs more than SQLite takes to answer these.
     """
     who: Any = bindparam("person_id")
-    person, ident, account = _T["person"], _T["source_identity"], _T["account"]
+    person, ident = _T["person"], _T["source_identity"]
     series, goal, prefs, event = (
         _T["recurring_series"],
         _T["savings_goal"],
@@ -133,7 +134,6 @@ def _statements() -> dict[str, Select[Any]]:
         "identities": select(ident)
         .where(ident.c.person_id == who)
         .order_by(ident.c.system, ident.c.source_key),
-        "accounts": select(account).where(account.c.person_id == who).order_by(account.c.id),
         "window": select(
             ledger.c.category,
             func.sum(case((amount > 0, amount), else_=0)),
@@ -206,7 +206,7 @@ def load_profile(
             status=r.status,
             maturity_date=r.maturity_date,
         )
-        for r in conn.execute(q["accounts"], who)
+        for r in account_rows(conn, person_id=person_id)
     ]
     deposits = sum(p.balance_minor for p in products if p.type in DEPOSIT_TYPES)
     income30, spend30 = _window_sums(conn, person_id, now - timedelta(days=30))

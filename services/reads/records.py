@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, selec
 from sqlmodel import SQLModel
 
 from services.insights.cashflow import BILL_KINDS
+from services.reads.accounts import account_rows
 from services.reads.profiles import NOT_SPENDING
 
 _T = SQLModel.metadata.tables
@@ -52,14 +53,6 @@ def _statements() -> dict[str, Select[Any]]:
     s, e, r = _T["scheduled_transfer"], _T["ledger_entry"], _T["recurring_series"]
     target = a.alias("target")
     return {
-        "accounts": select(
-            a.c.id, a.c.type, a.c.name, a.c.number, a.c.currency, a.c.balance_minor, a.c.status
-        )
-        .where(a.c.person_id == _who(), a.c.status != "closed")
-        .order_by(a.c.id),
-        "closed_accounts": select(a.c.id, a.c.name, a.c.type)
-        .where(a.c.person_id == _who(), a.c.status == "closed")
-        .order_by(a.c.id),
         "payees": select(p.c.id, p.c.name, p.c.kind)
         .where(p.c.person_id == _who())
         .order_by(p.c.id),
@@ -113,15 +106,30 @@ def _statements() -> dict[str, Select[Any]]:
 
 
 def accounts(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
-    """The customer's open accounts, in id order."""
-    rows = conn.execute(_statements()["accounts"], {"person_id": person_id})
-    return [{**r._mapping, "last4": str(r.number)[-4:]} for r in rows]
+    """The customer's accounts that are not closed, in id order, with the last four digits."""
+    return [
+        {
+            "id": r.id,
+            "type": r.type,
+            "name": r.name,
+            "number": r.number,
+            "currency": r.currency,
+            "balance_minor": r.balance_minor,
+            "status": r.status,
+            "last4": str(r.number)[-4:],
+        }
+        for r in account_rows(conn, person_id=person_id)
+        if r.status != "closed"
+    ]
 
 
 def closed_accounts(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:
     """The person's closed accounts (id, name, type), oldest first."""
-    rows = conn.execute(_statements()["closed_accounts"], {"person_id": person_id})
-    return [dict(r._mapping) for r in rows]
+    return [
+        {"id": r.id, "name": r.name, "type": r.type}
+        for r in account_rows(conn, person_id=person_id)
+        if r.status == "closed"
+    ]
 
 
 def payees(conn: Connection, *, person_id: int) -> list[dict[str, Any]]:

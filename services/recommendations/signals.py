@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Select, and_, bindparam, case, func, or_, sel
 from sqlmodel import SQLModel
 
 from services.insights import Insight
+from services.reads.accounts import account_rows
 
 _T = SQLModel.metadata.tables
 YEAR, HALF_YEAR = 365, 182
@@ -51,7 +52,6 @@ def _statements() -> dict[str, Select[Any]]:
             person.c.customer_since,
             person.c.is_business,
         ).where(person.c.id == who),
-        "accounts": select(account).where(account.c.person_id == who, account.c.status == "open"),
         "ledger": select(
             func.sum(case((card, -amount))),
             func.sum(case((and_(is_sales, booked >= bindparam("month_ago")), amount))),
@@ -139,7 +139,7 @@ def person_facts(conn: Connection, person_id: int, today: date) -> dict[str, Any
 
 def account_facts(conn: Connection, person_id: int, today: date) -> dict[str, Any]:
     """Savings rate paid, the nearest CD maturity, card limits and portfolio drift."""
-    rows = conn.execute(_statements()["accounts"], {"person_id": person_id}).all()
+    rows = [r for r in account_rows(conn, person_id=person_id) if r.status == "open"]
     apy = [r.interest_rate_bps for r in rows if r.type == "savings" and r.interest_rate_bps]
     maturities = [
         (as_date(r.maturity_date) or today) - today

@@ -11,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Username of the advisor every seeded bank has (services.synth.writer adds it).
 DEMO_ADVISOR = "advisor@concierge.example"
+# How long a write's idempotency key replays its first result (services.banking.retention):
+# 30 days by default, as the advisor summary lists 30 days of writes; never under a day.
+IDEMPOTENCY_RETENTION_HOURS = 720
+MIN_IDEMPOTENCY_RETENTION_HOURS = 24
 
 
 class Settings(BaseSettings):
@@ -79,10 +83,11 @@ class Settings(BaseSettings):
         "chat benchmark.",
     )
     idempotency_retention_hours: int = Field(
-        720,
-        ge=24,
+        IDEMPOTENCY_RETENTION_HOURS,
+        ge=MIN_IDEMPOTENCY_RETENTION_HOURS,
         description="Hours a write's idempotency key replays its first result before it is "
-        "purged (at start-up); never under 24. The advisor summary lists 30 days of writes.",
+        f"purged (at start-up); never under {MIN_IDEMPOTENCY_RETENTION_HOURS}. The advisor "
+        "summary lists 30 days of writes.",
     )
 
     @field_validator(

@@ -11,7 +11,7 @@ authenticated customer, from the caller, never from the model), then the request
 - Money is conserved: every balance change is a ledger row in the same transaction.
 - Idempotency: the same key with the same request returns the stored result (``replayed``)
   and runs nothing; with a different request it raises :class:`IdempotencyConflict`. Keys
-  are per customer, kept at least 24 hours (48 by default; ``purge_write_requests``).
+  are per customer, kept at least 24 hours (30 days by default; ``purge_write_requests``).
 - Every successful write appends an audit-log row.
 - Limits: debits need the balance (overdraft is not used); outgoing transfers and payments
   are limited to :data:`DAILY_LIMIT_MINOR` per customer per currency per UTC day.

@@ -29,6 +29,7 @@ from services.models import Account, Payee, Person
 from services.settings import Settings
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+SHORT = timedelta(hours=48)  # a retention a bank may configure, short enough to reason about
 
 
 @pytest.fixture
@@ -128,10 +129,10 @@ def test_a_purge_takes_only_expired_keys(engine: Engine, ids: dict[str, int]) ->
     audits = _count(engine, "SELECT count(*) FROM audit_log")
 
     # At exactly 48 h the oldest key is at the edge of its retention: it stays.
-    assert _purge(engine, T0 + DEFAULT_RETENTION) == 0
-    assert _move(engine, ids, key="old", now=T0 + DEFAULT_RETENTION).replayed
+    assert _purge(engine, T0 + SHORT, SHORT) == 0
+    assert _move(engine, ids, key="old", now=T0 + SHORT).replayed
 
-    assert _purge(engine, T0 + DEFAULT_RETENTION + timedelta(seconds=1)) == 1
+    assert _purge(engine, T0 + SHORT + timedelta(seconds=1), SHORT) == 1
     assert _keys(engine) == {"edge", "new"}
     assert _move(engine, ids, key="edge", now=T0 + timedelta(hours=49)).replayed
     # The history stays: a purge removes replay records, never money or the audit trail.
@@ -141,8 +142,15 @@ def test_a_purge_takes_only_expired_keys(engine: Engine, ids: dict[str, int]) ->
     # An expired key is free again, as with payment APIs: it runs as a new request.
     reused = _move(engine, ids, key="old", now=T0 + timedelta(hours=50), amount=1_00)
     assert not reused.replayed
-    assert _purge(engine, T0 + timedelta(hours=78, seconds=1)) == 2  # "edge" and "new"
+    assert _purge(engine, T0 + timedelta(hours=78, seconds=1), SHORT) == 2  # "edge" and "new"
     assert _keys(engine) == {"old"}
+
+
+def test_by_default_a_key_replays_for_30_days(engine: Engine, ids: dict[str, int]) -> None:
+    _move(engine, ids, key="k", now=T0)
+    assert _purge(engine, T0 + timedelta(days=30)) == 0
+    assert _move(engine, ids, key="k", now=T0 + timedelta(days=30)).replayed
+    assert _purge(engine, T0 + timedelta(days=30, seconds=1)) == 1
 
 
 def test_no_retention_under_a_day(engine: Engine, ids: dict[str, int]) -> None:
@@ -161,7 +169,9 @@ def test_the_retention_setting_defaults_to_30_days_and_refuses_less_than_24_hour
     settings = Settings(_env_file=None)
     # long enough for the advisor summary's 30 days of "done for the customer"
     assert timedelta(hours=settings.idempotency_retention_hours) == timedelta(days=30)
-    assert timedelta(days=30) > DEFAULT_RETENTION >= timedelta(hours=24)
+    # the purge's own default and floor are the setting's
+    assert DEFAULT_RETENTION == timedelta(hours=settings.idempotency_retention_hours)
+    assert MIN_RETENTION == timedelta(hours=24)
     monkeypatch.setenv("CONCIERGE_IDEMPOTENCY_RETENTION_HOURS", "23")
     with pytest.raises(ValidationError):
         Settings(_env_file=None)

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from app.cli.progress import rich_phases
+from app.progress import rich_phases
 from bench import decisions as bench_decisions
 from bench import events as bench_events
 from services.events import Event, EventBus

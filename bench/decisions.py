@@ -55,7 +55,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from app.cli.progress import Phase
+from app.progress import Phase
 from services.db import make_engine
 from services.events import Event, EventBus, run_consumer
 from services.insights import Insight

@@ -268,7 +268,7 @@ def run(
             run, at most 10 s); it also waits until every session has opened its chat once
             (at most a turn's timeout). The result's ``warmup_s`` is when it was taken, and
             ``seconds`` the whole run, warm-up included.
-        phase: Progress reporting, as ``app.cli.progress.rich_phases`` gives it.
+        phase: Progress reporting, as ``app.progress.rich_phases`` gives it.
 
     Returns:
         The figures; ``RESULT_KEYS`` always, plus throughput and error samples.

@@ -81,7 +81,7 @@ def knowledge(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Search the knowledge base for every query; hit@1, hit@3 and latency."""
-    from app.cli.progress import rich_phases
+    from app.progress import rich_phases
     from evals.knowledge import run_knowledge_eval
 
     scorer = None

@@ -12,6 +12,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from tests.support import ROOT
 
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
@@ -121,3 +123,18 @@ def test_the_checker_finds_a_cycle_under_type_checking(tmp_path: Path) -> None:
     done = _lint(project)
     assert done.returncode == 1, done.stdout
     assert "No cycles are allowed in services" in done.stdout
+
+
+@pytest.mark.parametrize("module", ["bench.cli", "evals.cli", "app.cli", "app.main"])
+def test_each_entry_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    # The CLI gathers the eval and bench groups through entry points; a module that starts
+    # the import chain must not meet itself half-initialised on the way.
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from services.settings import Settings
+from services.settings import Settings, get_settings
 
 
 def test_compression_is_off_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,11 +25,11 @@ def _serve(monkeypatch: pytest.MonkeyPatch, compression: str | None, *more: str)
         monkeypatch.delenv("CONCIERGE_WS_COMPRESSION", raising=False)
     else:
         monkeypatch.setenv("CONCIERGE_WS_COMPRESSION", compression)
-    cli.get_settings.cache_clear()
+    get_settings.cache_clear()
     try:
         result = CliRunner().invoke(cli.cli, ["serve", "--port", "8765", *more])
     finally:
-        cli.get_settings.cache_clear()
+        get_settings.cache_clear()
     assert result.exit_code == 0, result.output
 
 

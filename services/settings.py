@@ -79,8 +79,8 @@ class Settings(BaseSettings):
     ws_compression: bool = Field(
         False,
         description="Compress websocket frames (permessage-deflate). Off: chat frames are "
-        "small JSON, and compressing each one took about a tenth of the server's CPU in the "
-        "chat benchmark.",
+        "small JSON, and compressing each one costs server CPU for little gain (see "
+        "docs/performance.md).",
     )
     idempotency_retention_hours: int = Field(
         IDEMPOTENCY_RETENTION_HOURS,

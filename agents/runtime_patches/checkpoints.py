@@ -2,7 +2,7 @@
 
 A chat turn first reads the conversation's state (is an approval waiting? how many messages
 are there?) and then runs the graph, which reads the same checkpoint again from the saver —
-the whole conversation, deserialised twice within a millisecond. Inside :func:`one_load`, a
+the whole conversation, deserialised twice in a row. Inside :func:`one_load`, a
 saver prepared with :func:`share_loads` keeps a copy of the latest checkpoint it read for a
 thread and hands it to the next read of that thread's latest checkpoint, once; every other
 read (a named checkpoint, a second run, anything outside the block) goes to the store as

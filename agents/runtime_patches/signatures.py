@@ -3,9 +3,9 @@
 On every model call, tool call and graph run, LangChain asks ``inspect.signature`` whether a
 method takes ``run_manager`` or ``config``, resolves a tool function's type hints to find
 injected arguments, and LangGraph asks whether the saver's ``put_writes`` takes
-``task_path``. The answers depend only on the function, yet computing them took about a
-twentieth of a chat turn's CPU. :func:`remember_signatures` swaps those three helpers,
-process-wide, for versions that keep their answer per function:
+``task_path``. The answers depend only on the function, yet computing them was a measurable
+share of a chat turn's CPU (docs/performance.md). :func:`remember_signatures` swaps those
+three helpers, process-wide, for versions that keep their answer per function:
 
 * ``_signature_parameters(obj)`` — keyed by the function (for a bound method, the function
   it binds: every instance of a class has the same method signature);

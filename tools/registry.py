@@ -5,12 +5,9 @@ from __future__ import annotations
 from langchain_core.tools import BaseTool
 
 from tools.read import READ_TOOLS
+from tools.write import WRITE_TOOLS
 
 
 def all_tools() -> list[BaseTool]:
     """The read tools and the write tools (each write marked ``metadata["write"]``)."""
-    try:
-        from tools.write import WRITE_TOOLS
-    except ImportError:  # pragma: no cover - without the write tools, reads only
-        return list(READ_TOOLS)
     return [*READ_TOOLS, *WRITE_TOOLS]

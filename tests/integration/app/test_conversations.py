@@ -8,6 +8,7 @@ several tasks in one conversation, and an honest "not sure" offering an advisor.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from sqlalchemy import Engine, text
 from agents.assistant import Assistant
 from agents.offline.intents import INTENTS
 from app.bootstrap import build_assistant, checkpointer, open_engine
+from knowledge.articles import load_articles
 from services.settings import Settings
 from services.synth.writer import seed_bank
 
@@ -250,8 +252,12 @@ def test_every_intent_through_the_graph(chat: Chat, customer: Customer, intent: 
 
 def test_a_faq_answer_cites_the_articles_it_used(chat: Chat) -> None:
     said = chat.say("how do I activate my new card")
-    assert "From our help articles:" in said.text
-    assert "card-activation" in said.text or "activat" in said.text.lower()
+    cited = re.search(r"\(From our help articles: ([a-z0-9-]+(?:, [a-z0-9-]+)*)\)$", said.text)
+    assert cited, said.text
+    assert cited.group(1).split(", ")[0] == "activate-your-card"  # the passage shown is its own
+    passage = said.text[: cited.start()].strip()
+    article = next(a for a in load_articles() if a.id == "activate-your-card")
+    assert passage.startswith(f"{article.title}: ")  # a passage of the article cited first
 
 
 # --- conversation moves ----------------------------------------------------------------------

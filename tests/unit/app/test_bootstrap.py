@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from agents.assistant import Assistant
 from agents.runtime_patches.checkpoints import RememberingSerde
 from app import bootstrap
 from services.events.in_process import InProcessBus
+from services.events.redis_streams import RedisStreamBus
 from services.features.redis_store import RedisFeatureStore
 from services.features.store import MemoryFeatureStore
 from services.settings import Settings
@@ -37,6 +39,25 @@ def test_embedded_defaults_need_no_server(tmp_path: Path) -> None:
 def test_the_redis_bus_without_a_url_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="CONCIERGE_REDIS_URL"):
         bootstrap.event_bus(_settings(tmp_path, event_bus="redis", redis_url=None))
+
+
+def test_a_redis_that_does_not_answer_gives_the_in_process_bus_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(tmp_path, event_bus="redis", redis_url="redis://127.0.0.1:1/0")
+    with caplog.at_level(logging.WARNING):  # nothing listens on port 1
+        assert isinstance(bootstrap.event_bus(settings), InProcessBus)
+    assert "unreachable" in caplog.text and "in-process event bus" in caplog.text
+
+
+@pytest.mark.redis
+def test_a_redis_that_answers_gets_the_redis_streams_bus(tmp_path: Path) -> None:
+    require_redis()
+    bus = bootstrap.event_bus(_settings(tmp_path, event_bus="redis", redis_url=REDIS_URL))
+    try:
+        assert isinstance(bus, RedisStreamBus)
+    finally:
+        bus.close()
 
 
 @pytest.mark.redis

@@ -1,17 +1,11 @@
 """The event model: per-type payload validation, UTC times, JSON round trip; the bus factory."""
 
-import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
 
-from app.bootstrap import event_bus as make_event_bus
 from services.events import Event
-from services.events import redis_streams as bus_redis
-from services.events.in_process import InProcessBus
-from services.events.redis_streams import RedisStreamBus, connect
-from services.settings import Settings
 from tests.support.event_samples import NOW, digital, profile, transaction
 
 
@@ -68,22 +62,3 @@ def test_unset_optional_fields_are_left_out_and_events_are_frozen() -> None:
     assert "merchant" not in transaction("t1", 1, NOW, -1).data
     with pytest.raises(ValidationError):
         event.id = "other"  # type: ignore[misc]
-
-
-def test_factory_picks_the_adapter_from_settings(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    memory = Settings(_env_file=None, event_bus="memory")
-    assert isinstance(make_event_bus(memory), InProcessBus)
-    redis_settings = Settings(_env_file=None, event_bus="redis", redis_url="redis://127.0.0.1:1/0")
-    # nothing listens on port 1: the in-process bus, with a warning
-    with caplog.at_level(logging.WARNING):
-        assert isinstance(make_event_bus(redis_settings), InProcessBus)
-    assert "unreachable" in caplog.text and "in-process event bus" in caplog.text
-    # a Redis that answers gets the Redis Streams bus
-    monkeypatch.setattr(bus_redis, "connect_or_fallback", lambda url, fallback: connect(url))
-    bus = make_event_bus(redis_settings)
-    assert isinstance(bus, RedisStreamBus)
-    bus.close()
-    with pytest.raises(ValueError, match="CONCIERGE_REDIS_URL"):
-        make_event_bus(Settings(_env_file=None, event_bus="redis", redis_url=None))

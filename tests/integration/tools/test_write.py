@@ -160,6 +160,9 @@ def test_a_card_freeze_needs_approval_then_sticks(seeded, offline) -> None:
         graph, seeded, int(person), {"messages": [("user", f"freeze my card ending {last4}")]}
     )
     assert last4 in paused["__interrupt__"][0].value["text"]
+    with seeded.connect() as conn:
+        waiting = conn.execute(text("SELECT status FROM card WHERE id = :c"), {"c": card}).scalar()
+    assert waiting == "active"  # asked, not yet approved: nothing happened
     _run(graph, seeded, int(person), Command(resume={"approve": True}))
     with seeded.connect() as conn:
         status = conn.execute(text("SELECT status FROM card WHERE id = :c"), {"c": card}).scalar()

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from agents.customer import customer_context
 from agents.graph import compile_graph
+from services.banking.rules import DAILY_LIMIT_MINOR
 from tests.support.bank_world import CASES, NOW, World, build_world, snapshot
 from tests.support.scripted_model import ScriptedChatModel, call
 from tools.bank import Bank
@@ -92,22 +94,51 @@ def test_another_customers_records_are_refused(engine: Engine, world: World, nam
 
 
 def test_a_limit_refusal_changes_nothing(engine: Engine, world: World) -> None:
+    # Funds for it are there: only the daily limit can refuse it.
+    over = DAILY_LIMIT_MINOR + 1
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE account SET balance_minor = :b WHERE id = :a"),
+            {"b": 2 * over, "a": world.a.everyday},
+        )
     before = snapshot(engine)
     args = {
         "from_account": f"acc-{world.a.everyday}",
         "to_account": f"acc-{world.a.rainy}",
-        "amount": "999999.00",
+        "amount": f"{Decimal(over) / 100:.2f}",
     }
     [result] = _drive(engine, world, [call("transfer", args)], [{"approve": True}])
-    assert result["status"] == "refused" and snapshot(engine) == before
+    assert result["status"] == "refused" and "daily limit" in result["reason"], result
+    assert snapshot(engine) == before
+
+
+def _card_status(engine: Engine, card: int) -> str:
+    with engine.connect() as conn:
+        return str(
+            conn.execute(text("SELECT status FROM card WHERE id = :c"), {"c": card}).scalar_one()
+        )
 
 
 def test_unfreezing_follows_a_freeze(engine: Engine, world: World) -> None:
     card = {"card": f"card-{world.a.debit}"}
-    script = [call("freeze_card", card, 1), call("unfreeze_card", card, 2)]
-    frozen, thawed = _drive(engine, world, script, [{"approve": True}, {"approve": True}])
-    assert frozen["status"] == thawed["status"] == "done"
-    assert frozen["kind"] == "card_freeze" and thawed["kind"] == "card_unfreeze"
+    script = [call("freeze_card", card, 1), AIMessage("ok"), call("unfreeze_card", card, 2)]
+    graph = compile_graph(
+        model=ScriptedChatModel(messages=iter([*script, AIMessage("ok")])),
+        tools=all_tools(),
+        customer_context=customer_context,
+        checkpointer=InMemorySaver(),
+    )
+    run = ChatContext(person_id=world.a.person, bank=Bank(engine), now=NOW)
+    config = {"configurable": {"thread_id": "t"}}
+    assert _card_status(engine, world.a.debit) == "active"
+    graph.invoke({"messages": [("user", "freeze it")]}, config, context=run)
+    assert _card_status(engine, world.a.debit) == "active"  # nothing before approval
+    graph.invoke(Command(resume={"approve": True}), config, context=run)
+    assert _card_status(engine, world.a.debit) == "frozen"
+    graph.invoke({"messages": [("user", "unfreeze it")]}, config, context=run)
+    assert _card_status(engine, world.a.debit) == "frozen"
+    graph.invoke(Command(resume={"approve": True}), config, context=run)
+    assert _card_status(engine, world.a.debit) == "active"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

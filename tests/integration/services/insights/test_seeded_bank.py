@@ -76,7 +76,20 @@ def test_an_unknown_person_has_an_empty_history(bank) -> None:
 
 
 def test_insights_for_loads_and_detects(bank) -> None:
+    # A customer planted with situations whose detectors find every one of them in the seeded
+    # bank: insights_for must report each, and exactly what the detectors find in the history.
+    always_found = {"price_increase", "duplicate_charge", "free_trial_ending", "churn_risk"}
     now = noon(as_of(bank.engine))
+    planted: dict[int, set[str]] = {}
+    for person, label in rows(
+        bank.engine, "SELECT person_id, label FROM ground_truth WHERE kind = 'situation'"
+    ):
+        kinds = {k for k, v in PLANTED_SITUATION.items() if v == label} & always_found
+        planted.setdefault(int(person), set()).update(kinds)
+    person, expected = max(planted.items(), key=lambda item: (len(item[1]), -item[0]))
+    assert len(expected) >= 2, planted
     with bank.engine.connect() as conn:
-        loaded = detect_all(load_history(conn, person_id=57, now=now), now)
-        assert insights_for(conn, person_id=57, now=now) == loaded
+        found = insights_for(conn, person_id=person, now=now)
+        assert found == detect_all(load_history(conn, person_id=person, now=now), now)
+    assert expected <= {i.type for i in found}, (person, expected, found)
+    assert all(i.message and i.evidence for i in found if i.type in expected)

@@ -8,6 +8,9 @@ from langchain_core.messages import AIMessage, HumanMessage
 from sqlalchemy import text
 
 from agents.summaries import build_summary, sentiment
+from app.bootstrap import make_recommender
+from services.insights.cache import InsightCache
+from services.insights.detectors import insights_for
 from tools.bank import Bank
 
 
@@ -29,29 +32,59 @@ def test_every_fact_is_traceable_to_the_customers_own_records(bank) -> None:
             HumanMessage("I want to talk to someone"),
         ]
     }
-    summary = build_summary(Bank(bank.engine), person_id=2, now=_now(bank), conversations=talk)
-    sources = [f.source for f in summary.facts]
-    accounts = _ids(bank, "account", 2)
-    entries = _ids(bank, "ledger_entry", 2)
+    now = _now(bank)
+    with bank.engine.connect() as conn:  # a customer with investments and insights to explain
+        invested = conn.execute(
+            text(
+                "SELECT DISTINCT a.person_id FROM holding h JOIN account a ON a.id = h.account_id "
+                "ORDER BY a.person_id"
+            )
+        ).scalars()
+        person = next(int(p) for p in invested if insights_for(conn, person_id=int(p), now=now))
+    recommender = make_recommender(bank.engine, InsightCache())
+    summary = build_summary(
+        Bank(bank.engine, recommender=recommender), person_id=person, now=now, conversations=talk
+    )
+    sources = [f.source for f in summary.facts + summary.talking_points]
+    kinds = {s.partition(":")[0] for s in sources}
+    assert {"person", "account", "ledger", "insight", "offer", "conversation"} <= kinds, kinds
+    accounts = _ids(bank, "account", person)
+    with bank.engine.connect() as conn:
+        holdings = {
+            int(r[0])
+            for r in conn.execute(
+                text(
+                    "SELECT h.id FROM holding h JOIN account a ON a.id = h.account_id "
+                    "WHERE a.person_id = :p"
+                ),
+                {"p": person},
+            )
+        }
+        insight_types = {i.type for i in insights_for(conn, person_id=person, now=now)}
+    offers = {r.code for r in recommender.decide(person, now=now, level="predictive", k=25)}
+    own = {
+        "person": {person},
+        "account": accounts,
+        "ledger": _ids(bank, "ledger_entry", person),
+        "series": _ids(bank, "recurring_series", person),
+        "event": _ids(bank, "digital_event", person),
+        "holding": holdings,
+        "write": _ids(bank, "write_request", person),
+    }
     for source in sources:
         kind, _, key = source.partition(":")
-        assert kind in {
-            "person",
-            "account",
-            "ledger",
-            "insight",
-            "offer",
-            "conversation",
-            "series",
-            "event",
-            "holding",
-            "write",
-        }
-        if kind == "account":
-            assert int(key) in accounts
-        if kind == "ledger":
-            assert int(key) in entries
-    assert "person:2" in sources and any(s.startswith("account:") for s in sources)
+        if kind in own:
+            assert int(key) in own[kind], source  # a record of this customer's, no one else's
+        elif kind == "insight":
+            assert key in insight_types, source  # found in this customer's own history
+        elif kind == "offer":
+            assert key in offers, source  # recommended to this customer
+        elif kind == "conversation":
+            thread, _, turn = key.partition("#")
+            assert thread in talk and (not turn or int(turn) < len(talk[thread])), source
+        else:
+            raise AssertionError(f"a fact with an unknown kind of source: {source}")
+    assert f"person:{person}" in sources
     text_ = summary.text()
     assert "Unresolved" in text_ and "I want to talk to someone" in text_
     assert "negative" in text_  # "ridiculous"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,19 @@ def test_a_question_streams_text_between_run_events(client: TestClient) -> None:
     assert frames[0]["threadId"] == "a" and frames[0]["runId"] == frames[-1]["runId"]
 
 
+def _expected_cards(client: TestClient, card: str, person: int) -> set[str]:
+    """What the bank itself finds for ``person`` now: insight messages, or offer titles."""
+    from services.insights.detectors import insights_for
+
+    state = client.app.state  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    if card == "insight_cards":
+        with state.engine.connect() as conn:
+            return {i.message for i in insights_for(conn, person_id=person, now=now)}
+    found = state.recommender.decide(person, now=now, level="predictive", k=3, channel="chat_line")
+    return {r.title for r in found}
+
+
 @pytest.mark.parametrize(
     ("text", "card"),
     [("any offers for me?", "recommendation_cards"), ("anything unusual?", "insight_cards")],
@@ -85,14 +98,21 @@ def test_a_question_streams_text_between_run_events(client: TestClient) -> None:
 def test_recommendations_and_insights_come_as_card_frames(
     client: TestClient, text: str, card: str
 ) -> None:
-    with client.websocket_connect(f"/ws/chat?token={_token(1)}") as ws:
+    # the bank is seeded as of today: someone among its customers has cards to show now
+    person, expected = next(
+        ((p, found) for p in range(1, 5) if (found := _expected_cards(client, card, p))),
+        (0, set()),
+    )
+    assert person, f"no seeded customer has {card} today"
+    with client.websocket_connect(f"/ws/chat?token={_token(person)}") as ws:
         _opened(ws)
         ws.send_json({"type": "USER_MESSAGE", "threadId": f"cards-{card}", "text": text})
         frames = _until(ws, {"RUN_FINISHED", "RUN_ERROR"})
     [found] = [f for f in frames if f["type"] == "CUSTOM" and f["name"] == card]
-    assert isinstance(found["value"], list) and found["threadId"] == f"cards-{card}"
-    for item in found["value"]:
-        assert item.get("title") or item.get("message")
+    assert found["threadId"] == f"cards-{card}"
+    assert isinstance(found["value"], list) and found["value"], found
+    key = "message" if card == "insight_cards" else "title"
+    assert {item[key] for item in found["value"]} <= expected, (found["value"], expected)
 
 
 def test_a_transfer_waits_for_confirmation_then_runs(client: TestClient) -> None:

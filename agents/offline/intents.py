@@ -1,9 +1,9 @@
 """What a customer can mean: Concierge's own intents, grouped by what the agent does with them.
 
-Tasks change something (after the customer confirms exactly what will happen); information
-needs read the customer's own data; conversation moves steer the dialogue; ``faq`` is any
-question about the bank's products and rules, answered from the knowledge base (whose articles
-carry the 77 BANKING77 topics as their ``intents``). The training utterances for these live in
+Tasks change something (after the customer confirms exactly what will happen); information needs
+read the customer's own data; conversation moves steer the dialogue; ``faq`` is any question about
+the bank's products and rules, answered from the knowledge base (whose articles carry the 77
+BANKING77 topics as their ``intents``). The training utterances for these live in
 ``agents/offline/data/utterances.csv`` (``text,category``, like any CSV ``concierge nlu train``
 reads).
 """

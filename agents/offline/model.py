@@ -1,10 +1,9 @@
 """The offline language model: a LangChain chat model that understands customers on a CPU.
 
 It reads the conversation like any chat model and answers with an ``AIMessage`` — text, or
-``tool_calls`` for the tools bound to it — so the LangGraph graph is the same whichever model
-drives it. Understanding comes from the trained intent classifier (:mod:`agents.nlu`) and slot
-extraction against the customer's own records (:mod:`agents.offline.slots`,
-:mod:`agents.offline.tasks`); the
+``tool_calls`` for the tools bound to it — so the LangGraph graph is the same whichever model drives
+it. Understanding comes from the trained intent classifier (:mod:`agents.nlu`) and slot extraction
+against the customer's own records (:mod:`agents.offline.slots`, :mod:`agents.offline.tasks`); the
 turn-taking is :mod:`agents.offline.dialogue`. Nothing is sent anywhere.
 """
 

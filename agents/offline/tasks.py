@@ -1,11 +1,10 @@
 """Routine tasks as frames: the tool each needs, its slots, and filling them from what was said.
 
-A :class:`Frame` is one task under way. Slots are filled only from what the customer said,
-matched against their own accounts, payees, cards and schedules (:mod:`agents.offline.slots`); a
-slot
-with several candidates stays empty and the customer is asked, with the options. Defaults are
-the customer's own and unambiguous (their only checking account as the source of a payment) and
-every write is confirmed by the graph before it runs, showing exactly these values.
+A :class:`Frame` is one task under way. Slots are filled only from what the customer said, matched
+against their own accounts, payees, cards and schedules (:mod:`agents.offline.slots`); a slot with
+several candidates stays empty and the customer is asked, with the options. Defaults are the
+customer's own and unambiguous (their only checking account as the source of a payment) and every
+write is confirmed by the graph before it runs, showing exactly these values.
 """
 
 from __future__ import annotations

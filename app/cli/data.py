@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.bootstrap import open_engine
+from app.cli.errors import fail
 from services.db import bank_state, safe_url
 from services.ingest import DEFAULT_BATCH, IngestError, MappingError, ingest, load_mapping
 from services.settings import get_settings
@@ -33,18 +34,13 @@ class Source(StrEnum):
     events = "events"
 
 
-def _fail(message: str, *, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=code)
-
-
 def _engine() -> tuple[Engine, str]:
     settings = get_settings()
     url = safe_url(settings.resolved_database_url)
     try:
         return open_engine(settings), url
     except SQLAlchemyError as exc:
-        raise _fail(f"cannot open the database at {url}: {exc}") from None
+        raise fail(f"cannot open the database at {url}: {exc}") from None
 
 
 def _print_counts(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -80,7 +76,7 @@ def export(
             what = (
                 "holds no bank" if state == "empty" else "holds a bank whose seeding did not finish"
             )
-            raise _fail(f"the database at {url} {what}; seed one with `concierge seed`")
+            raise fail(f"the database at {url} {what}; seed one with `concierge seed`")
         columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=Console(stderr=True)) as bar:
             task = bar.add_task("export", total=None)
@@ -92,11 +88,11 @@ def export(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except NoBankError as exc:
-        raise _fail(f"the database at {url}: {exc}") from None
+        raise fail(f"the database at {url}: {exc}") from None
     except OSError as exc:
-        raise _fail(f"cannot write under {out}: {exc}") from None
+        raise fail(f"cannot write under {out}: {exc}") from None
     except SQLAlchemyError as exc:
-        raise _fail(f"database error at {url}: {exc}") from None
+        raise fail(f"database error at {url}: {exc}") from None
     finally:
         engine.dispose()
     summary = {
@@ -140,7 +136,7 @@ def ingest_command(
     try:
         rules = load_mapping(mapping, source=source.value) if mapping else None
     except MappingError as exc:
-        raise _fail(str(exc), code=2) from None
+        raise fail(str(exc), code=2) from None
     engine, url = _engine()
     try:
         columns = (
@@ -160,11 +156,11 @@ def ingest_command(
                 progress=lambda done: bar.update(task, completed=done),
             )
     except (IngestError, MappingError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"cannot read {path}: {exc}") from None
+        raise fail(f"cannot read {path}: {exc}") from None
     except SQLAlchemyError as exc:
-        raise _fail(f"database error at {url}: {exc}") from None
+        raise fail(f"database error at {url}: {exc}") from None
     finally:
         engine.dispose()
     if as_json:

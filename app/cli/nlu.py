@@ -26,6 +26,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from app.cli.errors import fail
+
+UNUSABLE = 2  # the exit code for data or options the command cannot use
 nlu = typer.Typer(
     help="Intent recognition: train and evaluate the classifier.", no_args_is_help=True
 )
@@ -34,11 +37,6 @@ nlu = typer.Typer(
 def register(cli: typer.Typer) -> None:
     """Add the ``nlu`` command group to the CLI."""
     cli.add_typer(nlu, name="nlu")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=2)
 
 
 @contextmanager
@@ -94,12 +92,12 @@ def train(
 
     name = "fast" if fast else profile
     if name not in PROFILES:
-        raise _fail(f"unknown profile {name!r} (known: {', '.join(PROFILES)})")
+        raise fail(f"unknown profile {name!r} (known: {', '.join(PROFILES)})", code=UNUSABLE)
     recipe = PROFILES[name]
     try:  # before any data is read: a recipe whose base model is not installed says what to do
         require(recipe.fine_tune.base if recipe.fine_tune is not None else "minilm")
     except BaseModelError as exc:
-        raise _fail(f"the {name!r} recipe cannot train here: {exc}") from None
+        raise fail(f"the {name!r} recipe cannot train here: {exc}", code=UNUSABLE) from None
     try:
         texts, labels = read_labelled_csv(data, min_per_label=2)
         if len(set(labels)) < 2:
@@ -113,7 +111,7 @@ def train(
         model.data_sha256 = file_sha256(data)
         model.save(out, extra={"data_file": data.name})
     except NluDataError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc), code=UNUSABLE) from None
     summary = {
         "model": str(out),
         "profile": name,
@@ -149,7 +147,7 @@ def evaluate_command(
         texts, labels = read_labelled_csv(data)
         model = IntentModel.load(model_dir)
     except NluDataError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc), code=UNUSABLE) from None
     unknown = sorted(set(labels) - set(model.labels))
     if unknown:
         Console(stderr=True).print(

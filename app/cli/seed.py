@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from app.api.queries import first_usernames
 from app.bootstrap import open_engine
+from app.cli.errors import fail
 from services.db import (
     SchemaMismatch,
     bank_state,
@@ -45,11 +46,6 @@ WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 def register(cli: typer.Typer) -> None:
     """Add ``seed`` to ``cli``."""
     cli.command()(seed)
-
-
-def _fail(message: str, *, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=code)
 
 
 def _parse_as_of(text: str | None) -> date:
@@ -124,7 +120,7 @@ def _load_generator() -> Callable[..., Any]:
     try:
         from services.synth.writer import seed_bank
     except ImportError as exc:
-        raise _fail(f"the bank generator is not available ({exc})") from None
+        raise fail(f"the bank generator is not available ({exc})") from None
     return seed_bank
 
 
@@ -186,7 +182,7 @@ def seed(
 ) -> None:
     """Create the synthetic demo bank in the configured database."""
     if replace and if_empty:
-        raise _fail("--replace and --if-empty contradict each other; pass one", code=2)
+        raise fail("--replace and --if-empty contradict each other; pass one", code=2)
     day = _parse_as_of(as_of)
     settings = get_settings()
     url = safe_url(settings.resolved_database_url)
@@ -194,14 +190,14 @@ def seed(
         # With --replace an outdated schema is about to be dropped anyway.
         engine = open_engine(settings, verify=not replace)
     except SchemaMismatch as exc:
-        raise _fail(f"{url}: {exc}") from None
+        raise fail(f"{url}: {exc}") from None
     except SQLAlchemyError as exc:
-        raise _fail(f"cannot open the database at {url}: {exc}") from None
+        raise fail(f"cannot open the database at {url}: {exc}") from None
     try:
         state = bank_state(engine)
         seeded = state != "empty"
         if state == "partial" and not replace:
-            raise _fail(
+            raise fail(
                 f"the database at {url} holds a bank whose seeding did not finish; "
                 "pass --replace to wipe it and seed again",
                 code=2,
@@ -215,7 +211,7 @@ def seed(
                     _print_sign_in(_demo_usernames(engine), settings, Console())
                 return
             if not replace:
-                raise _fail(
+                raise fail(
                     f"the database at {url} already holds a bank; pass --replace to wipe it "
                     "and seed a new one (or --if-empty to keep it)",
                     code=2,
@@ -236,6 +232,6 @@ def seed(
         _print_summary(summary, out)
         _print_sign_in(_demo_usernames(engine), settings, out)
     except SQLAlchemyError as exc:
-        raise _fail(f"database error at {url}: {exc}") from None
+        raise fail(f"database error at {url}: {exc}") from None
     finally:
         engine.dispose()

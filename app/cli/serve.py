@@ -6,17 +6,13 @@ from typing import Annotated
 
 import typer
 
+from app.cli.errors import fail
 from services.settings import get_settings
 
 
 def register(cli: typer.Typer) -> None:
     """Add ``serve`` to ``cli``."""
     cli.command()(serve)
-
-
-def _fail(message: str, *, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=code)
 
 
 def serve(
@@ -55,6 +51,6 @@ def serve(
             ws_per_message_deflate=settings.ws_compression,
         )
     except ServeError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if code:
         raise typer.Exit(code)

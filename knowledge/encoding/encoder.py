@@ -84,9 +84,8 @@ class SentenceEncoder:
     ) -> SentenceEncoder:
         """Encode with ONNX Runtime from now on, unless turned off or unavailable; ``self``.
 
-        ``quantized`` runs the encoder's int8 form, with the operators matching ``keep_float``
-        left in float32 (see :mod:`knowledge.encoding.onnx_runtime`). Fine-tuning the weights
-        afterwards
+        ``quantized`` runs the encoder's int8 form, with the operators matching ``keep_float`` left
+        in float32 (see :mod:`knowledge.encoding.onnx_runtime`). Fine-tuning the weights afterwards
         drops the export (:func:`fine_tune` does).
         """
         from knowledge.encoding import onnx_runtime as runtime

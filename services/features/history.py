@@ -1,11 +1,10 @@
 """Features computed straight from a person's full event history, in one pass.
 
-This is the slow, obvious path: every event is looked at again, against the windows of
-``now``. It shares only the vocabulary (categories, stamps, the final summary) with the
-incremental state of :mod:`services.features.incremental`, so that tests can check that applying
-events
-one at a time, in any order and with re-deliveries, gives exactly the same figures. It is also
-what a backfill uses when no state exists yet.
+This is the slow, obvious path: every event is looked at again, against the windows of ``now``. It
+shares only the vocabulary (categories, stamps, the final summary) with the incremental state of
+:mod:`services.features.incremental`, so that tests can check that applying events one at a time, in
+any order and with re-deliveries, gives exactly the same figures. It is also what a backfill uses
+when no state exists yet.
 """
 
 from __future__ import annotations

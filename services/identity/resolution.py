@@ -1,13 +1,12 @@
 """Identity resolution: every system's records of one human become one person.
 
-Deterministic rules on normalised keys come first (a CRM cross-reference to the core id, the
-same e-mail, the same national-id hash, the same phone with a compatible surname), then
-Fellegi–Sunter matching on name, date of birth, address, phone and more within blocks
+Deterministic rules on normalised keys come first (a CRM cross-reference to the core id, the same
+e-mail, the same national-id hash, the same phone with a compatible surname), then Fellegi–Sunter
+matching on name, date of birth, address, phone and more within blocks
 (``services.identity.matching``). Matches are clustered with union-find; a cluster never joins two
-core
-customers unless their national ids agree. Clusters with a core customer take that person;
-CRM-only clusters become prospects. Devices are stitched to the person who signed in on them,
-and their earlier anonymous events are re-attributed.
+core customers unless their national ids agree. Clusters with a core customer take that person;
+CRM-only clusters become prospects. Devices are stitched to the person who signed in on them, and
+their earlier anonymous events are re-attributed.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 
 Built from the system of record in a handful of aggregate queries. Live features maintained
 incrementally from the event stream (``services.features.incremental``) can be laid over it, so an
-event
-that just landed shows without waiting for a rebuild.
+event that just landed shows without waiting for a rebuild.
 """
 
 from __future__ import annotations

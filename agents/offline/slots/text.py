@@ -1,7 +1,6 @@
 """Text helpers shared by the slot extractors: normalising, tokens, numbers written as words.
 
-Everything here is pure and deterministic; see ``agents/offline/slots/__init__.py`` for the public
-API.
+Everything here is pure and deterministic; the public API is :mod:`agents.offline.slots`.
 """
 
 from __future__ import annotations

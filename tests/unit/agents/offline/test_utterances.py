@@ -1,5 +1,4 @@
-"""The training utterances for Concierge's own intent classifier
-(agents/offline/data/utterances.csv)."""
+"""The training utterances of Concierge's own intent classifier (agents/offline/data)."""
 
 import csv
 import re

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from decimal import ROUND_HALF_EVEN, Decimal, DecimalException, localcontext
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency
 
 # ISO 4217 exponents for the currencies the bank books in.
 EXPONENT: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "CHF": 2, "JPY": 0}
@@ -116,3 +120,69 @@ def format_money(
     if upper in symbols and upper in SYMBOL:
         return f"{sign}{SYMBOL[upper]}{text}"
     return f"{sign}{text} {upper}"
+
+
+# The customer's country -> the locale their amounts are written in (CLDR, the same data the
+# browser's ``Intl.NumberFormat`` uses, so a page and a chat reply write one amount alike).
+COUNTRY_LOCALE: dict[str, str] = {
+    "US": "en_US",
+    "CA": "en_CA",
+    "GB": "en_GB",
+    "IE": "en_IE",
+    "DE": "de_DE",
+    "FR": "fr_FR",
+    "CH": "de_CH",
+    "JP": "ja_JP",
+}
+DEFAULT_LOCALE = "en_US"
+
+
+def locale_for(country: str | None) -> str:
+    """The locale a customer of ``country`` (ISO 3166 alpha-2) reads amounts in."""
+    return COUNTRY_LOCALE.get((country or "").upper(), DEFAULT_LOCALE)
+
+
+def web_locale(locale: str) -> str:
+    """``en_US`` as a browser writes it (``en-US``), for ``Intl.NumberFormat``."""
+    return locale.replace("_", "-")
+
+
+def display_money(
+    minor: int,
+    currency: str = "USD",
+    locale: str = DEFAULT_LOCALE,
+    *,
+    places: int | None = None,
+    whole_from: int | None = None,
+) -> str:
+    """An amount as a customer reads it, in their locale: ``$1,234.50``, ``-€5.00``, ``¥1,234``.
+
+    The one format of every customer surface (pages, chat, summaries, notifications); the
+    browser writes the same amounts with ``Intl.NumberFormat`` in the same locale.
+
+    Args:
+        minor: The amount in minor units.
+        currency: Its ISO code.
+        locale: A CLDR locale such as ``en_US`` (see :func:`locale_for`); unknown ones fall back
+            to the default rather than fail a reply.
+        places: Decimal places of ``minor`` when not the currency's own.
+        whole_from: Show whole units from this many major units up (``$12,346`` but ``$4.20``).
+
+    Raises:
+        MoneyError: for a currency the bank does not book, unless ``places`` is given.
+    """
+    if places is None:
+        places = exponent(currency)
+    value = Decimal(int(minor)).scaleb(-places)
+    try:
+        where = Locale.parse(locale)
+    except (UnknownLocaleError, ValueError, TypeError):
+        where = Locale.parse(DEFAULT_LOCALE)
+    pattern = where.currency_formats["standard"].pattern.split(";")[0]
+    if whole_from is not None and abs(value) >= whole_from:
+        value, places = value.quantize(Decimal(1), ROUND_HALF_EVEN), 0
+    decimals = "0." + "0" * places if places else "0"
+    pattern = re.sub(r"0(?:\.0+)?(?=[^0]*$)", decimals, pattern, count=1)
+    text = format_currency(value, currency.upper(), pattern, locale=where, currency_digits=False)
+    # CLDR's currency spacing, which the browser applies and Babel does not: CHF\u00a05.00.
+    return re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", "\u00a0", text)

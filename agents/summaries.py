@@ -1,6 +1,9 @@
 """The advisor's context summary: who this is, what they hold, what happened, what to say.
 
-Every line is a :class:`Fact` with the record it came from (``person:3``, ``account:41``,
+It opens with a brief of plain sentences (:mod:`agents.brief`): who the customer is, why they
+are in touch, what the assistant did and did not do, the risks heard in their words
+(:mod:`agents.sentiment`) and the next best step. Then every line is a :class:`Fact` with the
+record it came from (``person:3``, ``account:41``,
 ``ledger:8812``, ``insight:duplicate_charge``, ``offer:high_yield_savings``,
 ``conversation:<thread>#<n>``), so an advisor can check any of it. Offline the summary is built
 from the data alone; with an LLM configured it can be asked to write prose from the same facts,
@@ -15,23 +18,33 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from services.money import format_money
+from agents.brief import Customer, Names, write_brief
+from agents.outcomes import Outcome, outcomes
+from agents.sentiment import FLAGS, Mood, read_mood
+from services.money import format_money, locale_for
 from services.reads import records as queries
+from tools.refs import RefError, parse_ref, ref
 
 NOTABLE_MINOR = 50_000  # transactions of $500 or more are worth an advisor's eye
 RECENT_ACTIONS = 5  # executed writes listed, newest first
 RECENT_DAYS = 30
-NEGATIVE = re.compile(
-    r"\b(angry|annoyed|frustrat\w*|ridiculous|terrible|awful|useless|unacceptable|worst|"
-    r"complain\w*|fed up|scam|rip ?off|never again|close my account|leave|leaving|upset|"
-    r"disappointed|wtf|sick of)\b",
-    re.IGNORECASE,
-)
-POSITIVE = re.compile(r"\b(thanks?|thank you|great|perfect|awesome|love|helpful|brilliant)\b", re.I)
+ADVISOR_CHANNEL = "advisor_script"  # the next best action an advisor can voice
+RISK_TEXT = {
+    "fraud": "Possible fraud: the customer reported",
+    "vulnerability": "Possible vulnerability: the customer said",
+    "distress": "Distress: the customer said",
+}
+NOT_RUN = {
+    "declined": "the customer declined, not run",
+    "changed": "the customer asked for something else, not run",
+    "pending": "awaiting the customer's confirmation, not run",
+    "refused": "ran and the bank refused it",
+    "failed": "ran and failed",
+}
 
 
 @dataclass(frozen=True)
@@ -50,14 +63,16 @@ class AdvisorSummary:
     person_id: int
     facts: list[Fact] = field(default_factory=list)
     talking_points: list[Fact] = field(default_factory=list)
+    brief: list[str] = field(default_factory=list)
+    mood: Mood = field(default_factory=lambda: Mood("neutral"))
 
     def add(self, section: str, text: str, source: str) -> None:
         """Add one fact."""
         self.facts.append(Fact(section, text, source))
 
-    def text(self) -> str:
-        """The summary as plain text, each line ending with its source."""
-        lines: list[str] = []
+    def text(self, *, brief: bool = True) -> str:
+        """The summary as plain text: the brief, then each fact ending with its source."""
+        lines: list[str] = [f"Brief: {' '.join(self.brief)}"] if brief and self.brief else []
         for section in dict.fromkeys(f.section for f in self.facts):
             lines.append(f"{section}:")
             lines += [f"- {f.text} [{f.source}]" for f in self.facts if f.section == section]
@@ -67,12 +82,9 @@ class AdvisorSummary:
         return "\n".join(lines)
 
 
-def sentiment(messages: Sequence[BaseMessage]) -> tuple[str, int, int]:
-    """``negative``, ``positive`` or ``neutral`` from the customer's own words, with counts."""
-    said = " ".join(str(m.content) for m in messages if isinstance(m, HumanMessage))
-    bad, good = len(NEGATIVE.findall(said)), len(POSITIVE.findall(said))
-    mood = "negative" if bad > good else "positive" if good > bad else "neutral"
-    return mood, bad, good
+def sentiment(messages: Sequence[BaseMessage]) -> Mood:
+    """The customer's mood from their own words (never the assistant's)."""
+    return read_mood([str(m.content) for m in messages if isinstance(m, HumanMessage)])
 
 
 def build_summary(
@@ -82,14 +94,28 @@ def build_summary(
     now: datetime,
     conversations: dict[str, Sequence[BaseMessage]] | None = None,
 ) -> AdvisorSummary:
-    """Everything an advisor needs before saying hello, each fact with its source."""
+    """Everything an advisor needs before saying hello: the brief, then each fact with its source.
+
+    Args:
+        bank: The bank (``tools.bank.Bank``): its engine, and its recommender if any.
+        person_id: The customer.
+        now: The clock.
+        conversations: The customer's recent conversations by thread, most recent first.
+
+    Raises:
+        LookupError: no such customer.
+    """
     from services.insights.detectors import insights_for
 
+    conversations = conversations or {}
     out = AdvisorSummary(person_id)
     person = SQLModel.metadata.tables["person"]
+    names = Names()
     with bank.read() as conn:
         row = conn.execute(
-            select(person.c.full_name, person.c.segment).where(person.c.id == person_id)
+            select(
+                person.c.full_name, person.c.segment, person.c.customer_since, person.c.country
+            ).where(person.c.id == person_id)
         ).first()
         if row is None:
             raise LookupError(f"no customer {person_id}")
@@ -97,6 +123,10 @@ def build_summary(
         for a in queries.accounts(conn, person_id=person_id):
             money = format_money(int(a["balance_minor"]), a["currency"])
             out.add("Products", f"{a['name']} ({a['type']}) {money}", f"account:{a['id']}")
+            names.refs[ref("acc", a["id"])] = f"{a['name']} (…{a['last4']})"
+            names.currencies[ref("acc", a["id"])] = str(a["currency"])
+        calls = [o for messages in conversations.values() for o in outcomes(messages)]
+        _name_refs(conn, person_id, calls, names)
         since = now - timedelta(days=RECENT_DAYS)
         notable = queries.search_transactions(
             conn,
@@ -131,12 +161,39 @@ def build_summary(
         out.add("Insights", f"{insight.severity}: {insight.message}", evidence)
         if insight.type == "churn_risk":
             out.add("Risk", "Churn risk flagged by the data", f"insight:{insight.type}")
+    offer: str | None = None
     if bank.recommender is not None:
         for r in bank.recommender.decide(person_id, now=now, level=bank.level, k=3):
             why = ", ".join(x for x in r.reasons if not x.startswith(("level:", "policy:")))
             out.add("Open recommendations", f"{r.title} — {why}", f"offer:{r.code}")
             out.talking_points.append(Fact("talk", f"Offer: {r.title}", f"offer:{r.code}"))
-    _conversations(out, conversations or {})
+        spoken = bank.recommender.decide(
+            person_id, now=now, level=bank.level, k=1, channel=ADVISOR_CHANNEL
+        )
+        offer = f"talk about “{spoken[0].title}”" if spoken else None
+    _conversations(out, conversations)
+    # the mood over every conversation read, oldest words first
+    said = [
+        str(m.content)
+        for messages in reversed(list(conversations.values()))
+        for m in messages
+        if isinstance(m, HumanMessage)
+    ]
+    out.mood = read_mood(said)
+    customer = Customer(
+        name=row.full_name,
+        segment=str(row.segment or ""),
+        since=row.customer_since,
+        locale=locale_for(row.country),
+    )
+    out.brief = write_brief(
+        customer,
+        today=now.date(),
+        conversations=conversations,
+        mood=out.mood,
+        names=names,
+        next_offer=offer,
+    )
     for insight in found[:2]:
         out.talking_points.append(
             Fact("talk", f"Follow up: {insight.message}", f"insight:{insight.type}")
@@ -144,27 +201,75 @@ def build_summary(
     return out
 
 
+def _name_refs(conn: Any, person_id: int, calls: list[Outcome], names: Names) -> None:
+    """Name the payees, cards and transactions the conversations' tool calls refer to."""
+    for p in queries.payees(conn, person_id=person_id):
+        names.refs[ref("payee", p["id"])] = str(p["name"])
+    for c in queries.cards(conn, person_id=person_id):
+        names.refs[ref("card", c["id"])] = f"the {c['type']} card ending {c['last4']}"
+    for g in queries.goals(conn, person_id=person_id):
+        names.refs[ref("goal", g["id"])] = f"'{g['name']}'"
+    for call in calls:
+        value = str(call.args.get("transaction") or "")
+        try:
+            entry = parse_ref(value, "txn") if value else None
+        except RefError:
+            continue
+        row = queries.transaction(conn, person_id=person_id, entry_id=entry) if entry else None
+        if row is not None:
+            what = row["merchant"] or row["description"]
+            money = format_money(abs(int(row["amount_minor"])), row["currency"])
+            names.refs[value] = f"the {money} charge at {what} on {row['booked_at']:%b %d}"
+
+
 def _conversations(out: AdvisorSummary, conversations: dict[str, Sequence[BaseMessage]]) -> None:
     for thread, messages in conversations.items():
+        by_message: dict[int, list[Outcome]] = {}
+        for o in outcomes(messages):
+            by_message.setdefault(o.index, []).append(o)
+        asked: list[int] = []
         for n, m in enumerate(messages):
+            source = f"conversation:{thread}#{n}"
             if isinstance(m, HumanMessage):
-                out.add("Recent conversation", f"Asked: {m.content}", f"conversation:{thread}#{n}")
-            elif isinstance(m, AIMessage) and m.tool_calls:
-                names = ", ".join(c["name"] for c in m.tool_calls)
-                out.add(
-                    "Recent conversation", f"Assistant used {names}", f"conversation:{thread}#{n}"
-                )
-        tail = [m for m in messages if isinstance(m, (HumanMessage, AIMessage))]
+                asked.append(n)
+                out.add("Recent conversation", f"Asked: {m.content}", source)
+            for text in _calls_said(by_message.get(n, [])):
+                out.add("Recent conversation", text, source)
+        tail = [m for m in messages if m.type in ("human", "ai")]
         if tail and isinstance(tail[-1], HumanMessage):
             out.add(
                 "Unresolved",
                 f"Last question unanswered: {tail[-1].content}",
                 f"conversation:{thread}",
             )
-        mood, bad, good = sentiment(messages)
+        mood = sentiment(messages)
+        cues = ", ".join(f"“{c}”" for c in mood.cues[:5])
         out.add(
-            "Sentiment", f"{mood} ({bad} negative, {good} positive cues)", f"conversation:{thread}"
+            "Sentiment",
+            f"{mood.label} ({'cues: ' + cues if cues else 'no cues'})",
+            f"conversation:{thread}",
         )
+        for flag in FLAGS:
+            cue = mood.first(flag)
+            if cue is not None:
+                out.add(
+                    "Risk",
+                    f"{RISK_TEXT[flag]} “{cue.words}”",
+                    f"conversation:{thread}#{asked[cue.message]}",
+                )
+
+
+def _calls_said(calls: list[Outcome]) -> list[str]:
+    """What one assistant message's tool calls came to: used only when they actually ran."""
+    used = [o.name for o in calls if o.happened]
+    out = [f"Assistant used {', '.join(dict.fromkeys(used))}"] if used else []
+    for o in calls:
+        if not o.happened:
+            verb = "tried" if o.status in ("refused", "failed") else "proposed"
+            unasked = o.status == "pending" and not o.is_write  # a read needs no confirmation
+            why = "not run" if unasked else NOT_RUN.get(o.status, o.status)
+            out.append(f"Assistant {verb} {o.name}; {why}")
+    return out
 
 
 def llm_prompt(summary: AdvisorSummary) -> str:
@@ -172,7 +277,7 @@ def llm_prompt(summary: AdvisorSummary) -> str:
     return (
         "Write a short briefing for a bank advisor from ONLY these facts. After every "
         "statement cite its source in brackets exactly as given; add nothing else.\n\n"
-        + summary.text()
+        + summary.text(brief=False)
     )
 
 

@@ -93,7 +93,9 @@ def test_every_fact_is_traceable_to_the_customers_own_records(bank) -> None:
 
 def test_sentiment_reads_only_the_customers_words() -> None:
     said = [HumanMessage("thanks, that was great"), AIMessage("terrible awful worst")]
-    assert sentiment(said) == ("positive", 0, 2)
+    mood = sentiment(said)
+    assert mood.label == "positive" and mood.flags == ()
+    assert mood.cues == ("thanks", "great")
 
 
 def test_an_llm_briefing_is_kept_only_when_it_cites_known_facts(bank) -> None:

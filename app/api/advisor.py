@@ -105,11 +105,24 @@ class FactView(BaseModel):
     source: str = Field(description="e.g. 'account:41', 'ledger:8812', 'conversation:<id>#3'.")
 
 
+class MoodView(BaseModel):
+    """How the customer sounds in their conversations, and the risks heard in their words."""
+
+    label: str = Field(description="distressed, negative, neutral or positive.")
+    cues: list[str] = Field(description="The customer's words that set the label.")
+    flags: list[str] = Field(description="Risks: fraud, vulnerability, distress.")
+
+
 class SummaryView(BaseModel):
-    """The advisor's context summary of one customer, every fact with its source."""
+    """The advisor's context summary of one customer: the brief, then every fact with its source."""
 
     customer_id: int
     generated_at: datetime
+    brief: list[str] = Field(
+        description="A few plain sentences: who, why in touch, what was and was not done, "
+        "risks and the next best step."
+    )
+    mood: MoodView
     text: str
     facts: list[FactView]
     talking_points: list[FactView]
@@ -130,7 +143,11 @@ def customer_summary(
     recommender: RecommenderDep,
     saver: SaverDep,
 ) -> SummaryView:
-    """Who the customer is, what they hold, what happened lately and what to say."""
+    """The brief first, then what the customer holds and what happened, each with its source.
+
+    The brief says who the customer is, why they are in touch, what was and was not done, the
+    risks heard in their words and the next best step.
+    """
     from agents.summaries import build_summary
     from tools.bank import Bank
 
@@ -170,9 +187,12 @@ def customer_summary(
     points = [
         FactView(section=f.section, text=f.text, source=f.source) for f in summary.talking_points
     ]
+    mood = summary.mood
     return SummaryView(
         customer_id=customer,
         generated_at=now,
+        brief=summary.brief,
+        mood=MoodView(label=mood.label, cues=list(mood.cues), flags=list(mood.flags)),
         text=summary.text(),
         facts=facts,
         talking_points=points,

@@ -160,6 +160,24 @@ def test_summary_has_facts_with_their_sources_and_is_audited(
     assert when is not None
 
 
+def test_summary_opens_with_a_brief_that_claims_no_handoff_that_did_not_run(
+    client: TestClient, app: FastAPI
+) -> None:
+    _chat(app, "customer-3:fraud", "I didn't make these charges and I want to talk to a person")
+    response = client.get("/api/advisor/customers/3/summary", headers=_advisor())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    brief = " ".join(body["brief"])
+    assert "charges they do not recognise" in brief
+    assert "asked for a person; no advisor has joined yet" in brief
+    assert "possible fraud" in brief
+    assert body["mood"]["label"] in ("negative", "distressed")
+    assert "fraud" in body["mood"]["flags"] and body["mood"]["cues"]
+    assert body["text"].startswith("Brief: " + body["brief"][0])
+    facts = [f["text"] for f in body["facts"]]
+    assert "Assistant used get_accounts" in facts and "Assistant used handoff" not in facts
+
+
 def test_summary_of_nobody_is_404_and_audited_as_failure(client: TestClient, app: FastAPI) -> None:
     response = client.get("/api/advisor/customers/9999/summary", headers=_advisor())
     assert response.status_code == 404

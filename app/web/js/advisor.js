@@ -86,13 +86,28 @@ function factItem(fact) {
     source ? el("code", { class: "source", title: "Source record" }, source) : null);
 }
 
+/** The brief: a few plain sentences first, marked when the customer's words raised a risk. */
+function briefBox(summary) {
+  const brief = Array.isArray(summary.brief) ? summary.brief.filter(Boolean)
+    : [summary.brief].filter((b) => typeof b === "string" && b);
+  if (!brief.length) return null;
+  const flags = (summary.mood && Array.isArray(summary.mood.flags)) ? summary.mood.flags : [];
+  return el("section", { class: flags.length ? "card insight brief" : "card brief",
+    "aria-labelledby": "brief-title" },
+  el("h4", { id: "brief-title" }, "Brief"),
+  brief.map((sentence) => el("p", {}, sentence)),
+  flags.length ? el("p", { class: "why" }, `Risk flags: ${flags.join(", ")}`) : null);
+}
+
 function renderSummary(summary) {
   const groups = sections(summary);
+  const brief = briefBox(summary);
   if (!groups.length) {
-    fill($("summary"), el("p", { class: "pre" }, pick(summary, "text", "summary") || "No summary."));
+    fill($("summary"), brief
+      || el("p", { class: "pre" }, pick(summary, "text", "summary") || "No summary."));
     return;
   }
-  fill($("summary"), groups.flatMap(([name, facts]) => [
+  fill($("summary"), brief, groups.flatMap(([name, facts]) => [
     el("h4", {}, name), el("ul", { class: "facts" }, facts.map(factItem)),
   ]));
 }

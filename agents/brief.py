@@ -272,8 +272,8 @@ def _not_done(
         offered = [o for o in calls if o.name == "handoff"]
         if offered and offered[-1].status == "pending":
             out.append(
-                "They asked for a person; the hand-off is waiting for their confirmation and "
-                "no advisor has joined yet."
+                "They asked for a person; the hand-off has not completed (it needs their "
+                "confirmation) and no advisor has joined yet."
             )
         elif offered and offered[-1].status in ("declined", "changed"):
             out.append("A hand-off to an advisor was offered and the customer declined it.")

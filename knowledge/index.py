@@ -7,6 +7,12 @@ article's id and title, and flags for its products and tags (``product_<name>``,
 similarity; given the intent model's probabilities it is blended with the best probability among
 the article's ``intents``.
 
+Articles are ranked by meaning, but the passage quoted from each is the one that answers the
+question asked: every prose chunk of the article is scored by its similarity to the question
+plus how far it covers the aspect asked about (fees, limits, timing, steps;
+:mod:`knowledge.passages`), so "is there a fee for sending money abroad?" quotes the article's
+fees, not its limits. Passages keep their Markdown (tables, lists) for the reply to render.
+
 The index is rebuilt only when the content changes: the collection keeps the articles' content
 hash (with the chunker's and embedder's versions) in its metadata. Storage is a Chroma
 ``PersistentClient`` under ``var/`` by default and an ``HttpClient`` when ``CONCIERGE_CHROMA_URL``
@@ -28,6 +34,7 @@ import numpy as np
 from knowledge.articles import WAYS_HEADING, Article, load_articles
 from knowledge.embedder import NAME as EMBEDDER
 from knowledge.embedder import MiniLMEmbeddingFunction, embed
+from knowledge.passages import asked_aspects, passage_score
 
 COLLECTION = "concierge-knowledge"
 CHUNKER = "chunks-v1"
@@ -46,6 +53,19 @@ class Chunk:
     kind: str  # "lead", "section" or "question"
     text: str
     metadata: dict[str, Any]
+    heading: str = ""  # a section's heading
+    body: str = ""  # the lead's or the section's Markdown
+
+    @property
+    def passage(self) -> str:
+        """The chunk as a reply quotes it.
+
+        A section's heading ends its own line and its Markdown follows as written, so its
+        tables and lists stay tables and lists.
+        """
+        if self.kind == "section":
+            return f"{self.metadata['title']}: {self.heading}.\n\n{self.body}"
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -93,16 +113,17 @@ def chunks_of(article: Article) -> list[Chunk]:
     base |= {_flag("tag", t): True for t in article.tags}
     parts = re.split(r"^## +", article.body, flags=re.MULTILINE)
     lead = parts[0].strip()
-    out = [(f"{article.title}. {lead}".strip(), "lead")]
+    out = [(f"{article.title}. {lead}".strip(), "lead", "", lead)]
     for part in parts[1:]:
         heading, _, text = part.partition("\n")
         if f"## {heading.strip()}" == WAYS_HEADING:
             continue
-        out.append((f"{article.title}: {heading.strip()}. {text.strip()}", "section"))
-    out += [(question, "question") for question in article.ways_customers_ask]
+        section = (heading.strip(), text.strip())
+        out.append((f"{article.title}: {section[0]}. {section[1]}", "section", *section))
+    out += [(question, "question", "", question) for question in article.ways_customers_ask]
     return [
-        Chunk(f"{article.id}#{i}", article.id, kind, text, {**base, "kind": kind})
-        for i, (text, kind) in enumerate(out)
+        Chunk(f"{article.id}#{i}", article.id, kind, text, {**base, "kind": kind}, heading, body)
+        for i, (text, kind, heading, body) in enumerate(out)
         if text
     ]
 
@@ -132,6 +153,7 @@ class KnowledgeBase:
         self.client, self.name = client, collection
         self.articles = {a.id: a for a in (load_articles() if articles is None else articles)}
         self._collection: Any = None
+        self._prose: dict[str, list[tuple[Chunk, np.ndarray]]] | None = None
 
     def ensure_index(self, progress: Callable[[int, int], None] | None = None) -> bool:
         """Build the index if it is missing or stale; whether it was (re)built."""
@@ -141,7 +163,7 @@ class KnowledgeBase:
         if self.name in existing:
             found = self.client.get_collection(self.name, embedding_function=function)
             if (found.metadata or {}).get("content_hash") == wanted and found.count() > 0:
-                self._collection = found
+                self._collection, self._prose = found, None
                 return False
             self.client.delete_collection(self.name)
         collection = self.client.create_collection(
@@ -161,7 +183,7 @@ class KnowledgeBase:
             )
             if progress is not None:
                 progress(min(start + batch, len(chunks)), len(chunks))
-        self._collection = collection
+        self._collection, self._prose = collection, None
         return True
 
     @property
@@ -171,9 +193,38 @@ class KnowledgeBase:
             self.ensure_index()
         return self._collection
 
-    @staticmethod
-    def _lead(article: Article) -> str:
-        return chunks_of(article)[0].text
+    def _prose_chunks(self) -> dict[str, list[tuple[Chunk, np.ndarray]]]:
+        """Each article's lead and sections with their unit vectors, read from the index once."""
+        if self._prose is None:
+            stored = self.collection.get(
+                where={"kind": {"$ne": "question"}}, include=["embeddings"]
+            )
+            vectors = {
+                chunk_id: np.asarray(v, dtype=np.float32)
+                for chunk_id, v in zip(stored["ids"], stored["embeddings"], strict=True)
+            }
+            prose: dict[str, list[tuple[Chunk, np.ndarray]]] = {}
+            for article in self.articles.values():
+                for chunk in chunks_of(article):
+                    v = vectors.get(chunk.id)
+                    if chunk.kind != "question" and v is not None:
+                        prose.setdefault(article.id, []).append((chunk, v / np.linalg.norm(v)))
+            self._prose = prose
+        return self._prose
+
+    def answer(self, article: Article, question: str, vector: np.ndarray) -> str:
+        """The passage of ``article`` that answers ``question`` best.
+
+        Each lead and section is scored by its similarity to ``vector`` (the question's unit
+        vector) plus its coverage of the aspect asked (:func:`knowledge.passages.passage_score`).
+        """
+        aspects = asked_aspects(question)
+        best: tuple[float, Chunk] | None = None
+        for chunk, v in self._prose_chunks().get(article.id, []):
+            score = passage_score(float(v @ vector), chunk.heading, chunk.body, aspects)
+            if best is None or score > best[0]:
+                best = (score, chunk)
+        return best[1].passage if best else chunks_of(article)[0].passage
 
     def search(
         self,
@@ -217,25 +268,24 @@ class KnowledgeBase:
         # Rank articles by their best chunk of any kind, but answer with prose: a matching
         # "ways customers ask" question is only the customer's words said back to them.
         best: dict[str, float] = {}
-        answer: dict[str, tuple[float, str]] = {}
-        for meta, doc, dist in zip(
-            found["metadatas"][0], found["documents"][0], found["distances"][0], strict=True
-        ):
+        for meta, dist in zip(found["metadatas"][0], found["distances"][0], strict=True):
             article_id, similarity = str(meta["article_id"]), 1.0 - float(dist)
             best[article_id] = max(similarity, best.get(article_id, -1.0))
-            if meta.get("kind") != "question" and similarity > answer.get(article_id, (-1.0,))[0]:
-                answer[article_id] = (similarity, doc)
-        hits = []
+        ranked = []
         for article_id, similarity in best.items():
             article = self.articles.get(article_id)
             if article is None:
                 continue
-            passage = answer[article_id][1] if article_id in answer else self._lead(article)
             score = similarity
             if intent_scores:
                 score += INTENT_WEIGHT * max(
                     (intent_scores.get(i, 0.0) for i in article.intents), default=0.0
                 )
-            hits.append(Hit(article_id, article.title, round(score, 4), similarity, passage))
-        hits.sort(key=lambda h: (-h.score, h.article_id))
-        return hits[:k]
+            ranked.append((round(score, 4), similarity, article))
+        ranked.sort(key=lambda r: (-r[0], r[2].id))
+        unit = np.asarray(vector, dtype=np.float32)
+        unit = unit / (np.linalg.norm(unit) or 1.0)
+        return [
+            Hit(a.id, a.title, score, similarity, self.answer(a, query, unit))
+            for score, similarity, a in ranked[:k]
+        ]

@@ -157,10 +157,31 @@ export class Chat {
     }
   }
 
-  /** A proactive insight or notification, shown as a card in the conversation. */
-  addInsight(body, title = "Insight") {
+  /**
+   * A proactive insight or notification, shown as a card in the conversation; with `opening`,
+   * in the conversation's opening (see addOpening) rather than at its end.
+   */
+  addInsight(body, title = "Insight", { opening = false } = {}) {
     const label = title.charAt(0).toUpperCase() + title.slice(1);
-    this.add({ kind: "card", variant: "insight", title: label, body });
+    const entry = { kind: "card", variant: "insight", title: label, body };
+    return opening ? this.addOpening(entry) : this.add(entry);
+  }
+
+  /**
+   * Add to the conversation's opening (the greeting and what it shows before the customer
+   * asks): after the opening so far, above everything said since. The page greets once the
+   * dashboard has loaded, and by then the customer may already have asked and been answered;
+   * appended, the greeting would land below that answer as if it were the latest reply.
+   */
+  addOpening(entry) {
+    const opening = { ...entry, opening: true };
+    const at = this.entries.findIndex((e) => !e.opening);
+    const before = at === -1 ? null : this.nodes.get(this.entries[at]) || null;
+    this.entries.splice(at === -1 ? this.entries.length : at, 0, opening);
+    const node = this.draw(opening);
+    this.log.insertBefore(node, before);
+    this.save();
+    return node;
   }
 
   idle() {

@@ -271,6 +271,43 @@ def test_a_reload_continues_the_same_conversation(bank: Bank, page) -> None:
     expect(_last_reply(page)).to_contain_text("come from", timeout=CHAT_WAIT)
 
 
+CHAT_ORDER = """() => [...document.querySelectorAll('#chat-log > li')]
+  .map((e) => e.classList.contains('msg') ? e.className : 'card')"""
+
+
+def test_the_greeting_opens_the_conversation_when_the_dashboard_comes_after_the_reply(
+    bank: Bank, page
+) -> None:
+    # The page greets once the dashboard has loaded. Held here until the first question has
+    # been answered, the greeting must still open the conversation, not follow the answer.
+    held: list[object] = []
+    released = threading.Event()
+
+    def hold(route) -> None:
+        if released.is_set():
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/me/dashboard", hold)
+    _sign_in(page, bank.base_url, "/", bank.customers[-1].username, PASSWORD)
+    _ask(page, "I want to move some money")
+    expect(_last_reply(page)).to_contain_text("How much", timeout=CHAT_WAIT)
+    assert held, "the page asked for its dashboard before the answer came"
+    assert page.locator("#chat-log .msg.assistant").count() == 1  # no greeting yet
+
+    released.set()
+    for route in held:  # the first load, and the refresh after the finished run
+        route.continue_()
+    expect(page.locator("#chat-log .msg.assistant").first).to_contain_text("Hi")
+    expect(_last_reply(page)).to_contain_text("How much")
+    order = page.evaluate(CHAT_ORDER)
+    assert order[0] == "msg assistant" and order[-2:] == ["msg user", "msg assistant"], order
+    page.reload()
+    expect(page.locator("#chat-log .msg.assistant").first).to_contain_text("Hi")
+    assert page.evaluate(CHAT_ORDER) == order
+
+
 def test_words_typed_while_an_action_waits_change_it(bank: Bank, page) -> None:
     customer = bank.customers[2]
     _sign_in(page, bank.base_url, "/", customer.username, PASSWORD)

@@ -39,19 +39,22 @@ async function notifications(token) {
   }
 }
 
-/** Greet once per session and show the most useful insight before the customer asks. */
+/**
+ * Greet once per session and show the most useful insight before the customer asks. Both open
+ * the conversation: the customer may have asked (and been answered) before the dashboard came.
+ */
 async function greet(dashboard, token) {
   if (!chat || session.get("greeted")) return;
   session.set("greeted", "yes");
   const name = dashboard.first_name ? `, ${dashboard.first_name}` : "";
-  chat.add({ kind: "assistant", text: `Hi${name}! Ask me about your balances, spending or bills, `
-    + "or ask me to move money or pay someone — I'll always check with you first." });
+  chat.addOpening({ kind: "assistant", text: `Hi${name}! Ask me about your balances, spending `
+    + "or bills, or ask me to move money or pay someone — I'll always check with you first." });
   const notes = await notifications(token);
   if (!chat) return;
   const first = notes[0] || (dashboard.insights || [])[0];
   if (first) {
     chat.addInsight(pick(first, "message", "body", "text") || "",
-      pick(first, "title", "severity") || "Insight");
+      pick(first, "title", "severity") || "Insight", { opening: true });
   }
 }
 

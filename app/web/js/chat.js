@@ -3,6 +3,7 @@
 // rendered entries are kept there too so the log survives a reload.
 
 import { el, newId, session } from "./common.js";
+import { renderMarkdown } from "./markdown.js";
 
 const KEEP = 120; // entries kept for a reload
 const WORKING = {
@@ -118,7 +119,7 @@ export class Chat {
         const open = this.streaming.get(frame.messageId);
         if (!open) break;
         open.entry.text += frame.delta;
-        open.node.querySelector(".text").textContent = open.entry.text;
+        renderMarkdown(open.node.querySelector(".text"), open.entry.text);
         this.scroll();
         break;
       }
@@ -220,10 +221,15 @@ export class Chat {
   scroll() { this.log.scrollTop = this.log.scrollHeight; }
 
   render(entry) {
-    if (entry.kind === "user" || entry.kind === "assistant") {
-      const who = entry.kind === "user" ? "You" : "Concierge";
-      return el("li", { class: `msg ${entry.kind}` },
-        el("span", { class: "sr-only" }, `${who}: `), el("p", { class: "text" }, entry.text));
+    if (entry.kind === "user") {
+      // the customer's own words, as typed: text, never Markdown or HTML
+      return el("li", { class: "msg user" },
+        el("span", { class: "sr-only" }, "You: "), el("p", { class: "text" }, entry.text));
+    }
+    if (entry.kind === "assistant") {
+      // the assistant writes Markdown (lists, tables); markdown.js sanitises what it renders
+      return el("li", { class: "msg assistant" }, el("span", { class: "sr-only" }, "Concierge: "),
+        renderMarkdown(el("div", { class: "text" }), entry.text));
     }
     if (entry.kind === "error") {
       return el("li", { class: "msg error" }, el("p", { class: "text" }, entry.text));

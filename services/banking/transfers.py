@@ -31,6 +31,7 @@ from services.banking.rules import (
     money,
     owned,
 )
+from services.merchants import category_of
 
 _T = SQLModel.metadata.tables
 
@@ -136,9 +137,9 @@ def pay_payee(
 ) -> WriteResult:
     """Pay one of the customer's payees (a biller or a person) from a checking or savings account.
 
-    Billers are paid by ACH under the category of the customer's bill with that biller
-    (``bill`` when there is none); people by person-to-person transfer (``transfers``), as the
-    bank's history books them.
+    Billers are paid by ACH under the category of the customer's bill with that biller (else
+    the category the biller's name tells, else ``bill``); people by person-to-person transfer
+    (``transfers``), as the bank's history books them.
 
     Raises:
         NotFound: the account or payee is not the customer's.
@@ -209,7 +210,8 @@ def _bill_category(w: Write, payee: Row[Any]) -> str:
         .order_by(series.c.id)
         .limit(1)
     ).scalar()
-    return str(found) if found else "bill"
+    # Without a bill series, the biller's name says what kind of bill it is (an insurer...).
+    return str(found) if found else category_of(payee.name) or "bill"
 
 
 def pay_card_bill(

@@ -18,14 +18,12 @@ from services.events import Event
 from services.features.incremental import (
     CUSTOMER_CHANNELS,
     HORIZON_DAYS,
-    INCOME,
-    INTERNAL,
-    NOT_SPENDING,
     MoneyWindow,
     day_of,
     stamp,
     summarise,
 )
+from services.spending import flow_of
 
 
 def recompute(events: Iterable[Event], now: datetime) -> dict[str, Any]:
@@ -53,12 +51,13 @@ def recompute(events: Iterable[Event], now: datetime) -> dict[str, Any]:
             window = money.setdefault(currency, MoneyWindow())
             window.transactions += 0 <= age < HORIZON_DAYS
             transactions_30d += in_30
-            if in_90 and category not in INTERNAL:
+            flow = flow_of(category, amount, data.get("account_type"))
+            if in_90 and flow != "own_move":
                 window.net_30 += amount if in_30 else 0
-                if amount > 0 and category in INCOME:
+                if flow == "income":
                     window.income[1] += amount
                     window.income[0] += amount if in_30 else 0
-                elif amount < 0 and category not in NOT_SPENDING:
+                elif flow == "spending":
                     spent = window.spend.setdefault(category, [0, 0])
                     spent[1] -= amount
                     spent[0] -= amount if in_30 else 0

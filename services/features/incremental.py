@@ -16,10 +16,12 @@ events arrive in; the ids of applied events are kept (with their day, for prunin
 re-delivered event changes nothing. :func:`changes` turns an event into the additions and
 register writes it causes, which the Redis store runs in a Lua script under the same rules.
 
-Classification: ``income`` credits are income; debits are spending in their category except
-moves between the person's own accounts (``transfer``) and to their accounts elsewhere
-(``transfer_out``); ``transfer`` counts in no money figure at all. A day is *active* when the
-person used a digital channel or made a transaction themselves (card, ATM, P2P, branch...).
+Classification is :mod:`services.spending`'s: ``income`` credits are income; a debit counts as
+spending in its category when it is personal spending there (not a move between the person's own
+accounts or to their accounts elsewhere, not interest, not a business's payroll, suppliers or
+business-account costs; the event's ``account_type`` tells a business account when the source
+knows it). A move between own accounts counts in no money figure at all. A day is *active* when
+the person used a digital channel or made a transaction themselves (card, ATM, P2P, branch...).
 """
 
 from __future__ import annotations
@@ -33,11 +35,9 @@ from typing import Any
 
 from services.events import Event
 from services.models import DEPOSIT_TYPES
+from services.spending import flow_of
 
 HORIZON_DAYS = 400  # buckets older than this can be pruned; the longest window is 90 days
-INCOME = frozenset({"income"})
-INTERNAL = frozenset({"transfer"})  # between the person's own accounts
-NOT_SPENDING = INTERNAL | {"transfer_out"}
 CUSTOMER_CHANNELS = frozenset({"card", "atm", "p2p", "branch", "app", "web", "check", "wire"})
 
 _ORIGIN = datetime(1, 1, 1, tzinfo=UTC)
@@ -87,11 +87,12 @@ def changes(event: Event) -> Changes:
     if event.type == "transaction":
         currency, category, amount = data["currency"], data["category"], data["amount_minor"]
         counters[f"{bucket}n:{currency}"] = 1
-        if category not in INTERNAL:
+        flow = flow_of(category, amount, data.get("account_type"))
+        if flow != "own_move":
             counters[f"{bucket}net:{currency}"] = amount
-            if amount > 0 and category in INCOME:
+            if flow == "income":
                 counters[f"{bucket}in:{currency}"] = amount
-            elif amount < 0 and category not in NOT_SPENDING:
+            elif flow == "spending":
                 counters[f"{bucket}out:{currency}:{category}"] = -amount
         if data["channel"] in CUSTOMER_CHANNELS:
             counters[f"{bucket}act"] = 1

@@ -39,6 +39,7 @@ from services.ingest.values import (
     required,
     text,
 )
+from services.merchants import category_of
 from services.models import AccountType
 
 SOURCE = "core-banking"
@@ -171,20 +172,27 @@ class _Rows:
         f = self.m.extract("transactions", data)
         key, number = required(f, "transaction_id"), required(f, "account_number")
         currency = text(f, "currency")
+        amount = self._amount(required(f, "amount"), "amount")
+        merchant, counterparty = text(f, "merchant"), text(f, "counterparty")
+        description = text(f, "description") or ""
+        # A feed without categories still books a known merchant where it belongs.
+        category = text(f, "category") or category_of(
+            merchant, counterparty, description, amount_minor=1 if amount and amount > 0 else -1
+        )
         row = {
             "source_ref": key,
             "number": number,
             "booked_at": parse_datetime(
                 required(f, "booked_at"), "booked_at", self.m.datetime_format
             ),
-            "amount": self._amount(required(f, "amount"), "amount"),
+            "amount": amount,
             "balance_after": self._amount(text(f, "balance_after"), "balance_after"),
             "currency": None if currency is None else currency_code(currency),
-            "merchant": text(f, "merchant"),
-            "category": text(f, "category") or "other",
+            "merchant": merchant,
+            "category": category or "other",
             "channel": text(f, "channel") or "other",
-            "counterparty": text(f, "counterparty"),
-            "description": text(f, "description") or "",
+            "counterparty": counterparty,
+            "description": description,
         }
         check_fits(store.table("ledger_entry"), row)
         return key, row

@@ -10,12 +10,6 @@ from functools import lru_cache
 from services.insights import INSIGHT_TYPES, Insight, Severity
 from services.insights.history import AccountRow, Entry, EventRow, SeriesRow, TransferRow
 
-# Money moving between the customer's own accounts: neither spending nor income.
-INTERNAL = frozenset({"transfer"})
-# Categories that are never a purchase: own money moving, income, the bank's own charges.
-NOT_PURCHASE = frozenset(
-    {"transfer", "transfer_out", "income", "interest", "fees", "housing", "loan", "sales"}
-)
 # Median absolute deviation -> standard deviation of a normal distribution.
 MAD_TO_SD = 1.4826
 

@@ -10,9 +10,10 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from services.insights import Insight
-from services.insights.common import INTERNAL, make, median, ref
+from services.insights.common import make, median, ref
 from services.insights.history import AccountRow, History
 from services.money import format_money
+from services.spending import MONEY_MOVES, OWN_ACCOUNT_MOVES
 
 # --- balance forecast (Balance Watch) -----------------------------------------------------
 FORECAST_DAYS = 7
@@ -84,8 +85,7 @@ def typical_daily_spend(history: History, account: AccountRow, now: datetime) ->
             and e.amount_minor < 0
             and e.booked_at >= start
             and e.recurring_id is None
-            and e.category not in INTERNAL
-            and e.category != "transfer_out"
+            and e.category not in MONEY_MOVES
         ):
             days[min(SPEND_DAYS - 1, (e.booked_at - start).days)] -= e.amount_minor
     return round(median(days))
@@ -154,7 +154,7 @@ def cash_forecast(history: History, account_id: int, now: datetime) -> tuple[lis
         first = first or e.booked_at
         if e.booked_at < start:
             continue
-        if e.amount_minor > 0 and e.category not in INTERNAL:
+        if e.amount_minor > 0 and e.category not in OWN_ACCOUNT_MOVES:
             takings[min(CASH_MONTHS - 1, (e.booked_at - start).days // CASH_MONTH_DAYS)] += (
                 e.amount_minor
             )

@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from services.insights.common import INTERNAL, mad, median, merchant_of
+from services.insights.common import mad, median, merchant_of
 from services.insights.history import Entry, History
+from services.spending import INCOME, OWN_ACCOUNT_MOVES
 
 # Days between charges of each cadence, and how far one gap may stray from it.
 CADENCE_DAYS: dict[str, float] = {
@@ -73,7 +74,7 @@ def _recurring_debits(history: History) -> dict[str, list[Entry]]:
     known: dict[str, list[Entry]] = defaultdict(list)
     loose: dict[str, list[Entry]] = defaultdict(list)
     for e in history.entries:
-        if e.amount_minor > 0 or e.category in INTERNAL or e.category == "income":
+        if e.amount_minor > 0 or e.category in OWN_ACCOUNT_MOVES | INCOME:
             continue
         if e.recurring_id is not None:
             known[f"series:{e.recurring_id}"].append(e)

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from services.insights import Insight
 from services.insights.common import (
-    NOT_PURCHASE,
     mad,
     make,
     median,
@@ -18,6 +17,7 @@ from services.insights.common import (
 from services.insights.history import Entry, History
 from services.insights.recurring import MIN_CHARGES, recurring_debits
 from services.money import format_money
+from services.spending import NOT_PURCHASE
 
 # --- unusually large purchase -------------------------------------------------------------
 # A purchase is judged against the customer's own card purchases before a 31-day window (the

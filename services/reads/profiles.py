@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Select, and_, bindparam, case, func, select
@@ -18,10 +18,9 @@ from sqlmodel import SQLModel
 
 from services.models import DEPOSIT_TYPES
 from services.reads.accounts import account_rows
+from services.spending import flow_of
 
 _T = SQLModel.metadata.tables
-# Money moving between a customer's own accounts is neither income nor spending.
-NOT_SPENDING = ("transfer", "income", "interest")
 FORECAST_DAYS = 30
 
 
@@ -89,6 +88,10 @@ class Derived(BaseModel):
     engagement: float  # 0..1: how active the person is in the app
 
 
+def _by_window() -> dict[str, dict[str, int]]:
+    return {"30d": {}, "90d": {}}
+
+
 class Profile(BaseModel):
     """Everything the bank knows about one person, as of ``as_of``."""
 
@@ -101,8 +104,12 @@ class Profile(BaseModel):
     products: list[Product]
     deposit_balance_minor: int
     income_minor: dict[str, int]  # "30d" / "90d"
-    spending_minor: dict[str, int]
+    spending_minor: dict[str, int]  # personal spending (services.spending), "30d" / "90d"
     spending_by_category_minor: dict[str, dict[str, int]]
+    # A business's payroll, suppliers and other outgoings, by category, "30d" / "90d".
+    business_outgoings_minor: dict[str, dict[str, int]] = Field(default_factory=_by_window)
+    # Money sent to the customer's accounts at other banks, "30d" / "90d".
+    transfers_out_minor: dict[str, int] = Field(default_factory=lambda: {"30d": 0, "90d": 0})
     recurring: list[Series]
     goals: list[Goal]
     digital: Digital
@@ -125,7 +132,7 @@ def _statements() -> dict[str, Select[Any]]:
         _T["contact_preference"],
         _T["digital_event"],
     )
-    ledger = _T["ledger_entry"]
+    ledger, account = _T["ledger_entry"], _T["account"]
     amount = ledger.c.amount_minor
     mine = event.c.person_id == who
     return {
@@ -135,11 +142,13 @@ def _statements() -> dict[str, Select[Any]]:
         .order_by(ident.c.system, ident.c.source_key),
         "window": select(
             ledger.c.category,
+            account.c.type,
             func.sum(case((amount > 0, amount), else_=0)),
             func.sum(case((amount < 0, -amount), else_=0)),
         )
+        .join(account, account.c.id == ledger.c.account_id)
         .where(ledger.c.person_id == who, ledger.c.booked_at >= bindparam("since"))
-        .group_by(ledger.c.category),
+        .group_by(ledger.c.category, account.c.type),
         "series": select(series)
         .where(series.c.person_id == who, series.c.active)
         .order_by(series.c.id),
@@ -157,16 +166,34 @@ def _statements() -> dict[str, Select[Any]]:
     }
 
 
-def _window_sums(conn: Connection, person_id: int, since: datetime) -> tuple[int, dict[str, int]]:
-    """Income credited and money spent per category since ``since`` (refunds do not net)."""
+class _Window(NamedTuple):
+    """Money in and out since some moment, as ``services.spending`` sorts it."""
+
+    income: int
+    spending: dict[str, int]  # personal spending per category
+    business: dict[str, int]  # a business's outgoings per category
+    moved_out: int  # sent to the customer's accounts at other banks
+
+
+def _window_sums(conn: Connection, person_id: int, since: datetime) -> _Window:
+    """Income credited and money paid out since ``since``, sorted (refunds do not net)."""
     rows = conn.execute(_statements()["window"], {"person_id": person_id, "since": since}).all()
-    income = sum(int(credit) for category, credit, _ in rows if category == "income")
-    spending = {
-        category: int(debit)
-        for category, _, debit in rows
-        if category not in NOT_SPENDING and debit > 0
-    }
-    return income, spending
+    income = moved_out = 0
+    spending: Counter[str] = Counter()
+    business: Counter[str] = Counter()
+    for category, account_type, credit, debit in rows:
+        if credit and flow_of(category, 1, account_type) == "income":
+            income += int(credit)
+        if not debit:
+            continue
+        flow = flow_of(category, -1, account_type)
+        if flow == "spending":
+            spending[category] += int(debit)
+        elif flow == "business":
+            business[category] += int(debit)
+        elif flow == "move_out":
+            moved_out += int(debit)
+    return _Window(income, dict(spending), dict(business), moved_out)
 
 
 def load_profile(
@@ -208,8 +235,14 @@ def load_profile(
         for r in account_rows(conn, person_id=person_id)
     ]
     deposits = sum(p.balance_minor for p in products if p.type in DEPOSIT_TYPES)
-    income30, spend30 = _window_sums(conn, person_id, now - timedelta(days=30))
-    income90, spend90 = _window_sums(conn, person_id, now - timedelta(days=90))
+    last30 = _window_sums(conn, person_id, now - timedelta(days=30))
+    last90 = _window_sums(conn, person_id, now - timedelta(days=90))
+    income30, spend30, income90, spend90 = (
+        last30.income,
+        last30.spending,
+        last90.income,
+        last90.spending,
+    )
     recurring = [
         Series(
             kind=r.kind,
@@ -236,8 +269,8 @@ def load_profile(
     spent90 = sum(spend90.values())
     derived = Derived(
         savings_rate_90d=round(1 - spent90 / income90, 4) if income90 else None,
-        net_flow_30d_minor=income30 - sum(spend30.values()),
-        **_forecast(deposits, recurring, spent90, now.date()),
+        net_flow_30d_minor=income30 - _paid_out(last30),
+        **_forecast(deposits, recurring, _paid_out(last90), now.date()),
         engagement=round(min(1.0, digital.sessions_30d / 20), 3),
     )
     return Profile(
@@ -252,6 +285,8 @@ def load_profile(
         income_minor={"30d": income30, "90d": income90},
         spending_minor={"30d": sum(spend30.values()), "90d": spent90},
         spending_by_category_minor={"30d": spend30, "90d": spend90},
+        business_outgoings_minor={"30d": last30.business, "90d": last90.business},
+        transfers_out_minor={"30d": last30.moved_out, "90d": last90.moved_out},
         recurring=recurring,
         goals=goals,
         digital=digital,
@@ -279,9 +314,18 @@ def _digital(conn: Connection, person_id: int, now: datetime) -> Digital:
     )
 
 
-def _forecast(deposits: int, recurring: list[Series], spent90: int, today: date) -> dict[str, int]:
-    """Deposits over the next days: known recurring flows plus everyday spending at its pace."""
-    daily = spent90 / 90
+def _paid_out(window: _Window) -> int:
+    """Everything that left the customer's hands: spending, business outgoings, money sent away."""
+    return sum(window.spending.values()) + sum(window.business.values()) + window.moved_out
+
+
+def _forecast(deposits: int, recurring: list[Series], paid90: int, today: date) -> dict[str, int]:
+    """Deposits over the next days: known recurring flows plus everyday outgoings at their pace.
+
+    The pace counts all money paid out (a business's payroll and money sent to other banks too),
+    since all of it leaves the deposits the forecast follows.
+    """
+    daily = paid90 / 90
     bills = [s for s in recurring if s.kind not in ("salary",) and s.amount_minor < 0]
     # Everyday spending excludes what the recurring bills already account for.
     monthly_bills = -sum(s.amount_minor for s in bills)

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 
 from services.insights.cashflow import BILL_KINDS
 from services.reads.accounts import account_rows
-from services.reads.profiles import NOT_SPENDING
+from services.spending import business_where, spending_where
 
 _T = SQLModel.metadata.tables
 MAX_ROWS = 50
@@ -227,12 +227,14 @@ def search_transactions(
 
 
 @cache
-def _spending_statement(by_category: bool) -> Select[Any]:
-    e = _T["ledger_entry"]
+def _spending_statement(by_category: bool, business: bool) -> Select[Any]:
+    """Debits per category and currency: personal spending, or a business's outgoings."""
+    e, a = _T["ledger_entry"], _T["account"]
+    kind = business_where if business else spending_where
     where = [
         e.c.person_id == _who(),
         e.c.amount_minor < 0,
-        e.c.category.not_in(NOT_SPENDING),
+        kind(e.c.category, a.c.type),
         e.c.booked_at >= bindparam("start"),
         e.c.booked_at < bindparam("end"),
     ]
@@ -240,6 +242,7 @@ def _spending_statement(by_category: bool) -> Select[Any]:
         where.append(e.c.category == bindparam("category"))
     return (
         select(e.c.category, e.c.currency, func.sum(-e.c.amount_minor).label("spent"))
+        .join(a, a.c.id == e.c.account_id)
         .where(*where)
         .group_by(e.c.category, e.c.currency)
         .order_by(func.sum(-e.c.amount_minor).desc(), e.c.category)
@@ -249,7 +252,14 @@ def _spending_statement(by_category: bool) -> Select[Any]:
 def spending_summary(
     conn: Connection, *, person_id: int, start: date, end: date, category: str | None = None
 ) -> dict[str, Any]:
-    """Money spent between ``start`` and ``end`` (inclusive), by category, largest first."""
+    """Money spent between ``start`` and ``end`` (inclusive), by category, largest first.
+
+    ``by_category`` and ``total_minor`` are the customer's personal spending as
+    ``services.spending`` defines it: moves between their own accounts, card-bill payments,
+    money sent to other banks, income and interest are left out. A business's payroll, suppliers
+    and other outgoings from a business account are reported apart, under
+    ``business_outgoings`` (empty for a customer without them).
+    """
     values: dict[str, Any] = {
         "person_id": person_id,
         "start": _day_start(start),
@@ -257,13 +267,19 @@ def spending_summary(
     }
     if category:
         values["category"] = category
-    rows = conn.execute(_spending_statement(bool(category)), values)
-    by_category = [dict(r._mapping) for r in rows]
+    found = {}
+    for business in (False, True):
+        rows = conn.execute(_spending_statement(bool(category), business), values)
+        found[business] = [dict(r._mapping) for r in rows]
     return {
         "start": start,
         "end": end,
-        "total_minor": sum(int(r["spent"]) for r in by_category),
-        "by_category": by_category,
+        "total_minor": sum(int(r["spent"]) for r in found[False]),
+        "by_category": found[False],
+        "business_outgoings": {
+            "total_minor": sum(int(r["spent"]) for r in found[True]),
+            "by_category": found[True],
+        },
     }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from services.events import Event
 from services.recommendations.offer_log import OfferStats
 from services.recommendations.vector import FeatureVector, derive
+from services.spending import flow_of
 
 BALANCE_OF = {
     "checking": "checking_minor",
@@ -29,7 +30,6 @@ BALANCE_OF = {
     "business_checking": "business_minor",
 }
 DEPOSITS = ("checking_minor", "savings_minor", "business_minor")
-NOT_SPENDING = frozenset({"income", "transfer", "transfer_out", "interest"})
 CONSENT_FIELDS = {"push": "push", "email": "email", "sms": "sms", "in_app": "in_app"}
 
 
@@ -57,22 +57,24 @@ def apply_event(vector: FeatureVector, event: Event) -> FeatureVector | None:
 def _transaction(v: FeatureVector, data: dict[str, Any]) -> None:
     amount = int(data["amount_minor"])
     category = str(data["category"])
-    if category == "income" and amount > 0:
+    kind = data.get("account_type")
+    flow = flow_of(category, amount, kind if isinstance(kind, str) else None)
+    if flow == "income":
         v.income_30d_minor += amount
         v.income_90d_minor += amount
         v.days_since_income = 0
-    elif category == "transfer_out" and amount < 0:
+    elif flow == "move_out":
         v.outflow_other_banks_90d_minor -= amount
-    elif amount < 0 and category not in NOT_SPENDING:
+    elif flow == "spending":
         v.spend_30d_minor -= amount
         v.spend_90d_minor -= amount
         if data.get("channel") == "card":
             v.card_spend_annual_minor -= amount
-    if category != "transfer":
+    if flow != "own_move":
         v.net_flow_30d_minor += amount
     if v.income_90d_minor:
         v.savings_rate = round(1 - v.spend_90d_minor / v.income_90d_minor, 4)
-    kind, balance = data.get("account_type"), data.get("balance_after_minor")
+    balance = data.get("balance_after_minor")
     if isinstance(balance, int) and isinstance(kind, str):
         if kind in BALANCE_OF:
             setattr(v, BALANCE_OF[kind], balance)

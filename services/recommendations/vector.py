@@ -195,12 +195,10 @@ def build_vector(
     for product in open_:
         balance[product.type] = balance.get(product.type, 0) + product.balance_minor
     savings_id = next((p.account_id for p in open_ if p.type == "savings"), None)
-    spend90 = dict(profile.spending_by_category_minor["90d"])
-    outflow = spend90.pop("transfer_out", 0)  # money leaving for another bank is not spending
-    spent90 = sum(spend90.values())
-    spent30 = profile.spending_minor["30d"] - profile.spending_by_category_minor["30d"].get(
-        "transfer_out", 0
-    )
+    spend90 = profile.spending_by_category_minor["90d"]
+    outflow = profile.transfers_out_minor["90d"]  # money leaving for another bank
+    spent90 = profile.spending_minor["90d"]
+    spent30 = profile.spending_minor["30d"]
     income30, income90 = profile.income_minor["30d"], profile.income_minor["90d"]
     shares = sorted(spend90.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_SHARES]
     prefs = profile.preferences

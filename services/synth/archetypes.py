@@ -55,6 +55,31 @@ UTILITIES: tuple[tuple[str, str, int], ...] = (
     ("Verizon Wireless", "phone", 8500),
     ("State Farm Insurance", "insurance", 14200),
 )
+# The ledger category each kind of bill books under: an insurer is insurance, not a utility.
+BILL_CATEGORY: dict[str, str] = {
+    "electricity": "utilities",
+    "water": "utilities",
+    "internet": "utilities",
+    "phone": "utilities",
+    "insurance": "insurance",
+}
+# Every ledger category the generator books, by what the money truly is. Evaluations and tests
+# hold the bank's spending figures to this: card purchases, bills, rent, subscriptions, cash,
+# payments to friends and the bank's fees are the customer's spending; a business account's
+# payroll, suppliers and lease are the business's; the rest only moves money between the
+# customer's own accounts or to another bank, or brings it in (pay, interest, takings).
+SPENDING_CATEGORIES: tuple[str, ...] = (
+    *CATEGORIES,
+    "subscriptions",
+    "utilities",
+    "insurance",
+    "housing",
+    "transfers",  # person-to-person payments
+    "cash",
+    "fees",
+)
+BUSINESS_CATEGORIES: tuple[str, ...] = ("payroll", "supplies", "rent")
+MONEY_MOVE_CATEGORIES: tuple[str, ...] = ("transfer", "transfer_out", "income", "interest", "sales")
 EMPLOYERS: tuple[str, ...] = (
     "Acme Corp Payroll",
     "Globex Payroll",

@@ -8,6 +8,7 @@ import numpy as np
 
 from services.synth import calendar as cal
 from services.synth.archetypes import (
+    BILL_CATEGORY,
     EMPLOYERS,
     GIG_PLATFORMS,
     LANDLORDS,
@@ -254,7 +255,7 @@ def bills(p: Plan) -> list[Flow]:
                     at(d, 6, 30),
                     "checking",
                     -amount,
-                    "utilities",
+                    BILL_CATEGORY[kind],
                     "ach",
                     merchant=merchant,
                     counterparty=merchant,
@@ -262,7 +263,7 @@ def bills(p: Plan) -> list[Flow]:
                     series=key,
                 )
             )
-        p.series(key, "checking", "bill", merchant, "utilities", "monthly", day, p.start)
+        p.series(key, "checking", "bill", merchant, BILL_CATEGORY[kind], "monthly", day, p.start)
     return flows
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from services.reads.profiles import ProfileNotFound, load_profile
+from services.synth.archetypes import BUSINESS_CATEGORIES, SPENDING_CATEGORIES
 from tests.support.bank_raw import noon, rows, truth, utc
 
 
@@ -27,9 +28,12 @@ def test_profile_sums_match_the_ledger(bank, person_id: int) -> None:
     for days in (30, 90):
         recent = [(a, c) for t, a, c in entries if utc(t) >= now - timedelta(days=days)]
         income = sum(a for a, c in recent if c == "income" and a > 0)
-        spent = -sum(a for a, c in recent if c not in ("transfer", "income", "interest") and a < 0)
+        # What the generator booked as the customer's own spending, and as the business's.
+        spent = -sum(a for a, c in recent if c in SPENDING_CATEGORIES and a < 0)
+        business = -sum(a for a, c in recent if c in BUSINESS_CATEGORIES and a < 0)
         assert profile.income_minor[f"{days}d"] == income
         assert profile.spending_minor[f"{days}d"] == spent
+        assert sum(profile.business_outgoings_minor[f"{days}d"].values()) == business
     accounts = rows(
         bank.engine,
         "SELECT id, type, balance_minor FROM account WHERE person_id = :p ORDER BY id",

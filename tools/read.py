@@ -112,6 +112,9 @@ def search_transactions(
 def spending_summary(runtime: Runtime, start: str = "", end: str = "", category: str = "") -> str:
     """Sum the customer's spending by category over a period (this month by default).
 
+    Moves between the customer's own accounts, card-bill payments and money sent to other banks
+    are not spending; a business's payroll and suppliers come apart, as business_outgoings.
+
     Args:
         runtime: Injected by the graph: the customer and the bank (not the model's to fill).
         start: First day, YYYY-MM-DD.
@@ -128,22 +131,30 @@ def spending_summary(runtime: Runtime, start: str = "", end: str = "", category:
         found = queries.spending_summary(
             conn, person_id=ctx.person_id, start=first, end=last, category=category or None
         )
-    currency = found["by_category"][0]["currency"] if found["by_category"] else "USD"
-    return _json(
-        {
-            "start": first.isoformat(),
-            "end": last.isoformat(),
-            "total": format_money(found["total_minor"], currency, plain=True),
-            "currency": currency,
-            "by_category": [
-                {
-                    "category": r["category"],
-                    "amount": format_money(r["spent"], r["currency"], plain=True),
-                }
-                for r in found["by_category"]
-            ],
+    business = found["business_outgoings"]
+    rows = found["by_category"] or business["by_category"]
+    currency = rows[0]["currency"] if rows else "USD"
+    answer: dict[str, Any] = {
+        "start": first.isoformat(),
+        "end": last.isoformat(),
+        "total": format_money(found["total_minor"], currency, plain=True),
+        "currency": currency,
+        "by_category": _amounts(found["by_category"]),
+    }
+    if business["by_category"]:
+        # Payroll, suppliers and the business account's other costs: not personal spending.
+        answer["business_outgoings"] = {
+            "total": format_money(business["total_minor"], currency, plain=True),
+            "by_category": _amounts(business["by_category"]),
         }
-    )
+    return _json(answer)
+
+
+def _amounts(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {"category": r["category"], "amount": format_money(r["spent"], r["currency"], plain=True)}
+        for r in rows
+    ]
 
 
 @tool

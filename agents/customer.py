@@ -21,9 +21,11 @@ from sqlmodel import SQLModel
 from agents.context import Account, Card, CustomerContext, Named
 from agents.offline.replies import money
 from services.fresh_cache import FreshCache
+from services.insights import for_customer
 from services.insights.cache import revision
 from services.money import to_decimal
 from services.reads import records as queries
+from services.recommendations.reasons import customer_why
 from tools.refs import ref
 from tools.runtime import ChatContext
 
@@ -41,23 +43,18 @@ def _offer(run: ChatContext) -> dict[str, str] | None:
     if not found:
         return None
     best = found[0]
-    why = [
-        r.split(":", 1)[1].replace("_", " ")
-        for r in best.reasons
-        if r.startswith(("insight:", "rule:"))
-    ]
     return {
         "code": best.code,
         "title": best.title,
         "body": best.body,
-        "why": ", ".join(why) or "it fits your accounts",
+        "why": customer_why(best.reasons),
     }
 
 
 def _insight(conn: object, run: ChatContext) -> dict[str, str] | None:
     found = [
         i
-        for i in run.bank.insights_of(conn, person_id=run.person_id, now=run.now)
+        for i in for_customer(run.bank.insights_of(conn, person_id=run.person_id, now=run.now))
         if i.severity in WORTH_SAYING
     ]
     return {"type": found[0].type, "message": found[0].message} if found else None

@@ -14,8 +14,10 @@ from typing import Any
 
 from langchain_core.tools import BaseTool, tool
 
+from services.insights import INSIGHT_COPY, for_customer
 from services.money import format_money, to_minor
 from services.reads import records as queries
+from services.recommendations.reasons import customer_reasons, customer_why
 from tools.refs import ref
 from tools.runtime import Runtime
 
@@ -213,12 +215,13 @@ def get_insights(runtime: Runtime) -> str:
     """Anything unusual or worth knowing in the customer's accounts right now."""
     ctx = runtime.context
     with ctx.bank.read() as conn:
-        found = ctx.bank.insights_of(conn, person_id=ctx.person_id, now=ctx.now)
+        found = for_customer(ctx.bank.insights_of(conn, person_id=ctx.person_id, now=ctx.now))
     return _json(
         {
             "insights": [
                 {
                     "type": i.type,
+                    "title": INSIGHT_COPY[i.type].title,
                     "severity": i.severity,
                     "message": i.message,
                     "evidence": list(i.evidence),
@@ -227,6 +230,24 @@ def get_insights(runtime: Runtime) -> str:
             ]
         }
     )
+
+
+def _customer_offers(ctx: Any, found: list[Any]) -> list[dict[str, Any]]:
+    """Offers as the customer may read them: copy, choices and reasons in words, never codes."""
+    with ctx.bank.read() as conn:
+        insights = for_customer(ctx.bank.insights_of(conn, person_id=ctx.person_id, now=ctx.now))
+    by_type = {i.type: i for i in insights}
+    return [
+        {
+            "code": r.code,
+            "title": r.title,
+            "body": r.body,
+            "options": [{"code": c, "label": label} for c, label in r.options],
+            "why": customer_why(r.reasons, insights=by_type),
+            "because": customer_reasons(r.reasons, insights=by_type),
+        }
+        for r in found
+    ]
 
 
 @tool
@@ -239,20 +260,7 @@ def get_recommendations(runtime: Runtime) -> str:
     found = recommender.decide(
         ctx.person_id, now=ctx.now, level=ctx.bank.level, k=3, channel="chat_line"
     )
-    return _json(
-        {
-            "recommendations": [
-                {
-                    "code": r.code,
-                    "title": r.title,
-                    "body": r.body,
-                    "why": "; ".join(x for x in r.reasons if x.startswith(("insight:", "rule:"))),
-                    "reasons": list(r.reasons),
-                }
-                for r in found
-            ]
-        }
-    )
+    return _json({"recommendations": _customer_offers(ctx, found)})
 
 
 @tool
@@ -278,7 +286,7 @@ def search_knowledge(runtime: Runtime, query: str) -> str:
 
 @tool
 def get_profile_summary(runtime: Runtime) -> str:
-    """Who the customer is to the bank: segment, products, income and spending, goals."""
+    """Who the customer is with the bank: their products, income and spending, goals."""
     from services.reads.profiles import load_profile
 
     ctx = runtime.context
@@ -287,7 +295,6 @@ def get_profile_summary(runtime: Runtime) -> str:
     return _json(
         {
             "name": profile.name,
-            "segment": profile.segment,
             "products": [
                 {
                     "type": p.type,
@@ -351,7 +358,7 @@ def get_scheduled(runtime: Runtime) -> str:
 
 @tool
 def explain_recommendation(runtime: Runtime, code: str) -> str:
-    """Why an offer or action is recommended to the customer: the features and insights behind it.
+    """Why an offer or action is suggested to the customer, in their terms.
 
     Args:
         runtime: Injected by the graph: the customer and the bank (not the model's to fill).
@@ -365,14 +372,8 @@ def explain_recommendation(runtime: Runtime, code: str) -> str:
     match = next((r for r in found if r.code == code), None)
     if match is None:
         return _json({"error": "that isn't one of your current recommendations"})
-    return _json(
-        {
-            "code": match.code,
-            "title": match.title,
-            "reasons": list(match.reasons),
-            "propensity": match.propensity,
-        }
-    )
+    offer = _customer_offers(ctx, [match])[0]
+    return _json({k: offer[k] for k in ("code", "title", "why", "because")})
 
 
 READ_TOOLS: list[BaseTool] = [

@@ -122,9 +122,9 @@ def _suggestion(nba: dict[str, str]) -> str:
     """One next best action in a sentence or two: what, why (unless the text says it), ask."""
     body = nba["body"].strip()
     line = f"By the way: {body}"
-    why = nba.get("why", "")
+    why = nba.get("why", "")  # "Because your CD matures on Dec 12."
     if why and why.lower() not in body.lower() and not body.endswith("?"):
-        line += f" I'm mentioning it because of {why}."
+        line += f" I'm mentioning it {why[:1].lower()}{why[1:]}"
     return line if body.endswith("?") else f"{line} Want to hear more?"
 
 

@@ -93,8 +93,8 @@ def _offers(r: dict[str, Any]) -> str:
         return "I don't have anything to suggest right now."
     lines = []
     for o in rows:
-        why = f" ({o['why']})" if o.get("why") else ""
-        lines.append(f"- {o['title']}: {o['body']}{why}")
+        why = f" {o['why']}" if o.get("why") else ""
+        lines.append(f"- **{o['title']}**: {o['body']}{why}")
     return "Here's what I'd suggest:\n" + "\n".join(lines)
 
 
@@ -156,13 +156,15 @@ def _scheduled(r: dict[str, Any]) -> str:
 
 
 def _explain(r: dict[str, Any]) -> str:
-    why = [x for x in r.get("reasons", []) if not x.startswith(("level:", "policy:"))]
-    return f"I suggested {r['title']} because of: " + "; ".join(why) + "."
+    because = r.get("because") or []
+    if not because:
+        return f"I suggested {r['title']} because it fits how you use your accounts."
+    return f"I suggested {r['title']} because " + " and ".join(because) + "."
 
 
 def _profile(r: dict[str, Any]) -> str:
     held = ", ".join(p["name"] for p in r.get("products", []))
-    return f"You're with us as {r['name']} ({r['segment']}); your accounts: {held}."
+    return f"You're with us as {r['name']}; your accounts: {held}."
 
 
 RENDER: dict[str, Callable[[dict[str, Any]], str]] = {

@@ -41,7 +41,9 @@ from app.api.views import (
     transaction_view,
     widget_view,
 )
+from services.insights import for_customer
 from services.insights.detectors import insights_for
+from services.money import locale_for, web_locale
 from services.reads import records as queries
 from services.reads.dashboard import arrange_dashboard
 from services.reads.profiles import load_profile
@@ -56,6 +58,7 @@ class DashboardView(BaseModel):
     """The personalised home screen: what the customer has, spent, owes soon and should know."""
 
     first_name: str
+    locale: str = Field(description="How the customer's amounts are written, e.g. 'en-US'.")
     accounts: list[AccountView]
     recent_transactions: list[TransactionView]
     spending: SpendingView
@@ -88,7 +91,8 @@ def my_dashboard(
     currency = next((a.currency for a in accounts if a.type == "checking"), "USD")
     live = store.features(customer_id, now) or {}
     profile = load_profile(conn, person_id=customer_id, now=now, live=live)
-    found = insights_for(conn, person_id=customer_id, now=now)
+    found = for_customer(insights_for(conn, person_id=customer_id, now=now))
+    locale = locale_for(person.country)
     recent, _ = transaction_page(
         conn, person_id=customer_id, filters=StatementFilter(), limit=RECENT
     )
@@ -101,6 +105,7 @@ def my_dashboard(
     widgets = arrange_dashboard(profile, found, [r.code for r in offers])
     return DashboardView(
         first_name=person.first_name,
+        locale=web_locale(locale),
         accounts=[account_view(a) for a in accounts],
         recent_transactions=[transaction_view(r) for r in recent],
         spending=SpendingView(
@@ -118,7 +123,9 @@ def my_dashboard(
         ),
         upcoming_bills=[bill_view(b) for b in bills],
         insights=[insight_view(i) for i in found],
-        recommendations=[recommendation_view(r) for r in offers],
+        recommendations=[
+            recommendation_view(r, insights=found, locale=locale, currency=currency) for r in offers
+        ],
         goals=[goal_view(g) for g in goals],
-        widgets=[widget_view(w) for w in widgets],
+        widgets=[widget_view(w, insights=found) for w in widgets],
     )

@@ -6,30 +6,17 @@ amount's own currency (``"-12.50"``, ``"1234"`` for yen), never a float.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.insights import Insight
-from services.money import EXPONENT, format_money
+from services.insights import INSIGHT_COPY, Insight
+from services.money import DEFAULT_LOCALE, EXPONENT, format_money
 from services.reads.dashboard import Widget
 from services.recommendations.engine import Recommendation
-
-INSIGHT_TITLES = {
-    "large_transaction": "Large transaction",
-    "price_increase": "A subscription costs more",
-    "duplicate_charge": "Possible duplicate charge",
-    "free_trial_ending": "Free trial ending",
-    "deposit_maturing": "Term deposit maturing",
-    "paycheck_landed": "Your pay has landed",
-    "upcoming_bills": "Bills coming up",
-    "low_balance_forecast": "Balance may run low",
-    "business_cash_shortfall": "Business cash may run short",
-    "portfolio_drift": "Portfolio has drifted",
-    "churn_risk": "We'd like to help",
-    "home_buying": "Thinking of buying a home?",
-}
+from services.recommendations.reasons import customer_reasons, customer_why
 
 
 def decimal_text(minor: int, currency: str = "USD") -> str:
@@ -112,10 +99,11 @@ class InsightView(BaseModel):
 
 
 def insight_view(insight: Insight) -> InsightView:
-    """An insight as the API shows it."""
+    """An insight as the API shows it (callers pass only those its reader may see)."""
+    copy = INSIGHT_COPY.get(insight.type)
     return InsightView(
         code=insight.type,
-        title=INSIGHT_TITLES.get(insight.type, insight.type.replace("_", " ").capitalize()),
+        title=copy.title if copy else insight.type.replace("_", " ").capitalize(),
         message=insight.message,
         severity=insight.severity,
         suggested_action=insight.suggested_action,
@@ -129,35 +117,54 @@ class NotificationView(InsightView):
     """An insight the contact policy lets the bank push to the customer now."""
 
     channel: str = Field(description="Where it may go: 'push' or 'in_app_card'.")
-    reasons: list[str] = Field(description="The contact-policy checks it passed.")
+
+
+class OptionView(BaseModel):
+    """One choice an offer gives; POST its code with an ``accepted`` response."""
+
+    code: str
+    label: str = Field(description="What the button says it does, e.g. 'Move to savings'.")
 
 
 class RecommendationView(BaseModel):
-    """A next best action for the customer, with why."""
+    """A next best action for the customer, with why in the customer's own terms."""
 
     offer: str = Field(description="The catalogue code; POST responses to it.")
     title: str
     body: str
-    cta: str | None = None
-    why: str = Field(description="The insights and rules that make it relevant.")
-    reasons: list[str] = Field(description="Every reason code, policy checks included.")
-    kind: str
-    insight: str | None = None
+    cta: str | None = Field(None, description="The one call to action, when there are no options.")
+    options: list[OptionView] = Field(
+        default_factory=list, description="One button per choice, when the offer gives a choice."
+    )
+    why: str = Field(description="Why it is suggested, in a sentence: 'Because your CD ...'.")
+    because: list[str] = Field(description="Every reason the customer may read, as phrases.")
+    insight: str | None = Field(None, description="The insight it follows up, if any.")
 
 
-def recommendation_view(r: Recommendation) -> RecommendationView:
-    """A recommendation as the API shows it."""
-    relevant = [x for x in r.reasons if x.startswith(("insight:", "rule:", "feature:"))]
-    why = relevant or [x for x in r.reasons if not x.startswith(("level:", "policy:"))]
+def recommendation_view(
+    r: Recommendation,
+    *,
+    insights: Iterable[Insight] = (),
+    locale: str = DEFAULT_LOCALE,
+    currency: str = "USD",
+) -> RecommendationView:
+    """A recommendation as its customer sees it: copy, choices, and reasons in words.
+
+    Reason codes, model scores and contact-policy checks stay with the bank: only the phrases
+    whose audience is the customer are shown.
+    """
+    found = {i.type: i for i in insights}
+    because = customer_reasons(r.reasons, insights=found, locale=locale, currency=currency)
+    copy = INSIGHT_COPY.get(r.insight or "")
     return RecommendationView(
         offer=r.code,
         title=r.title,
         body=r.body,
-        cta=r.cta,
-        why="; ".join(why),
-        reasons=list(r.reasons),
-        kind=r.kind,
-        insight=r.insight,
+        cta=None if r.options else r.cta,
+        options=[OptionView(code=code, label=label) for code, label in r.options],
+        why=customer_why(r.reasons, insights=found, locale=locale, currency=currency),
+        because=because,
+        insight=r.insight if copy is not None and copy.audience == "customer" else None,
     )
 
 
@@ -229,19 +236,20 @@ class SpendingView(BaseModel):
 
 
 class WidgetView(BaseModel):
-    """A dashboard tile, its relevance and the reasons it is where it is."""
+    """A dashboard tile, its relevance and, in the customer's terms, why it is where it is."""
 
     kind: str
     score: float
-    reasons: list[str]
+    reasons: list[str] = Field(description="Phrases, e.g. 'you have bills due soon'.")
     data: dict[str, Any]
 
 
-def widget_view(widget: Widget) -> WidgetView:
-    """A widget as the API shows it."""
+def widget_view(widget: Widget, *, insights: Iterable[Insight] = ()) -> WidgetView:
+    """A widget as its customer sees it."""
+    found = {i.type: i for i in insights}
     return WidgetView(
         kind=widget.kind,
         score=round(widget.score, 4),
-        reasons=list(widget.reasons),
+        reasons=customer_reasons(widget.reasons, insights=found),
         data=plain(widget.data),
     )

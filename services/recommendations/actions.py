@@ -11,13 +11,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from services.insights import INSIGHT_TYPES
+from services.insights import INSIGHT_TYPES, Audience
 from services.recommendations.rules import ALWAYS, Rule, RuleError, parse_rule
 from services.recommendations.template import Template, TemplateError, parse_template
 
 Kind = Literal["product", "service", "retention", "insight_followup"]
 Channel = Literal["in_app_card", "push", "chat_line", "advisor_script"]
 CHANNELS: tuple[Channel, ...] = ("in_app_card", "push", "chat_line", "advisor_script")
+# The channels whose copy the customer reads; ``advisor_script`` is read by staff.
+CUSTOMER_CHANNELS: frozenset[str] = frozenset({"in_app_card", "push", "chat_line"})
 SEGMENTS = frozenset({"youth", "mass_market", "affluent", "private", "business", "retail"})
 
 
@@ -61,12 +63,29 @@ class ContactPolicy(_Strict):
     quiet_hours: bool = True  # push waits for the customer's quiet hours to end
 
 
+class Option(_Strict):
+    """One choice an offer gives, as its button says it ("Renew at today's rate")."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    label: str = Field(min_length=1, max_length=40)
+
+
 class Variant(_Strict):
-    """The copy for one channel."""
+    """The copy for one channel: one call to action, or one button per choice it offers."""
 
     title: TemplateField
     body: TemplateField
     cta: str | None = Field(None, max_length=40)
+    options: list[Option] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Variant:
+        codes = [o.code for o in self.options]
+        if len(set(codes)) != len(codes):
+            raise ValueError("options: two choices share a code")
+        if len(codes) == 1:
+            raise ValueError("options: one choice is a cta, not a choice")
+        return self
 
 
 class ContextWeight(_Strict):
@@ -85,6 +104,9 @@ class Action(_Strict):
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,48}$")
     kind: Kind
+    # who may read the action at all: a ``customer`` action has customer copy that reads as a
+    # service; ``advisor`` and ``bank`` ones may only be scripted for staff
+    audience: Audience = "customer"
     title: str = Field(min_length=1, max_length=80)
     description: str = ""
     value_minor: int = Field(ge=0)  # expected value to the bank (retention value for service)
@@ -110,6 +132,12 @@ class Action(_Strict):
         missing = [c for c in self.contact.channels if c not in self.variants]
         if missing:
             raise ValueError(f"variants: no copy for allowed channel {missing[0]!r}")
+        if self.audience != "customer":
+            shown = [c for c in self.contact.channels if c in CUSTOMER_CHANNELS]
+            if shown:
+                raise ValueError(
+                    f"contact: an action for the {self.audience} may not go to {shown[0]!r}"
+                )
         return self
 
     def applicable(self, values: Mapping[str, Any]) -> bool:

@@ -162,6 +162,7 @@ def decode_decision(data: bytes) -> CachedDecision:
     for row in rows:
         item = dict(zip(_FIELDS, row, strict=True))
         item["reasons"] = tuple(item["reasons"])
+        item["options"] = tuple((code, label) for code, label in item["options"])
         recs.append(Recommendation(**item))
     return CachedDecision(token, made_at, until, tuple(recs))
 

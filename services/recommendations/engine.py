@@ -56,6 +56,8 @@ class Recommendation:
     lever: float
     reasons: tuple[str, ...]
     insight: str | None = None  # the insight type that triggered it, if any
+    # the choices the channel's copy offers, as (code, button label); empty: one ``cta``
+    options: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -140,6 +142,7 @@ def decide(
                 title=variant.title.render(values, fill, vector.currency),
                 body=variant.body.render(values, fill, vector.currency),
                 cta=variant.cta,
+                options=tuple((o.code, o.label) for o in variant.options),
                 level=level,
                 priority=round(priority, 6),
                 propensity=round(p, 6),

@@ -146,6 +146,7 @@ def test_explaining_an_offer_that_is_not_recommended_is_an_error(bank) -> None:
 
 def test_bills_goals_insights_offers_and_knowledge_tools_answer(bank, tmp_path) -> None:
     from knowledge.index import KnowledgeBase, make_client
+    from services.insights import for_customer
     from services.insights.detectors import insights_for
     from services.recommendations import default_catalog
     from services.recommendations.recommender import LruVectorStore, Recommender, loader_from_engine
@@ -188,7 +189,8 @@ def test_bills_goals_insights_offers_and_knowledge_tools_answer(bank, tmp_path) 
         f"goal-{i}" for i in _owned(bank, "savings_goal", 2)
     }
     with bank.engine.connect() as conn:
-        expected = {i.type for i in insights_for(conn, person_id=2, now=_now(bank))}
+        expected = {i.type for i in for_customer(insights_for(conn, person_id=2, now=_now(bank)))}
     assert {i["type"] for i in insights["insights"]} == expected
-    assert all(o["code"] and o["reasons"] for o in offers["recommendations"])
+    assert all(o["code"] and o["why"].startswith("Because ") for o in offers["recommendations"])
+    assert not any("reasons" in o or "propensity" in o for o in offers["recommendations"])
     assert hits["hits"] and "pin" in hits["hits"][0]["article_id"]

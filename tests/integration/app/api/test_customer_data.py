@@ -239,7 +239,7 @@ def test_insights_and_notifications_carry_codes_and_messages(client: TestClient)
             assert {"code", "title", "message", "severity", "evidence"} <= set(item)
             assert item["severity"] in {"info", "warning", "critical"}
         assert {n["code"] for n in notes} <= {i["code"] for i in insights}
-        assert all(n["channel"] in {"push", "in_app_card"} and n["reasons"] for n in notes)
+        assert all(n["channel"] in {"push", "in_app_card"} and "reasons" not in n for n in notes)
         seen += len(insights)
     assert seen > 0
 
@@ -266,7 +266,8 @@ def test_recommendations_have_reasons_and_a_response_lands_in_the_learning_loop(
 ) -> None:
     person, offers = _with_offers(client)
     for offer in offers:
-        assert {"offer", "title", "body", "why"} <= set(offer) and offer["reasons"]
+        assert {"offer", "title", "body", "why", "because"} <= set(offer)
+        assert offer["why"].startswith("Because ") and "reasons" not in offer
     code = offers[0]["offer"]
     before = _rows(
         app,

@@ -284,9 +284,11 @@ def test_a_suggestion_states_its_reason_once_and_asks_once() -> None:
 
     asked = _suggestion({"body": "Your trial became a paid plan. Keep it?", "why": "trial ending"})
     assert asked == "By the way: Your trial became a paid plan. Keep it?"
-    told = _suggestion({"body": "A savings pot earns 4%.", "why": "idle cash in checking"})
+    told = _suggestion(
+        {"body": "A savings pot earns 4%.", "why": "Because your cash sits idle in checking."}
+    )
     assert told == (
-        "By the way: A savings pot earns 4%. I'm mentioning it because of idle cash in "
+        "By the way: A savings pot earns 4%. I'm mentioning it because your cash sits idle in "
         "checking. Want to hear more?"
     )
 

@@ -91,7 +91,7 @@ def test_salary_gone_money_leaving_and_logins_falling_is_churn() -> None:
     assert found.data["score"] == 1.0 and found.data["threshold"] == CHURN_THRESHOLD
     assert found.data["moved_out_minor"] == 600_000
     assert len(found.evidence) == 5  # three transfers out, the last paycheck, the last login
-    assert found.suggested_action == "retention_offer"
+    assert found.suggested_action == "loyalty_bonus"
 
 
 def test_two_signals_with_money_in_them_are_enough() -> None:

@@ -71,8 +71,8 @@ def test_random_level_ignores_applicability() -> None:
 
 
 def test_model_scores_are_for_the_predictive_level_only() -> None:
-    retention = action("retention_offer", applicability={"field": "score.churn", "gte": 0.5})
+    retention = action("loyalty_bonus", applicability={"field": "score.churn", "gte": 0.5})
     churner = vector(scores={"churn": 0.8})
-    assert _codes(churner, "predictive", retention) == ["retention_offer"]
+    assert _codes(churner, "predictive", retention) == ["loyalty_bonus"]
     assert _codes(churner, "behavioral", retention) == []
     assert _codes(vector(scores={"churn": 0.2}), "predictive", retention) == []

@@ -25,8 +25,9 @@ from sqlmodel import SQLModel
 from agents.brief import Customer, Names, write_brief
 from agents.outcomes import Outcome, outcomes
 from agents.sentiment import FLAGS, Mood, read_mood
-from services.money import format_money, locale_for
+from services.money import display_money, locale_for
 from services.reads import records as queries
+from services.recommendations.reasons import explain_all
 from tools.refs import RefError, parse_ref, ref
 
 NOTABLE_MINOR = 50_000  # transactions of $500 or more are worth an advisor's eye
@@ -54,6 +55,8 @@ class Fact:
     section: str
     text: str
     source: str
+    # the exact codes behind the text (an offer's reason codes), for the advisor's details toggle
+    details: tuple[str, ...] = ()
 
 
 @dataclass
@@ -66,9 +69,9 @@ class AdvisorSummary:
     brief: list[str] = field(default_factory=list)
     mood: Mood = field(default_factory=lambda: Mood("neutral"))
 
-    def add(self, section: str, text: str, source: str) -> None:
-        """Add one fact."""
-        self.facts.append(Fact(section, text, source))
+    def add(self, section: str, text: str, source: str, details: tuple[str, ...] = ()) -> None:
+        """Add one fact (``details``: the codes behind it, shown to staff on request)."""
+        self.facts.append(Fact(section, text, source, details))
 
     def text(self, *, brief: bool = True) -> str:
         """The summary as plain text: the brief, then each fact ending with its source."""
@@ -121,7 +124,7 @@ def build_summary(
             raise LookupError(f"no customer {person_id}")
         out.add("Customer", f"{row.full_name}, segment {row.segment}", f"person:{person_id}")
         for a in queries.accounts(conn, person_id=person_id):
-            money = format_money(int(a["balance_minor"]), a["currency"])
+            money = display_money(int(a["balance_minor"]), a["currency"])
             out.add("Products", f"{a['name']} ({a['type']}) {money}", f"account:{a['id']}")
             names.refs[ref("acc", a["id"])] = f"{a['name']} (…{a['last4']})"
             names.currencies[ref("acc", a["id"])] = str(a["currency"])
@@ -136,7 +139,7 @@ def build_summary(
             ),
         )
         for t in notable:
-            money = format_money(int(t["amount_minor"]), t["currency"])
+            money = display_money(int(t["amount_minor"]), t["currency"])
             what = t["merchant"] or t["description"]
             out.add(
                 "Notable recent transactions",
@@ -164,8 +167,9 @@ def build_summary(
     offer: str | None = None
     if bank.recommender is not None:
         for r in bank.recommender.decide(person_id, now=now, level=bank.level, k=3):
-            why = ", ".join(x for x in r.reasons if not x.startswith(("level:", "policy:")))
-            out.add("Open recommendations", f"{r.title} — {why}", f"offer:{r.code}")
+            words = [x.text for x in explain_all(r.reasons) if not x.code.startswith("policy:")]
+            why = "; ".join(words[:4]) or "fits the customer's accounts"
+            out.add("Open recommendations", f"{r.title} — {why}", f"offer:{r.code}", r.reasons)
             out.talking_points.append(Fact("talk", f"Offer: {r.title}", f"offer:{r.code}"))
         spoken = bank.recommender.decide(
             person_id, now=now, level=bank.level, k=1, channel=ADVISOR_CHANNEL
@@ -218,7 +222,7 @@ def _name_refs(conn: Any, person_id: int, calls: list[Outcome], names: Names) ->
         row = queries.transaction(conn, person_id=person_id, entry_id=entry) if entry else None
         if row is not None:
             what = row["merchant"] or row["description"]
-            money = format_money(abs(int(row["amount_minor"])), row["currency"])
+            money = display_money(abs(int(row["amount_minor"])), row["currency"])
             names.refs[value] = f"the {money} charge at {what} on {row['booked_at']:%b %d}"
 
 

@@ -12,17 +12,16 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-from services.money import format_money
+from services.money import display_money
 
 MAX_ROWS = 8
-# Replies write these currencies with their symbol, the others with their code after.
-SYMBOLS = ("USD", "EUR", "GBP")
 
 
 def money(amount: Any, currency: str = "USD") -> str:
-    """``$1,400.00`` or ``1,400.00 CHF`` from a decimal string; the text itself if not one.
+    """``$1,400.00`` or ``CHF\u00a01,400.00`` from a decimal string; the text itself if not one.
 
-    Tool results carry decimal strings; replies show them to the cent whatever the currency.
+    Tool results carry decimal strings; replies show them to the cent whatever the currency,
+    in the one customer-facing format (``services.money.display_money``).
     """
     try:
         value = Decimal(str(amount))
@@ -31,7 +30,7 @@ def money(amount: Any, currency: str = "USD") -> str:
     if not value.is_finite():
         return str(amount)
     cents = int(value.scaleb(2).to_integral_value(ROUND_HALF_EVEN))
-    return format_money(cents, currency, symbols=SYMBOLS, places=2)
+    return display_money(cents, currency, places=2)
 
 
 def _accounts(r: dict[str, Any]) -> str:

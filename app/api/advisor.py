@@ -103,6 +103,9 @@ class FactView(BaseModel):
     section: str
     text: str
     source: str = Field(description="e.g. 'account:41', 'ledger:8812', 'conversation:<id>#3'.")
+    details: list[str] = Field(
+        default_factory=list, description="The exact codes behind the text (an offer's reasons)."
+    )
 
 
 class MoodView(BaseModel):
@@ -183,7 +186,10 @@ def customer_summary(
         resource_id=str(customer),
         outcome="success",
     )
-    facts = [FactView(section=f.section, text=f.text, source=f.source) for f in summary.facts]
+    facts = [
+        FactView(section=f.section, text=f.text, source=f.source, details=list(f.details))
+        for f in summary.facts
+    ]
     points = [
         FactView(section=f.section, text=f.text, source=f.source) for f in summary.talking_points
     ]

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 
 from services.banking.core import NotFound, Refused, Write, check_id
 from services.models import DEPOSIT_TYPES
-from services.money import EXPONENT, MAX_MINOR, format_money
+from services.money import EXPONENT, MAX_MINOR, display_money
 
 _T = SQLModel.metadata.tables
 # Outgoing transfers and payments per customer per UTC day, in each currency's minor units
@@ -207,8 +207,8 @@ def book(
 
 
 def money(minor: int, currency: str = "USD") -> str:
-    """Amounts in confirmations and refusals: ``$1,234.50`` for dollars, else ``1,234.50 EUR``."""
-    return format_money(minor, currency, symbols=("USD",))
+    """Amounts in confirmations and refusals, as customers read them: ``$1,234.50``, ``€5.00``."""
+    return display_money(minor, currency)
 
 
 def label(account: Row[Any]) -> str:

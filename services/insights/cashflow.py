@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from services.insights import Insight
 from services.insights.common import make, ref
 from services.insights.history import History, SeriesRow
-from services.money import format_money
 
 # --- deposit maturing ---------------------------------------------------------------------
 MATURITY_DAYS = 30
@@ -31,7 +30,7 @@ def deposit_maturing(history: History, now: datetime) -> list[Insight]:
             make(
                 "deposit_maturing",
                 "warning" if days <= 7 else "info",
-                f"Your {a.name} of {format_money(a.balance_minor, a.currency)} matures on "
+                f"Your {a.name} of {history.money(a.balance_minor, a.currency)} matures on "
                 f"{a.maturity_date:%b %d} (in {days} days). Renew it, reinvest it, or move "
                 "it to savings before then.",
                 [ref(a)],
@@ -66,10 +65,10 @@ def paycheck_landed(history: History, now: datetime) -> list[Insight]:
     rule = rules[0] if rules else None
     payer = latest.merchant or latest.counterparty or "your employer"
     message = (
-        f"Your pay of {format_money(latest.amount_minor, latest.currency)} from {payer} landed."
+        f"Your pay of {history.money(latest.amount_minor, latest.currency)} from {payer} landed."
     )
     if rule is not None:
-        saved = format_money(rule.amount_minor, rule.currency)
+        saved = history.money(rule.amount_minor, rule.currency)
         message += f" Your savings rule puts {saved} aside each payday."
     else:
         message += " A savings rule could put part of every paycheck aside automatically."
@@ -114,7 +113,7 @@ def upcoming_bills(history: History, now: datetime) -> list[Insight]:
     total = -sum(s.amount_minor for s in due)
     currency = due[0].currency
     items = ", ".join(
-        f"{s.merchant} {format_money(-s.amount_minor, s.currency)} on {s.next_date:%b %d}"
+        f"{s.merchant} {history.money(-s.amount_minor, s.currency)} on {s.next_date:%b %d}"
         for s in due
     )
     return [
@@ -122,7 +121,7 @@ def upcoming_bills(history: History, now: datetime) -> list[Insight]:
             "upcoming_bills",
             "info",
             f"{len(due)} bill{'s' if len(due) > 1 else ''} due in the next {BILL_DAYS} days, "
-            f"{format_money(total, currency)} in all: {items}.",
+            f"{history.money(total, currency)} in all: {items}.",
             [ref(s) for s in due],
             now,
             total_minor=total,

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from services.insights import Insight
 from services.insights.common import make, median, ref
 from services.insights.history import AccountRow, History
-from services.money import format_money
 from services.spending import MONEY_MOVES, OWN_ACCOUNT_MOVES
 
 # --- balance forecast (Balance Watch) -----------------------------------------------------
@@ -115,9 +114,9 @@ def low_balance_forecast(history: History, now: datetime) -> list[Insight]:
             make(
                 "low_balance_forecast",
                 "critical" if a.balance_minor < 0 or low_day <= 2 else "warning",
-                f"Your {a.name} balance of {format_money(a.balance_minor, a.currency)} could fall "
-                f"to {format_money(low, a.currency)} by {when:%b %d} with the bills due and your "
-                f"usual spending of about {format_money(daily, a.currency)} a day.",
+                f"Your {a.name} balance of {history.money(a.balance_minor, a.currency)} could fall "
+                f"to {history.money(low, a.currency)} by {when:%b %d} with the bills due and your "
+                f"usual spending of about {history.money(daily, a.currency)} a day.",
                 [ref(a), *dict.fromkeys(evidence)],
                 now,
                 account_id=a.id,
@@ -192,11 +191,11 @@ def business_cash_shortfall(history: History, now: datetime) -> list[Insight]:
             make(
                 "business_cash_shortfall",
                 "critical" if empty_on <= 30 else "warning",
-                f"Your {a.name} takings have moved from {format_money(takings[0], a.currency)} to "
-                f"{format_money(takings[-1], a.currency)} a month while about "
-                f"{format_money(burn * CASH_MONTH_DAYS, a.currency)} a month goes out; at this "
+                f"Your {a.name} takings have moved from {history.money(takings[0], a.currency)} to "
+                f"{history.money(takings[-1], a.currency)} a month while about "
+                f"{history.money(burn * CASH_MONTH_DAYS, a.currency)} a month goes out; at this "
                 "pace "
-                f"its balance of {format_money(a.balance_minor, a.currency)} runs out in about "
+                f"its balance of {history.money(a.balance_minor, a.currency)} runs out in about "
                 f"{empty_on} days.",
                 [ref(a)],
                 now,

@@ -15,6 +15,8 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import Connection, Select, bindparam, func, or_, select
 from sqlmodel import SQLModel
 
+from services.money import DEFAULT_LOCALE, display_money, locale_for
+
 # Thirteen months and a little: a seasonal bill is compared with the same month last year, and
 # login habits with the year before.
 LOOKBACK_DAYS = 400
@@ -126,10 +128,15 @@ class History:
     transfers: tuple[TransferRow, ...] = ()
     events: tuple[EventRow, ...] = ()
     preferences: dict[str, Any] = field(default_factory=dict)
+    locale: str = DEFAULT_LOCALE  # how the customer reads amounts (services.money.locale_for)
     # what a later load may build on (see load_history's ``previous``); not part of equality
     until: datetime | None = field(default=None, compare=False)
     newest_entry_id: int = field(default=0, compare=False)
     newest_event_id: int = field(default=0, compare=False)
+
+    def money(self, minor: int, currency: str = "USD") -> str:
+        """An amount as this customer reads it (the one customer-facing money format)."""
+        return display_money(minor, currency, self.locale)
 
 
 _R = TypeVar("_R", AccountRow, SeriesRow, TransferRow)
@@ -203,8 +210,13 @@ def _events_count_statement() -> Select[Any]:
 
 @cache
 def _preferences_statement() -> Select[Any]:
-    cp = _T["contact_preference"]
-    return select(cp).where(cp.c.person_id == bindparam("person_id"))
+    """The customer's contact preferences (if any) and their country, in one round trip."""
+    cp, person = _T["contact_preference"], _T["person"]
+    return (
+        select(cp, person.c.country.label("person_country"))
+        .select_from(person.outerjoin(cp, cp.c.person_id == person.c.id))
+        .where(person.c.id == bindparam("person_id"))
+    )
 
 
 @cache
@@ -250,10 +262,12 @@ def load_history(
     entries = _entries(conn, person_id, since, until, types, previous)
     events = _events(conn, person_id, since, until, previous)
     found = conn.execute(_preferences_statement(), {"person_id": person_id}).first()
+    row = dict(found._mapping) if found else {}
+    country = row.pop("person_country", None)
     preferences = {
         k: (v.isoformat() if isinstance(v, time) else v)
-        for k, v in (found._mapping.items() if found else ())
-        if k != "person_id"
+        for k, v in row.items()
+        if k != "person_id" and row.get("person_id") is not None
     }
     return History(
         person_id=person_id,
@@ -264,6 +278,7 @@ def load_history(
         transfers=_owned(conn, "scheduled_transfer", TransferRow, person_id),
         events=events,
         preferences=preferences,
+        locale=locale_for(country),
         until=until,
         newest_entry_id=max(
             [e.id for e in entries] + [previous.newest_entry_id if previous else 0]

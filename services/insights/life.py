@@ -8,7 +8,6 @@ from services.insights import Insight
 from services.insights.common import make, median, ref
 from services.insights.history import History
 from services.models import DEPOSIT_TYPES
-from services.money import format_money
 
 # --- portfolio drift ----------------------------------------------------------------------
 # A common rebalancing band: act when any asset class sits more than 10 percentage points away
@@ -132,7 +131,7 @@ def churn_risk(history: History, now: datetime) -> list[Insight]:
             "warning",
             f"Signs this customer may be leaving: {', '.join(named)}"
             + (
-                f" ({format_money(int(signals['moved_out_minor']))} moved out in {RECENT_DAYS} "
+                f" ({history.money(int(signals['moved_out_minor']))} moved out in {RECENT_DAYS} "
                 "days)."
                 if signals["money_leaving"]
                 else "."

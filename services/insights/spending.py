@@ -16,7 +16,6 @@ from services.insights.common import (
 )
 from services.insights.history import Entry, History
 from services.insights.recurring import MIN_CHARGES, recurring_debits
-from services.money import format_money
 from services.spending import NOT_PURCHASE
 
 # --- unusually large purchase -------------------------------------------------------------
@@ -86,10 +85,10 @@ def large_transaction(history: History, now: datetime) -> list[Insight]:
     usual = round(median(amounts))
     where = top.merchant or top.description
     message = (
-        f"A {format_money(-top.amount_minor, top.currency)} purchase at {where} on "
+        f"A {history.money(-top.amount_minor, top.currency)} purchase at {where} on "
         f"{top.booked_at:%b %d} is much larger than your usual purchases (typically "
-        f"{format_money(usual, top.currency)}, at most "
-        f"{format_money(max(amounts), top.currency)} before). "
+        f"{history.money(usual, top.currency)}, at most "
+        f"{history.money(max(amounts), top.currency)} before). "
         "If you don't recognise it, review it now."
     )
     return [
@@ -155,9 +154,9 @@ def price_increase(history: History, now: datetime) -> list[Insight]:
             make(
                 "price_increase",
                 "warning" if new - old >= old // 5 else "info",
-                f"{name} charged you {format_money(new, latest.currency)}, up from "
-                f"{format_money(old, latest.currency)} {when} "
-                f"(+{format_money(new - old, latest.currency)}). "
+                f"{name} charged you {history.money(new, latest.currency)}, up from "
+                f"{history.money(old, latest.currency)} {when} "
+                f"(+{history.money(new - old, latest.currency)}). "
                 "Check whether the plan still suits you.",
                 [ref(latest), *(ref(e) for e in prior[-3:])],
                 now,
@@ -203,7 +202,7 @@ def duplicate_charge(history: History, now: datetime) -> list[Insight]:
             make(
                 "duplicate_charge",
                 "warning",
-                f"You were charged {format_money(-e.amount_minor, e.currency)} at {name} twice, "
+                f"You were charged {history.money(-e.amount_minor, e.currency)} at {name} twice, "
                 f"{minutes} minutes apart on {e.booked_at:%b %d}. "
                 "If you only paid once, you can dispute the second charge.",
                 [ref(first), ref(e)],
@@ -259,7 +258,7 @@ def free_trial_ending(history: History, now: datetime) -> list[Insight]:
             make(
                 "free_trial_ending",
                 "warning" if trial else "info",
-                f"{what}charge of {format_money(-charge.amount_minor, charge.currency)} "
+                f"{what}charge of {history.money(-charge.amount_minor, charge.currency)} "
                 f"on {charge.booked_at:%b %d}. Cancel it if you don't want to keep paying.",
                 [ref(head), *(ref(e) for e in paid)],
                 now,

@@ -225,6 +225,11 @@ def explain(
     kind, sep, body = code.partition(":")
     if not sep:
         raise UnknownReason(f"not a reason code: {code!r}")
+    if kind == "insight" and body.startswith("not(") and body.endswith(")"):
+        absent = body[4:-1]
+        if absent not in INSIGHT_COPY:
+            raise UnknownReason(f"no words for insight type {absent!r}")
+        return Reason(code, f"nothing flagged as {INSIGHT_COPY[absent].title.lower()}", "advisor")
     if kind == "insight":
         if body not in INSIGHT_COPY:
             raise UnknownReason(f"no words for insight type {body!r}")

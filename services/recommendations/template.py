@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.money import EXPONENT, SYMBOL, format_money
+from services.money import EXPONENT, display_money
 from services.recommendations.paths import is_known_field
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:\|([a-z_]+))?(?:\?([^{}]*))?\}")
@@ -24,10 +24,10 @@ _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_.]*)(?:\|([a-z_]+))?(?:\?([^{}]*))?
 def money(minor: Any, currency: str = "USD") -> str:
     """``$1,234`` for larger sums, ``$4.20`` for small ones; every currency with its symbol.
 
-    A currency the bank does not book is shown with two places and its code (``10.00 XYZ``).
+    A currency the bank does not book is shown with two places and its code (``XYZ\u00a010.00``).
     """
     places = EXPONENT.get(currency, 2)
-    return format_money(int(minor), currency, symbols=SYMBOL, places=places, whole_from=100)
+    return display_money(int(minor), currency, places=places, whole_from=100)
 
 
 FILTERS: dict[str, Callable[[Any, str], str]] = {

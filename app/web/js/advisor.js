@@ -82,8 +82,12 @@ function sections(summary) {
 function factItem(fact) {
   const text = typeof fact === "string" ? fact : pick(fact, "text", "fact", "message") || "";
   const source = typeof fact === "string" ? null : pick(fact, "source", "source_id", "ref");
+  const codes = (fact && Array.isArray(fact.details)) ? fact.details : [];
+  // Phrases first; the exact reason codes behind them only on request.
   return el("li", { class: "fact" }, text,
-    source ? el("code", { class: "source", title: "Source record" }, source) : null);
+    source ? el("code", { class: "source", title: "Source record" }, source) : null,
+    codes.length ? el("details", { class: "codes" }, el("summary", {}, "Reason codes"),
+      el("ul", {}, codes.map((c) => el("li", {}, el("code", {}, c))))) : null);
 }
 
 /** The brief: a few plain sentences first, marked when the customer's words raised a risk. */

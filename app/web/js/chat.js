@@ -23,7 +23,8 @@ export class Chat {
    * @param {string} options.token the customer's session token
    * @param {() => void} options.onRunFinished after each finished run (refresh the dashboard)
    * @param {() => void} options.onUnauthorized when the server refuses the token
-   * @param {(code: string, response: string) => Promise<void>} options.respond offer responses
+   * @param {(code: string, response: string, option?: string) => Promise<void>} options.respond
+   *   offer responses (``option``: the chosen choice of an offer that gives one)
    */
   constructor({ log, status, token, onRunFinished, onUnauthorized, respond }) {
     Object.assign(this, { log, status, token, onRunFinished, onUnauthorized, respond });
@@ -152,6 +153,7 @@ export class Chat {
     if (name === "get_recommendations") {
       (data.recommendations || []).slice(0, 2).forEach((r) => this.add({
         kind: "card", variant: "offer", code: r.code, title: r.title, body: r.body, why: r.why,
+        options: r.options || [],
       }));
     } else if (name === "get_insights") {
       (data.insights || []).slice(0, 2).forEach((i) => this.addInsight(i.message, i.severity));
@@ -259,30 +261,36 @@ export class Chat {
     const id = `card-${newId()}`;
     let actions = null;
     if (entry.variant === "offer" && entry.code) {
+      // One button per choice the offer gives, each saying what it does; else one "Yes, please".
+      const choices = (entry.options || []).map((o) => el("button", {
+        type: "button", "data-option": o.code, onclick: () => this.answerOffer(entry, "accepted", o),
+      }, o.label));
+      const accept = choices.length ? choices : [el("button", { type: "button",
+        onclick: () => this.answerOffer(entry, "accepted") }, "Yes, please")];
       actions = entry.state
-        ? el("p", { class: "outcome" }, entry.state === "accepted" ? "Accepted — thank you."
+        ? el("p", { class: "outcome" }, entry.state === "accepted"
+          ? (entry.choice ? `Noted: ${entry.choice.toLowerCase()}.` : "Accepted — thank you.")
           : "Declined — we won't suggest this again soon.")
-        : el("div", { class: "actions" },
-            el("button", { type: "button", onclick: () => this.answerOffer(entry, "accepted") },
-              "Accept"),
+        : el("div", { class: "actions" }, ...accept,
             el("button", { type: "button", class: "secondary",
               onclick: () => this.answerOffer(entry, "declined") }, "No thanks"));
     }
     return el("li", { class: `card ${entry.variant}`, role: "group", "aria-labelledby": id },
       el("p", { class: "card-title", id }, entry.title || ""),
       entry.body ? el("p", {}, entry.body) : null,
-      entry.why ? el("p", { class: "why" }, `Why: ${entry.why}`) : null,
+      entry.why ? el("p", { class: "why" }, entry.why) : null,
       actions);
   }
 
-  async answerOffer(entry, response) {
+  async answerOffer(entry, response, choice = null) {
     try {
-      await this.respond(entry.code, response);
+      await this.respond(entry.code, response, choice && choice.code);
     } catch (error) {
       this.add({ kind: "error", text: `Could not record your answer: ${error.message}` });
       return;
     }
     entry.state = response;
+    if (choice) entry.choice = choice.label;
     this.redraw(entry);
     this.save();
   }

@@ -52,14 +52,28 @@ export function signIn(username, password) {
   return api("/api/auth/token", { method: "POST", body: { username, password } });
 }
 
-/** "1234.5" in USD -> "$1,234.50". Amounts arrive as decimal strings. */
+// The customer's locale, as the dashboard reports it: the server writes amounts in replies and
+// insights with the same CLDR data (Babel), so a page and a chat reply write an amount alike.
+let moneyLocale = "en-US";
+
+/** Write amounts for this locale from now on (e.g. "en-US"); an unknown one is ignored. */
+export function setMoneyLocale(locale) {
+  try {
+    new Intl.NumberFormat(locale);
+    moneyLocale = locale || moneyLocale;
+  } catch {
+    /* keep the one we have */
+  }
+}
+
+/** "1234.5" in USD -> "$1,234.50" (in the customer's locale). Amounts arrive as decimal strings. */
 export function money(amount, currency = "USD") {
   const value = Number(amount);
   if (amount === null || amount === undefined || Number.isNaN(value)) return "—";
   try {
-    return new Intl.NumberFormat("en-US", { style: "currency", currency }).format(value);
+    return new Intl.NumberFormat(moneyLocale, { style: "currency", currency }).format(value);
   } catch {
-    return `${value.toFixed(2)} ${currency}`;
+    return `${currency}\u00a0${value.toFixed(2)}`;
   }
 }
 

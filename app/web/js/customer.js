@@ -24,9 +24,9 @@ function signedOut(message = "") {
   $("username").focus();
 }
 
-const respond = (code, response) => api(
+const respond = (code, response, option = null) => api(
   `/api/me/recommendations/${encodeURIComponent(code)}/response`,
-  { method: "POST", body: { response }, token: session.get("token") },
+  { method: "POST", body: option ? { response, option } : { response }, token: session.get("token") },
 );
 
 async function notifications(token) {

@@ -1,6 +1,6 @@
 // The personalised dashboard: renders GET /api/me/dashboard into the page's sections.
 
-import { el, fill, money, pick, shortDate } from "./common.js";
+import { el, fill, money, pick, setMoneyLocale, shortDate } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const label = (text) => String(text || "").replaceAll("_", " ");
@@ -75,28 +75,35 @@ function offer(recommendations, respond) {
   if (box.dataset.offer === code && box.dataset.answered) return; // keep the thank-you visible
   box.dataset.offer = code;
   delete box.dataset.answered;
-  const answer = async (response) => {
+  const answer = async (response, choice = null) => {
     try {
-      await respond(code, response);
+      await respond(code, response, choice && choice.code);
       box.dataset.answered = "yes";
-      fill(box, el("p", { class: "outcome", role: "status" }, response === "accepted"
-        ? `Thanks — we'll be in touch about ${r.title}.` : "Got it — we won't suggest this again soon."));
+      const said = choice ? `Noted: ${choice.label.toLowerCase()}. We'll confirm with you before anything changes.`
+        : response === "accepted" ? `Thanks — we'll be in touch about ${r.title}.`
+          : "Got it — we won't suggest this again soon.";
+      fill(box, el("p", { class: "outcome", role: "status" }, said));
     } catch (error) {
       box.append(el("p", { class: "error", role: "alert" }, error.message));
     }
   };
+  // One button per choice the offer gives, each saying what it does; else its one action.
+  const choices = (r.options || []).map((o) =>
+    el("button", { type: "button", "data-option": o.code, onclick: () => answer("accepted", o) }, o.label));
+  const accept = choices.length ? choices
+    : [el("button", { type: "button", onclick: () => answer("accepted") }, r.cta || "Yes, please")];
   fill(box, el("article", { class: "offer-card", "data-offer": code },
     el("h4", {}, r.title),
     r.body ? el("p", {}, r.body) : null,
-    r.why ? el("p", { class: "why" }, `Why you're seeing this: ${r.why}`) : null,
-    el("div", { class: "actions" },
-      el("button", { type: "button", onclick: () => answer("accepted") }, "Accept"),
+    r.why ? el("p", { class: "why" }, r.why) : null,
+    el("div", { class: "actions" }, ...accept,
       el("button", { type: "button", class: "secondary", onclick: () => answer("declined") },
         "No thanks"))));
 }
 
 /** Put one dashboard answer on the page. */
 export function renderDashboard(data, { respond }) {
+  if (data.locale) setMoneyLocale(data.locale);
   const accounts = data.accounts || [];
   const currency = (accounts[0] && accounts[0].currency) || "USD";
   fill($("accounts"), accounts.length ? accounts.map(accountRow) : [empty("No accounts.")]);

@@ -40,7 +40,7 @@ def test_a_cd_maturing_within_30_days_offers_renew_and_reinvest() -> None:
     actions = [o["action"] for o in found.data["options"]]
     assert actions == ["renew", "reinvest", "move_to_savings"]
     assert found.data["options"][0] == {"action": "renew", "term_months": 12, "rate_bps": 450}
-    assert "15,000.00 USD" in found.message and "Dec 18" in found.message
+    assert "$15,000.00" in found.message and "Dec 18" in found.message
 
 
 def test_a_cd_maturing_in_45_days_or_already_matured_waits() -> None:
@@ -62,7 +62,7 @@ def test_paycheck_reminds_of_the_savings_rule_and_its_amount() -> None:
     [found] = paycheck_landed(book.history(transfers=(savings_rule(25_000),)), NOW)
     assert found.evidence == (f"ledger:{pay.id}", "schedule:7")
     assert found.data["savings_rule_minor"] == 25_000 and found.data["amount_minor"] == 250_000
-    assert "2,500.00 USD" in found.message and "250.00 USD aside" in found.message
+    assert "$2,500.00" in found.message and "$250.00 aside" in found.message
     assert found.suggested_action == "savings_rule"
 
 
@@ -96,7 +96,7 @@ def test_bills_due_within_five_days_in_one_reminder() -> None:
     [found] = upcoming_bills(Book().history(series=bills), NOW)
     assert found.evidence == ("series:11", "series:12")
     assert found.data["total_minor"] == 13_599
-    assert "City Power & Light 120.00 USD on Dec 01" in found.message
+    assert "City Power & Light $120.00 on Dec 01" in found.message
     assert found.suggested_action == "bill_reminders"
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from services.insights.common import mad, median, merchant_of, ref, robust_z
+from services.insights.history import History
 from services.insights.recurring import cadence_of, recurring_debits
-from services.money import format_money
 from tests.support.insight_book import CHECKING, NOW, Book, event, monthly, savings_rule, series
 
 
@@ -29,7 +29,8 @@ def test_evidence_ids_and_money_text() -> None:
     assert ref(series(42, "bill", -100, 3)) == "series:42"
     assert ref(event(9, 1, "login", "/home", "s1")) == "event:9"
     assert ref(savings_rule()) == "schedule:7"
-    assert format_money(-123_450) == "-1,234.50 USD"  # how insights write money
+    assert History(person_id=1).money(-123_450) == "-$1,234.50"  # how insights write money
+    assert History(person_id=1, locale="de_DE").money(123_450, "EUR") == "1.234,50\u00a0€"
     assert merchant_of(entry) == "blue bottle"
 
 

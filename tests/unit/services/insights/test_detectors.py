@@ -81,7 +81,7 @@ def test_every_insight_keeps_the_contract() -> None:
         assert insight.evidence and all(e.startswith(PREFIXES) for e in insight.evidence)
         for key, value in _money_fields(insight.data):
             assert value is None or type(value) is int, (insight.type, key, value)
-        assert "USD" in insight.message  # money reaches the customer formatted
+        assert "$" in insight.message and "USD" not in insight.message  # as customers read it
 
 
 def test_an_empty_history_says_nothing() -> None:

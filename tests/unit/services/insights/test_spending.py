@@ -24,7 +24,7 @@ def test_large_purchase_far_above_the_customers_own_history() -> None:
     assert found.type == "large_transaction" and found.severity == "warning"
     assert found.evidence == (f"ledger:{big.id}",)
     assert found.data["amount_minor"] == 129_900 and found.data["largest_before_minor"] == 15_000
-    assert "1,299.00 USD" in found.message and "Best Buy" in found.message
+    assert "$1,299.00" in found.message and "Best Buy" in found.message
     assert found.suggested_action == "review_transaction"
 
 
@@ -87,7 +87,7 @@ def test_subscription_price_rise_is_found() -> None:
     [found] = price_increase(book.history(), NOW)
     assert found.data["old_minor"] == 1599 and found.data["new_minor"] == 1799
     assert found.data["basis"] == "usual"
-    assert "17.99 USD" in found.message and "15.99 USD" in found.message
+    assert "$17.99" in found.message and "$15.99" in found.message
     assert found.evidence[0] == f"ledger:{book.entries[-1].id}"
     assert found.suggested_action == "subscription_review"
 
@@ -200,7 +200,7 @@ def test_free_trial_turning_paid() -> None:
     [found] = free_trial_ending(book.history(), NOW)
     assert found.data["trial"] is True and found.data["amount_minor"] == 1499
     assert found.evidence == (f"ledger:{trial.id}", f"ledger:{paid.id}")
-    assert "free trial" in found.message and "14.99 USD" in found.message
+    assert "free trial" in found.message and "$14.99" in found.message
 
 
 def test_a_new_subscription_is_announced_once_it_recurs() -> None:

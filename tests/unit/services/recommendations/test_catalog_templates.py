@@ -43,7 +43,7 @@ def test_money_formats() -> None:
     assert money(-1_234_500) == "-$12,345"
     assert money(500, "EUR") == "€5.00"
     assert money(123_456, "JPY") == "¥123,456"
-    assert money(1000, "XYZ") == "10.00 XYZ"
+    assert money(1000, "XYZ") == "XYZ\u00a010.00"  # a currency without a symbol: its code first
 
 
 @pytest.mark.parametrize(

@@ -12,16 +12,22 @@ from typing import Any
 
 from agents.context import CustomerContext
 from agents.customer import customer_context
+from agents.offline.understand import IntentClassifier
 from tools.bank import Bank
 from tools.runtime import ChatContext
 
 
 @dataclass
 class Assistant:
-    """A compiled graph and the bank its tools act on."""
+    """A compiled graph and the bank its tools act on.
+
+    ``classifier`` is the offline model's intent classifier (None for another model), so a
+    warm start can run one message through it before any customer does.
+    """
 
     graph: Any
     bank: Bank
+    classifier: IntentClassifier | None = None
 
     def context(self, person_id: int, now: datetime | None = None) -> ChatContext:
         """The run context for the signed-in ``person_id``."""

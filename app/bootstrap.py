@@ -246,7 +246,7 @@ def build_assistant(
     graph = compile_graph(
         model=model, tools=all_tools(), customer_context=customer_context, checkpointer=saver
     )
-    return Assistant(graph, bank)
+    return Assistant(graph, bank, classifier=getattr(model, "classifier", None))
 
 
 def make_graph(config: dict[str, Any] | None = None) -> Any:

@@ -3,7 +3,9 @@
 ``create_app`` is cheap and touches nothing outside the process; the ``lifespan`` opens the
 database, the checkpointer, the event bus, the feature store and the recommender when the
 server starts (each built by the composition root, :mod:`app.bootstrap`), starts the live
-consumer that applies events (``services.features.live``), and closes them all when it stops.
+consumer that applies events (``services.features.live``) and the warm start that loads the
+assistant and the knowledge index in the background (:mod:`app.warmup`), and closes them all
+when it stops.
 ``app`` is what ``uvicorn app.main:app`` (and ``concierge serve``) runs.
 
 The REST routes and the chat share one recommender, so an answer given in either place (and
@@ -42,6 +44,7 @@ from app.api import (
 from app.chat_threads import ChatThreads
 from app.heap import freeze_heap
 from app.logging_setup import install as install_log_masking
+from app.warmup import WarmUp, app_parts
 from services.events import Event
 from services.features.live import LiveUpdates
 from services.insights.cache import InsightCache
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = bootstrap.open_engine(settings)
         bus = bootstrap.event_bus(settings)
         live: LiveUpdates | None = None
+        warm_up: WarmUp | None = None
         # chat turns run here, a few at a time (see Settings.chat_threads), turns first
         app.state.chat_executor = ChatThreads(settings.chat_threads)
         try:
@@ -125,12 +129,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         settings, engine, saver, recommender=recommender, insights=insights
                     )
 
-                # built on the first chat (training the intent model the first time takes
-                # seconds); the REST routes never wait for it
+                # built by the warm start in the background (training the intent model the
+                # first time takes seconds), else on the first chat; REST never waits for it
                 app.state.assistant_factory = assistant
+                if settings.warm_start:
+                    warm_up = app.state.warm_up = WarmUp(app_parts(app))
+                    warm_up.start()
                 freeze_heap()  # what start-up loaded stays: out of the collector's way
                 yield
         finally:
+            if warm_up is not None:
+                warm_up.stop()
             if live is not None:
                 live.stop()
             app.state.chat_executor.shutdown(wait=True, cancel_futures=True)

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         "small JSON, and compressing each one costs server CPU for little gain (see "
         "docs/performance.md).",
     )
+    warm_start: bool = Field(
+        True,
+        description="Load the assistant's models and the knowledge index in the background at "
+        "start-up, with /ready answering 503 until they are loaded, so no customer's first "
+        "question waits for them. Off: each is built on first use.",
+    )
     idempotency_retention_hours: int = Field(
         IDEMPOTENCY_RETENTION_HOURS,
         ge=MIN_IDEMPOTENCY_RETENTION_HOURS,

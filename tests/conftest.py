@@ -40,6 +40,9 @@ BACKENDS = ["sqlite", "postgres"]
 _ONNX_CACHE = tempfile.mkdtemp(prefix="concierge-onnx-")
 os.environ.setdefault("CONCIERGE_ONNX_CACHE", _ONNX_CACHE)
 atexit.register(shutil.rmtree, _ONNX_CACHE, True)
+# Test servers build the assistant and the knowledge index when a test first chats, not at
+# start-up: most never chat. The tests of the warm start, and the browser tests, turn it on.
+os.environ.setdefault("CONCIERGE_WARM_START", "false")
 # The bank most data tests read: big enough for every planted situation to show up.
 BANK_CUSTOMERS, BANK_SEED, BANK_AS_OF = 300, 11, date(2026, 11, 28)
 

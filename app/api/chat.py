@@ -25,7 +25,6 @@ import asyncio
 import contextvars
 import json
 import logging
-import threading
 import time
 import uuid
 from collections import deque
@@ -40,7 +39,7 @@ from agents.runtime_patches.checkpoints import one_load
 from app.api.metrics import metrics_of
 from app.auth import Role, TokenError, read_token
 from app.chat_threads import ChatThreads
-from app.heap import freeze_heap
+from app.warmup import assistant_once as _build_once
 
 log = logging.getLogger(__name__)
 
@@ -213,19 +212,8 @@ def _parse(raw: str | None) -> dict[str, Any]:
     return frame
 
 
-_building = threading.Lock()
-
-
-def _build_once(app: Any) -> Any:
-    with _building:
-        if getattr(app.state, "assistant", None) is None:
-            app.state.assistant = app.state.assistant_factory()
-            freeze_heap()  # the models are loaded for good: keep them out of the collector's way
-        return app.state.assistant
-
-
 async def assistant_of(app: Any) -> Any:
-    """The app's assistant, built on first use (off the event loop)."""
+    """The app's assistant: warm from start-up, else built on first use (off the event loop)."""
     found = getattr(app.state, "assistant", None)
     return found if found is not None else await asyncio.to_thread(_build_once, app)
 
@@ -339,10 +327,18 @@ async def chat(websocket: WebSocket) -> None:
                 return
             # A binary frame has no "text": refused below like any other bad frame.
             raw = message.get("text")
+            frame: dict[str, Any] = {}
             try:
                 if not limiter.allow(time.monotonic()):
                     raise ChatError("rate_limited", "too many messages; wait a few seconds")
-                await _run(websocket, principal.person_id, _parse(raw))
+                frame = _parse(raw)
+                await _run(websocket, principal.person_id, frame)
+            except WebSocketDisconnect:
+                # The page closed or lost its connection while the answer was being sent, not
+                # a failure: what the run finished is checkpointed, and a reconnect with the
+                # same threadId continues from it.
+                log.info("client left mid-answer (conversation %s)", frame.get("threadId"))
+                return
             except ChatError as exc:
                 metrics_of(websocket.app).chat_errors.labels(exc.code).inc()
                 await websocket.send_json(

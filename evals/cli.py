@@ -151,6 +151,39 @@ def validate(
         raise typer.Exit(1)
 
 
+@evals.command("surfaces")
+def surfaces(
+    customers: Annotated[int, typer.Option(min=1, help="Size of the bank to scan.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bank.")] = 7,
+    chat: Annotated[bool, typer.Option(help="Hold the short scripted chat per customer.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Scan every customer's pages and chat for codes, bank-only words and a second money format.
+
+    Exits 1 when anything is found.
+    """
+    from rich.progress import Progress
+
+    from evals.surfaces import CHAT, run_surfaces_eval
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("starting", total=customers)
+        result = run_surfaces_eval(
+            customers=customers,
+            seed=seed,
+            chat=CHAT if chat else (),
+            step=lambda name: progress.update(task, description=name),
+            advance=lambda n: progress.advance(task, n),
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:>14}: {value}")
+    if result["findings"]:
+        raise typer.Exit(1)
+
+
 @evals.command("conversations")
 def conversations(
     suite: Annotated[

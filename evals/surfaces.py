@@ -81,6 +81,7 @@ def run_surfaces_eval(
     seed: int = 7,
     chat: tuple[str, ...] = CHAT,
     folder: Path | None = None,
+    nlu_model: Path | None = None,
     step: Callable[[str], None] | None = None,
     advance: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
@@ -91,6 +92,7 @@ def run_surfaces_eval(
         seed: The bank's seed.
         chat: The customer's messages in the scripted chat (empty: no chat).
         folder: Where to build the bank and the app's files; a temporary folder when omitted.
+        nlu_model: A trained intent model to chat with; trained into ``folder`` when omitted.
         step: Called with the name of each phase (for a progress display).
         advance: Called with 1 after each customer is scanned.
 
@@ -105,6 +107,7 @@ def run_surfaces_eval(
                 seed=seed,
                 chat=chat,
                 folder=Path(tmp),
+                nlu_model=nlu_model,
                 step=step,
                 advance=advance,
             )
@@ -122,6 +125,7 @@ def run_surfaces_eval(
         var_dir=folder,
         database_url=f"sqlite:///{(folder / 'bank.db').as_posix()}",
         secret_key=key,
+        nlu_model=nlu_model,
         warm_start=False,
     )
     app = create_app(settings)

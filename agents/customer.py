@@ -33,7 +33,7 @@ MERCHANT_DAYS = 90
 WORTH_SAYING = ("critical", "warning")
 
 
-def _offer(run: ChatContext) -> dict[str, str] | None:
+def _offer(run: ChatContext) -> dict[str, Any] | None:
     recommender = run.bank.recommender
     if recommender is None:
         return None
@@ -48,6 +48,7 @@ def _offer(run: ChatContext) -> dict[str, str] | None:
         "title": best.title,
         "body": best.body,
         "why": customer_why(best.reasons),
+        "options": [{"code": code, "label": label} for code, label in best.options],
     }
 
 

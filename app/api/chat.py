@@ -123,7 +123,7 @@ def cards_for(messages: list[BaseMessage], offer: dict[str, Any] | None) -> list
             rows = _json_of(str(m.content)).get("recommendations", [])
             cards = [
                 {"offer": r.get("code"), "title": r.get("title"), "body": r.get("body")}
-                | {"why": r.get("why")}
+                | {"why": r.get("why"), "options": r.get("options") or []}
                 for r in rows
             ]
             out.append({"type": "CUSTOM", "name": "recommendation_cards", "value": cards})
@@ -134,6 +134,7 @@ def cards_for(messages: list[BaseMessage], offer: dict[str, Any] | None) -> list
             shown = (m.additional_kwargs.get("concierge") or {}).get("shown")
             if shown and shown == offer.get("code"):
                 card = {k: offer.get(k) for k in ("title", "body", "why")}
+                card["options"] = offer.get("options") or []
                 value = [{"offer": shown, **card}]
                 out.append({"type": "CUSTOM", "name": "recommendation_cards", "value": value})
     return out

@@ -373,3 +373,53 @@ def test_no_customer_route_leaks_another_customers_records(
         body = client.get(path, headers=_auth(1)).text
         assert email not in body, path
         assert not any(f'"number":"{n}"' in body for n in theirs), path
+
+
+def test_an_offer_that_gives_a_choice_is_accepted_by_choosing_one(
+    client: TestClient, app: FastAPI
+) -> None:
+    url = "/api/me/recommendations/cd_renewal/response"
+    events = "SELECT count(*) FROM offer_event WHERE person_id = 1 AND offer_code = 'cd_renewal'"
+    before = _rows(app, events)[0][0]
+    for wrong in (
+        {"response": "accepted", "option": "buy_a_boat"},  # not one of its choices
+        {"response": "declined", "option": "renew"},  # a choice is an acceptance
+    ):
+        refused = client.post(url, json=wrong, headers=_auth(1))
+        assert refused.status_code == 422, refused.text
+        assert "buy_a_boat" not in refused.text
+    assert _rows(app, events)[0][0] == before, "a refused answer changes nothing"
+    chosen = client.post(
+        url, json={"response": "accepted", "option": "move_to_savings"}, headers=_auth(1)
+    )
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["option"] == "move_to_savings"
+    row = chosen.json()["offer_event_id"]
+    assert _rows(app, "SELECT response FROM offer_event WHERE id = :i", i=row) == [("accepted",)]
+    [(actor, detail)] = _rows(
+        app,
+        "SELECT actor, detail FROM audit_log WHERE action = 'offer_choice' AND resource_id = :r",
+        r=str(row),
+    )
+    assert (actor, detail) == ("customer:1", "cd_renewal:move_to_savings")
+    # an offer without choices takes none
+    single = client.post(
+        "/api/me/recommendations/savings_rule/response",
+        json={"response": "accepted", "option": "renew"},
+        headers=_auth(1),
+    )
+    assert single.status_code == 422 and "none" in single.json()["detail"]
+
+
+def test_no_customer_answer_carries_a_code_a_verdict_or_a_second_money_format(
+    client: TestClient,
+) -> None:
+    from services.wording import json_findings
+
+    for person in range(1, 7):
+        for route in ("/api/me/dashboard", "/api/me/insights", "/api/me/recommendations"):
+            answer = client.get(route, headers=_auth(person))
+            assert answer.status_code == 200
+            assert json_findings(answer.json()) == [], (person, route)
+    dashboard = client.get("/api/me/dashboard", headers=_auth(1)).json()
+    assert dashboard["locale"] == "en-US"

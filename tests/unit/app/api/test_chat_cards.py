@@ -13,7 +13,23 @@ OFFER = {"code": "hysa_open", "title": "High-yield savings", "body": "Earn 4%", 
 
 def test_recommendations_and_insights_a_run_read_become_cards() -> None:
     recs = ToolMessage(
-        json.dumps({"recommendations": [{"code": "c1", "title": "T", "body": "B", "why": "W"}]}),
+        json.dumps(
+            {
+                "recommendations": [
+                    {"code": "c1", "title": "T", "body": "B", "why": "W"},
+                    {
+                        "code": "c2",
+                        "title": "CD",
+                        "body": "Choose",
+                        "why": "Because",
+                        "options": [
+                            {"code": "renew", "label": "Renew at today's rate"},
+                            {"code": "move_to_savings", "label": "Move to savings"},
+                        ],
+                    },
+                ]
+            }
+        ),
         tool_call_id="1",
         name="get_recommendations",
     )
@@ -27,7 +43,19 @@ def test_recommendations_and_insights_a_run_read_become_cards() -> None:
         {
             "type": "CUSTOM",
             "name": "recommendation_cards",
-            "value": [{"offer": "c1", "title": "T", "body": "B", "why": "W"}],
+            "value": [
+                {"offer": "c1", "title": "T", "body": "B", "why": "W", "options": []},
+                {
+                    "offer": "c2",
+                    "title": "CD",
+                    "body": "Choose",
+                    "why": "Because",
+                    "options": [  # one button per choice, as the card shows them
+                        {"code": "renew", "label": "Renew at today's rate"},
+                        {"code": "move_to_savings", "label": "Move to savings"},
+                    ],
+                },
+            ],
         },
         {
             "type": "CUSTOM",
@@ -42,7 +70,13 @@ def test_the_next_best_action_becomes_a_card_only_when_the_assistant_brought_it_
     [card] = cards_for([said], OFFER)
     assert card["name"] == "recommendation_cards"
     assert card["value"] == [
-        {"offer": "hysa_open", "title": "High-yield savings", "body": "Earn 4%", "why": "idle cash"}
+        {
+            "offer": "hysa_open",
+            "title": "High-yield savings",
+            "body": "Earn 4%",
+            "why": "idle cash",
+            "options": [],
+        }
     ]
     assert cards_for([AIMessage("Your balance is...")], OFFER) == []
     assert cards_for([said], {**OFFER, "code": "other"}) == []

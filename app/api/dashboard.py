@@ -26,6 +26,7 @@ from app.api.deps import (
 from app.api.queries import get_person, list_accounts
 from app.api.views import (
     BillView,
+    BusinessOutgoings,
     CategorySpend,
     GoalView,
     InsightView,
@@ -99,6 +100,7 @@ def my_dashboard(
     start = today.replace(day=1)
     spent = queries.spending_summary(conn, person_id=customer_id, start=start, end=today)
     mine = [c for c in spent["by_category"] if c["currency"] == currency]
+    costs = [c for c in spent["business_outgoings"]["by_category"] if c["currency"] == currency]
     bills = queries.upcoming_bills(conn, person_id=customer_id, today=today, days=BILL_DAYS)
     goals = queries.goals(conn, person_id=customer_id)
     offers = recommender.decide(customer_id, now=now, level=LEVEL, k=3, channel=CHANNEL)
@@ -120,6 +122,17 @@ def my_dashboard(
                 )
                 for c in mine
             ],
+            business_outgoings=BusinessOutgoings(
+                total=decimal_text(sum(int(c["spent"]) for c in costs), currency),
+                by_category=[
+                    CategorySpend(
+                        category=c["category"], amount=decimal_text(int(c["spent"]), currency)
+                    )
+                    for c in costs
+                ],
+            )
+            if costs
+            else None,
         ),
         upcoming_bills=[bill_view(b) for b in bills],
         insights=[insight_view(i) for i in found],

@@ -224,8 +224,15 @@ class CategorySpend(BaseModel):
     amount: str
 
 
+class BusinessOutgoings(BaseModel):
+    """A business's payroll, suppliers and other costs over the period: not personal spending."""
+
+    total: str
+    by_category: list[CategorySpend]
+
+
 class SpendingView(BaseModel):
-    """Spending over a period, largest category first."""
+    """Personal spending over a period, largest category first; a business's costs apart."""
 
     period: str
     start: date
@@ -233,6 +240,9 @@ class SpendingView(BaseModel):
     currency: str
     total: str
     by_category: list[CategorySpend]
+    business_outgoings: BusinessOutgoings | None = Field(
+        None, description="For a business owner: the business's own outgoings, kept apart."
+    )
 
 
 class WidgetView(BaseModel):

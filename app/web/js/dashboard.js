@@ -37,6 +37,13 @@ function spending(data, currency) {
       el("span", { class: "num" }, money(Math.abs(Number(r.amount)), currency)),
       el("span", { class: "bar", "aria-hidden": "true" }, bar));
   }) : [empty("No spending yet this period.")]);
+  // A business's payroll and suppliers are its costs, not the owner's spending: shown apart.
+  const costs = data && data.business_outgoings;
+  $("business-outgoings").hidden = !costs;
+  if (costs) {
+    $("business-outgoings").textContent =
+      `Business outgoings (payroll, suppliers and other costs): ${money(Math.abs(Number(costs.total)), currency)}`;
+  }
 }
 
 function billRow(bill, currency) {

@@ -423,3 +423,25 @@ def test_no_customer_answer_carries_a_code_a_verdict_or_a_second_money_format(
             assert json_findings(answer.json()) == [], (person, route)
     dashboard = client.get("/api/me/dashboard", headers=_auth(1)).json()
     assert dashboard["locale"] == "en-US"
+
+
+def test_a_business_owners_costs_are_shown_apart_from_their_spending(
+    client: TestClient, app: FastAPI
+) -> None:
+    owners = _rows(
+        app,
+        "SELECT DISTINCT person_id FROM account WHERE type = 'business_checking' ORDER BY 1",
+    )
+    assert owners, "the seeded bank has a business owner"
+    shown = []
+    for person in range(1, 7):
+        spending = client.get("/api/me/dashboard", headers=_auth(person)).json()["spending"]
+        personal = {c["category"] for c in spending["by_category"]}
+        assert not personal & {"payroll", "suppliers", "transfer", "transfer_out", "income"}
+        costs = spending["business_outgoings"]
+        if (person,) not in owners:
+            assert costs is None, person
+        elif costs is not None:
+            assert float(costs["total"]) > 0 and costs["by_category"]
+            shown.append(person)
+    assert shown, "a business owner's costs this month are shown apart"

@@ -207,13 +207,25 @@ def conversations(
     workdir: Annotated[
         Path | None, typer.Option(help="Keep temporary banks here (default: a temp folder).")
     ] = None,
+    perturb: Annotated[
+        str | None,
+        typer.Option(help="Also replay reworded: typos,case,punctuation,fillers,numbers."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the rewording (--perturb).")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run scripted conversations on fresh banks; score end state, writes and replies."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from evals.conversations import ConversationRunner, Options, results_document, run_suite
+    from evals.perturb import parse_kinds, run_perturbed
     from evals.scenario import load_suite
+
+    try:
+        kinds = parse_kinds(perturb) if perturb is not None else []
+    except ValueError as exc:
+        typer.echo(f"error: --perturb: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
     if via_websocket:
         typer.echo(
@@ -245,7 +257,8 @@ def conversations(
             console=err,
             transient=as_json,
         ) as bar:
-            task = bar.add_task("run", total=len(scenarios) * repeat, last="")
+            total = len(scenarios) * (repeat + len(kinds))
+            task = bar.add_task("run", total=total, last="")
 
             def step(result: Any) -> None:
                 mark = "✓" if result.passed else "✗"
@@ -254,6 +267,10 @@ def conversations(
             summary, runs = run_suite(
                 scenarios, runner, repeat=repeat, problems=problems, progress=step
             )
+            if kinds:
+                summary["perturbed"] = run_perturbed(
+                    scenarios, runner, kinds, seed=seed, clean=runs, progress=step
+                )
     finally:
         runner.close()
     if report is not None:
@@ -273,6 +290,11 @@ def conversations(
         typer.echo(f"FAIL {failure['id']}")
         for reason in failure["reasons"]:
             typer.echo(f"  - {reason}")
+    for kind, row in summary.get("perturbed", {}).items():
+        typer.echo(
+            f"{kind:>11}: {row['passed']}/{row['total']} passed ({row['pass_rate']:.1%}), "
+            f"{len(row['broken'])} broken: {', '.join(row['broken']) or '-'}"
+        )
 
 
 @evals.command("compare")

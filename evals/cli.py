@@ -297,6 +297,66 @@ def conversations(
         )
 
 
+@evals.command("routing")
+def routing(
+    data: Annotated[Path, typer.Option(help="CLINC150's data_full.json (domains.json beside it).")],
+    split: Annotated[str, typer.Option(help="test, val or train (with its oos_ list).")] = "test",
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Route a seeded sample of at most N in scope and N outside."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 7,
+    nlu_model: Annotated[
+        Path | None,
+        typer.Option(help="Intent model folder for the offline model (default: var/nlu)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Send each CLINC150 query as a first message; score where the assistant routes it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from evals.routing import SPLITS, run_routing_eval
+
+    if split not in SPLITS:
+        typer.echo(f"error: --split must be one of {', '.join(SPLITS)}", err=True)
+        raise typer.Exit(2)
+    if not data.is_file() or not data.with_name("domains.json").is_file():
+        typer.echo(f"error: need {data} and domains.json beside it", err=True)
+        raise typer.Exit(2)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=as_json,
+    ) as bar:
+        task = bar.add_task("routing", total=None)
+        result = run_routing_eval(
+            data,
+            split=split,
+            limit=limit,
+            seed=seed,
+            nlu_model=nlu_model,
+            step=lambda name: bar.update(task, description=name),
+            advance=lambda done, total: bar.update(
+                task, description="routing", completed=done, total=total
+            ),
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(
+        f"in scope {result['in_scope_accuracy']:.1%} of {result['n_in_scope']} routed right; "
+        f"outside {result['oos_no_task_rate']:.1%} of {result['n_oos']} started nothing "
+        f"({result['seconds']} s)"
+    )
+    for row in result["confusions"]:
+        typer.echo(
+            f"  {row['count']:>4} {row['intent']}: {row['expected']} -> {row['routed']}"
+            f"  e.g. {row['example']!r}"
+        )
+
+
 @evals.command("compare")
 def compare_runs(
     a: Annotated[Path, typer.Argument(help="results.json of the first run (before).")],

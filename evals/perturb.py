@@ -5,8 +5,9 @@ means; expectations are left as they are, so a scenario that passes clean and fa
 shows the assistant leaning on surface form:
 
 - ``typos``: a key next to the intended one, two letters swapped, a letter dropped or doubled,
-  in a few longer words; never in numbers, amounts, quoted text, number, month or day words, or
-  names the scenario knows (accounts, payees, merchants, goals, categories, expected values).
+  in a few longer words; never in numbers or the words right beside them, quoted text, number,
+  month, day or currency words, or names the scenario knows (accounts, payees, merchants,
+  goals, categories, expected values).
 - ``case``: all lower case, ALL CAPS, or random words in Title Case.
 - ``punctuation``: question and exclamation marks, commas between words and trailing dots
   dropped, or added where a writer might put them; never inside a number.
@@ -157,6 +158,9 @@ _MONEY_WORDS = frozenset("dollar dollars bucks euro euros pound pounds cents pen
 _QUOTED = re.compile(
     r"\"[^\"]+\"|\u201c[^\u201d]+\u201d|\u2018[^\u2019]+\u2019|(?<!\w)'[^']+'(?!\w)"
 )
+# A number's own words ("3 days", "the 86.40 charge") say what it is: left as they are.
+_NEXT_TO_NUMBER = re.compile(r"\d[$€£%]?\s?$")
+_BEFORE_NUMBER = re.compile(r"\s?[$€£]?\d")
 _TYPO_WORD = re.compile(r"(?<![\w'\u2019-])[A-Za-z]{5,}(?![\w'\u2019-])")
 
 
@@ -190,6 +194,8 @@ def typos(text: str, rng: random.Random, context: Context = Context()) -> str:
         if m.group().lower() not in keep
         and not any(a <= m.start() < b for a, b in quoted)
         and not m.group().isupper()  # an acronym or a code
+        and not _NEXT_TO_NUMBER.search(text[max(0, m.start() - 3) : m.start()])
+        and not _BEFORE_NUMBER.match(text[m.end() :])
     ]
     if not spans:
         return text
@@ -342,7 +348,7 @@ _MONEY = re.compile(
 )
 _NOT_AMOUNT_AFTER = re.compile(
     r"\s*(?:%|percent|am\b|pm\b|o'?clock|hours?|mins?\b|minutes?|days?|weeks?|months?|years?"
-    r"|times?|st\b|nd\b|rd\b|th\b|of\b|digits?|transactions?|payments?|charges?\b(?!\s+from))",
+    r"|times?|st\b|nd\b|rd\b|th\b|of\b|digits?|transactions?|payments?|charges?|purchases?)",
     re.I,
 )
 _NOT_AMOUNT_BEFORE = re.compile(
@@ -388,7 +394,7 @@ def _forms(
     """
     whole = value == value.to_integral_value()
     plain = _digits(value, rng, cents=False)
-    forms = [_digits(value, rng, cents=True)]
+    forms = [] if currency else [_digits(value, rng, cents=True)]
     if whole and currency is None and bare_words and 2 <= value < 1_000_000:
         forms.append(number_words(int(value)))
     if currency in _SIGN:
@@ -407,15 +413,23 @@ def _forms(
     return forms
 
 
+def _reads_as_amount(text: str, match: re.Match[str]) -> bool:
+    """Whether a number here, said without a currency, reads as money.
+
+    It does when no unit or count follows it ("3 days", "the 86.40 charge") and, for a whole
+    number, no day, card or position word comes before it ("on the 15", "ending in 4821").
+    """
+    if _NOT_AMOUNT_AFTER.match(text[match.end() :]):
+        return False
+    has_cents = "." in match.group("num")
+    return has_cents or not _NOT_AMOUNT_BEFORE.search(text[: match.start()])
+
+
 def _bare_amount(text: str, match: re.Match[str], value: Decimal, context: Context) -> bool:
     """Whether a number without a currency is, in this scenario, an amount of money."""
     if value not in context.amounts or value in context.blocked:
         return False
-    before, after = text[: match.start()], text[match.end() :]
-    if _NOT_AMOUNT_AFTER.match(after):
-        return False
-    has_cents = "." in match.group("num")
-    return has_cents or not _NOT_AMOUNT_BEFORE.search(before)
+    return _reads_as_amount(text, match)
 
 
 def numbers(text: str, rng: random.Random, context: Context = Context()) -> str:
@@ -433,7 +447,7 @@ def numbers(text: str, rng: random.Random, context: Context = Context()) -> str:
             if sign and unit and said != _UNIT_WORDS[unit.lower()]:
                 continue  # "$50 euros": not ours to guess
             currencies: list[str | None] = [said]
-            if said == context.currency:
+            if said == context.currency and _reads_as_amount(text, match):
                 currencies.append(None)
         else:
             if not _bare_amount(text, match, value, context):

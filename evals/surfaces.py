@@ -25,7 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from services.wording import findings, texts
+from services.wording import BANK_ONLY, findings, keys, texts
 
 # The short chat every customer holds: a greeting, the proactive questions, a spending question.
 CHAT: tuple[str, ...] = (
@@ -36,6 +36,10 @@ CHAT: tuple[str, ...] = (
     "how much did I spend this month?",
 )
 ROUTES: tuple[str, ...] = (
+    "/api/me/profile",
+    "/api/me/accounts",
+    "/api/me/transactions",
+    "/api/me/goals",
     "/api/me/dashboard",
     "/api/me/insights",
     "/api/me/recommendations",
@@ -64,6 +68,13 @@ class Tally:
 
     def scan(self, where: str, value: Any) -> None:
         """Scan one answer or frame (JSON or text)."""
+        if not isinstance(value, str):
+            for path in keys(value):
+                name = path.rsplit(".", 1)[-1].split("[", 1)[0]
+                if BANK_ONLY.search(name):
+                    self.kinds["bank-only"] += 1
+                    if len(self.examples) < EXAMPLES:
+                        self.examples.append(f"{where}: bank-only key {path}")
         items = _sentences(value) if not isinstance(value, str) else [("", value)]
         for key, text in items:
             self.strings += 1

@@ -115,10 +115,26 @@ class PersonCreate(PersonBase):
     """What it takes to open a customer record."""
 
 
-class PersonPublic(PersonBase):
-    """A customer's own profile as returned by the API."""
+class PersonPublic(SQLModel):
+    """A customer's own profile as returned by the API.
+
+    Everything the customer told the bank, and nothing the bank concluded about them: the
+    marketing ``segment`` is the bank's, and stays off every customer surface.
+    """
 
     id: int
+    full_name: str
+    first_name: str
+    last_name: str
+    date_of_birth: date | None = None
+    email: str | None = None
+    phone: str | None = None
+    address_line: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country: str = "US"
+    is_business: bool = False
+    customer_since: date | None = None
 
 
 class SourceIdentity(SQLModel, table=True):

@@ -80,6 +80,22 @@ def texts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
         yield key, value
 
 
+def keys(value: Any, key: str = "") -> Iterator[str]:
+    """Every key path of a JSON value (a key can say as much as a value: ``"segment"``)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            where = f"{key}.{k}" if key else str(k)
+            yield where
+            yield from keys(v, where)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from keys(v, f"{key}[{i}]")
+
+
 def json_findings(value: Any) -> list[str]:
-    """:func:`findings` for every readable string of a JSON answer, each with where it was."""
-    return [f"{where}: {found}" for where, text in texts(value) for found in findings(text)]
+    """:func:`findings` for every readable string and every key of a JSON answer, with where."""
+    out = [f"{where}: {found}" for where, text in texts(value) for found in findings(text)]
+    for where in keys(value):
+        name = where.rsplit(".", 1)[-1].split("[", 1)[0]
+        out += [f"{where}: bank-only key: {m.group(0)}" for m in BANK_ONLY.finditer(name)]
+    return out

@@ -308,3 +308,4 @@ def test_the_profile_never_returns_national_id_data() -> None:
     from services.models import PersonPublic
 
     assert not {"national_id_hash", "national_id_last4"} & set(PersonPublic.model_fields)
+    assert "segment" not in PersonPublic.model_fields  # the bank's conclusion, not the customer's

@@ -160,3 +160,6 @@ def test_the_scanner_catches_what_customers_must_not_read() -> None:
     assert not findings("Get pre-approved with no effect on your credit score.")
     assert json_findings({"code": "churn_risk", "title": "Thanks"}) == []
     assert json_findings({"why": "Because insight:churn_risk"})
+    assert json_findings({"profile": {"segment": "x"}}) == [
+        "profile.segment: bank-only key: segment"
+    ]

@@ -164,8 +164,12 @@ _BEFORE_NUMBER = re.compile(r"\s?[$€£]?\d")
 _TYPO_WORD = re.compile(r"(?<![\w'\u2019-])[A-Za-z]{5,}(?![\w'\u2019-])")
 
 
-def _typo(word: str, rng: random.Random) -> str:
-    """``word`` with one slip of the fingers, never at its first letter."""
+def _typo(word: str, rng: random.Random, forbidden: frozenset[str] = frozenset()) -> str:
+    """``word`` with one slip of the fingers, never at its first letter.
+
+    A slip that makes a ``forbidden`` word (a number, a month, a name) is not taken: "there"
+    never becomes "three".
+    """
     for _ in range(10):
         op = rng.choice(("neighbour", "swap", "drop", "double"))
         i = rng.randrange(1, len(word))
@@ -179,7 +183,7 @@ def _typo(word: str, rng: random.Random) -> str:
             out = word[:i] + word[i + 1 :]
         else:
             out = word[: i + 1] + ch + word[i + 1 :]
-        if out.lower() != word.lower():
+        if out.lower() != word.lower() and out.lower() not in forbidden:
             return out
     return word
 
@@ -202,7 +206,7 @@ def typos(text: str, rng: random.Random, context: Context = Context()) -> str:
     count = min(len(spans), 3, max(1, round(len(spans) / 3)))
     chosen = sorted(rng.sample(spans, count), reverse=True)
     for start, end in chosen:
-        text = text[:start] + _typo(text[start:end], rng) + text[end:]
+        text = text[:start] + _typo(text[start:end], rng, keep) + text[end:]
     return text
 
 

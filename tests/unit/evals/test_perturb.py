@@ -124,6 +124,13 @@ def test_typos_never_touch_names_the_scenario_knows() -> None:
         assert "Bartholomew Fitzgerald" in said and "Household" in said
 
 
+def test_a_typo_never_makes_a_number_month_or_known_name() -> None:
+    for seed in range(400):
+        out = typos("is there a monthly fee on checking?", random.Random(seed), CONTEXT)
+        assert "three" not in out
+        assert find_amounts(out) == []
+
+
 def test_typos_leave_a_message_without_longer_words_alone() -> None:
     assert typos("pay Tom 30", random.Random(1), CONTEXT) == "pay Tom 30"
 

@@ -42,7 +42,8 @@ VIEWPORT = {"width": 1280, "height": 800}
 SHOTS = ROOT / "reports" / "screenshots"
 PASSWORD = "concierge-demo"
 ADVISOR = (DEMO_ADVISOR, "concierge-advisor")
-CHAT_WAIT = 120_000  # ms: the first chat builds the assistant (embedder, knowledge index)
+CHAT_WAIT = 120_000  # ms: a bound for a reply on a busy host (the app is warm before tests)
+READY_WAIT = 600  # s: the warm start loads the models and builds the knowledge index
 POLL_WAIT = 20_000  # ms: the dashboard refreshes every 5 s
 
 
@@ -95,6 +96,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory, classifier_dir: Path) -> Iter
         database_url=f"sqlite:///{(var / 'bank.db').as_posix()}",
         secret_key="e2e-test-key",
         nlu_model=classifier_dir,
+        warm_start=True,  # as `concierge serve`: the tests start once /ready says it is warm
     )
     engine = make_engine(settings.database_url)
     seed_bank(engine, customers=8, seed=5, as_of=date.today())
@@ -113,6 +115,10 @@ def bank(tmp_path_factory: pytest.TempPathFactory, classifier_dir: Path) -> Iter
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
         time.sleep(0.1)
+    deadline = time.monotonic() + READY_WAIT
+    while httpx.get(f"http://127.0.0.1:{port}/ready").status_code != 200:
+        assert thread.is_alive() and time.monotonic() < deadline, "the app did not get ready"
+        time.sleep(0.2)
     yield Bank(f"http://127.0.0.1:{port}", picked)
     server.should_exit = True
     thread.join(timeout=15)
@@ -299,13 +305,17 @@ def test_the_greeting_opens_the_conversation_when_the_dashboard_comes_after_the_
     released.set()
     for route in held:  # the first load, and the refresh after the finished run
         route.continue_()
+    _opens_with_the_greeting(page)
+    page.reload()  # as the page kept it
+    _opens_with_the_greeting(page)
+
+
+def _opens_with_the_greeting(page) -> None:
+    # the greeting first, then its insight card if any (whenever it comes), then the exchange
     expect(page.locator("#chat-log .msg.assistant").first).to_contain_text("Hi")
     expect(_last_reply(page)).to_contain_text("How much")
     order = page.evaluate(CHAT_ORDER)
     assert order[0] == "msg assistant" and order[-2:] == ["msg user", "msg assistant"], order
-    page.reload()
-    expect(page.locator("#chat-log .msg.assistant").first).to_contain_text("Hi")
-    assert page.evaluate(CHAT_ORDER) == order
 
 
 def test_words_typed_while_an_action_waits_change_it(bank: Bank, page) -> None:

@@ -22,6 +22,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field
 
 from agents.offline.dialogue import Turn
+from agents.offline.scope import decline
 from agents.offline.understand import IntentClassifier
 
 
@@ -60,5 +61,9 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         classifier: IntentClassifier = self.classifier
-        message = Turn(messages, classifier, set(self.tool_names)).reply()
+        # out of scope with nothing under way: an honest answer, no task
+        message = (
+            decline(messages, classifier)
+            or Turn(messages, classifier, set(self.tool_names)).reply()
+        )
         return ChatResult(generations=[ChatGeneration(message=message)])

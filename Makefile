@@ -79,7 +79,8 @@ eval: eval-data $(DEV_STAMP)
 	fi; \
 	$(BIN)/concierge nlu eval --model "$$model" --data $(BANKING77)/test.csv --json \
 		> reports/nlu.json && \
-	$(BIN)/concierge eval knowledge --data $(BANKING77)/test.csv --train $(BANKING77)/train.csv \
+	$(BIN)/concierge eval knowledge --data $(BANKING77)/test.csv \
+		--questions $(BANKING77)/train.csv --train $(BANKING77)/train.csv \
 		--json > reports/knowledge.json
 	$(BIN)/concierge eval recommendations --customers $(EVAL_CUSTOMERS) --json \
 		> reports/recommendations.json

@@ -135,10 +135,18 @@ def make_recommender(
 
 
 def knowledge_base(settings: Settings) -> KnowledgeBase:
-    """The help articles' index: embedded Chroma under ``var/``, or the configured server."""
+    """The help articles' index: embedded Chroma under ``var/``, or the configured server.
+
+    Its search ranks with the question model, learnt from the articles' phrasings and the
+    bank's question log (``CONCIERGE_KNOWLEDGE_QUESTIONS``) and kept under ``var/knowledge``.
+    """
     from knowledge.index import KnowledgeBase, make_client
 
-    return KnowledgeBase(make_client(var_dir=settings.var_dir, chroma_url=settings.chroma_url))
+    return KnowledgeBase(
+        make_client(var_dir=settings.var_dir, chroma_url=settings.chroma_url),
+        var_dir=settings.var_dir,
+        question_log=settings.knowledge_questions,
+    )
 
 
 @contextmanager

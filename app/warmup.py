@@ -1,12 +1,12 @@
 """Loading at start-up what the first chat turn would otherwise load while a customer waits.
 
-The assistant (its intent model and sentence encoder) and the knowledge index are built on
-first use: the first question after a start would wait seconds for them. With
-``CONCIERGE_WARM_START`` on (the default), the app's lifespan starts a :class:`WarmUp` that
-builds them in a background thread while the server already answers; ``/ready`` says 503,
-naming the parts still warming, until every part is warm, so a load balancer sends customers
-only to a process that answers its first question as fast as its tenth. ``/health``
-(liveness) answers at once either way.
+The assistant (its intent model and sentence encoder) and the knowledge index with its
+question model are built on first use: the first question after a start would wait seconds for
+them. With ``CONCIERGE_WARM_START`` on (the default), the app's lifespan starts a
+:class:`WarmUp` that builds them in a background thread while the server already answers;
+``/ready`` says 503, naming the parts still warming, until every part is warm, so a load
+balancer sends customers only to a process that answers its first question as fast as its
+tenth. ``/health`` (liveness) answers at once either way.
 
 :func:`assistant_once` is the one place the app's assistant is built: the warm-up and a chat
 that arrives before it finishes share it, so the assistant is built once.
@@ -50,7 +50,11 @@ def warm_assistant(app: Any) -> None:
 
 
 def warm_knowledge(app: Any) -> None:
-    """Open (or build) the knowledge index and search it once, loading its encoder."""
+    """Open (or build) the knowledge index and its question model, and search it once.
+
+    The question model is loaded from ``var/knowledge``, or built there from the articles'
+    phrasings and the bank's question log when they changed; the search loads the encoder.
+    """
     knowledge = assistant_once(app).bank.knowledge
     if knowledge is not None:
         knowledge.search(SAMPLE_QUESTION)

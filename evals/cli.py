@@ -65,22 +65,42 @@ def recommendations(
 @evals.command("knowledge")
 def knowledge(
     data: Annotated[Path, typer.Option(help="A text,category CSV (e.g. BANKING77 test.csv).")],
+    questions: Annotated[
+        Path | None,
+        typer.Option(
+            help="The question log (text,category CSV) the chat's question model learns from "
+            "beside the articles' phrasings, as CONCIERGE_KNOWLEDGE_QUESTIONS gives it to the "
+            "app. Default: CONCIERGE_KNOWLEDGE_QUESTIONS, else $BANKING77/train.csv when "
+            "BANKING77 is set (never the file being scored)."
+        ),
+    ] = None,
+    articles_only: Annotated[
+        bool,
+        typer.Option(
+            "--articles-only", help="The question model learns from the articles' phrasings alone."
+        ),
+    ] = False,
     model: Annotated[
-        Path | None, typer.Option(help="An intent model (concierge nlu train) to blend in.")
+        Path | None,
+        typer.Option(help="An intent model (concierge nlu train) to blend in, for comparison."),
     ] = None,
     train: Annotated[
         Path | None,
         typer.Option(
             help="Train a fast intent model on this text,category CSV for the run and blend it "
-            "in; its MiniLM vector is reused for the search (never the file being scored)."
+            "in, for comparison; its MiniLM vector is reused for the search (never the file "
+            "being scored)."
         ),
     ] = None,
     workdir: Annotated[
-        Path | None, typer.Option(help="Keep the index here (default: a temporary folder).")
+        Path | None,
+        typer.Option(
+            help="Keep the index and the question model here (default: a temporary folder)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Search the knowledge base for every query; hit@1, hit@3 and latency."""
+    """Search the knowledge base for every query as the chat does; hit@1, hit@3 and latency."""
     from app.progress import rich_phases
     from evals.knowledge import run_knowledge_eval
 
@@ -88,8 +108,13 @@ def knowledge(
     try:
         if model is not None and train is not None:
             raise ValueError("give --model or --train, not both")
+        if questions is not None and articles_only:
+            raise ValueError("give --questions or --articles-only, not both")
         if train is not None and train.resolve() == data.resolve():
             raise ValueError("--train must not be the file being scored")
+        log = None if articles_only else (questions or _default_questions())
+        if log is not None and log.resolve() == data.resolve():
+            raise ValueError("the question log must not be the file being scored")
         if model is not None:
             from agents.nlu import IntentModel
 
@@ -103,7 +128,9 @@ def knowledge(
                 scorer = IntentModel(profile="fast").fit(texts, labels)
                 step(1)
         with rich_phases() as phase:
-            result = run_knowledge_eval(data, scorer=scorer, workdir=workdir, progress=phase)
+            result = run_knowledge_eval(
+                data, questions=log, scorer=scorer, workdir=workdir, progress=phase
+            )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -117,6 +144,19 @@ def knowledge(
         return
     for key, value in result.items():
         typer.echo(f"{key:>20}: {value}")
+
+
+def _default_questions() -> Path | None:
+    """The question log the chat would use: the setting, else BANKING77's train split if set."""
+    import os
+
+    from services.settings import get_settings
+
+    configured = get_settings().knowledge_questions
+    if configured is not None:
+        return configured
+    folder = os.environ.get("BANKING77", "").strip()
+    return Path(folder) / "train.csv" if folder else None
 
 
 _DEFAULT_SUITE = Path(__file__).resolve().parent / "scenarios"

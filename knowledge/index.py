@@ -4,8 +4,13 @@ Each article becomes chunks: its title with the opening paragraph, each ``##`` s
 of the ways customers ask (short questions match short questions best). Every chunk carries the
 article's id and title, and flags for its products and tags (``product_<name>``,
 ``tag_<name>``) so a search can be filtered. An article's score is its best chunk's cosine
-similarity; given the intent model's probabilities it is blended with the best probability among
-the article's ``intents``.
+similarity, blended with the best probability the question model (:mod:`knowledge.questions`)
+gives among the article's labels (its id and its ``intents``): :func:`rank_articles` is the one
+ranking, used by the chat's ``search_knowledge`` tool and measured by ``concierge eval
+knowledge`` alike. The question model is trained from the articles' own phrasings and, when the
+bank gives them (``question_log``), its question logs; it is built with the index and kept
+under ``var/knowledge/`` (or in memory only, without a ``var_dir``). A caller with an intent
+model of its own may pass its probabilities instead (``intent_scores``).
 
 Articles are ranked by meaning, but the passage quoted from each is the one that answers the
 question asked: every prose chunk of the article is scored by its similarity to the question
@@ -21,7 +26,9 @@ is set; the embedding function is always ours, never Chroma's downloading defaul
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
@@ -35,13 +42,23 @@ from knowledge.articles import WAYS_HEADING, Article, load_articles
 from knowledge.embedder import NAME as EMBEDDER
 from knowledge.embedder import MiniLMEmbeddingFunction, embed
 from knowledge.passages import asked_aspects, passage_score
+from knowledge.questions import (
+    BLEND_WEIGHT,
+    QuestionLogError,
+    QuestionModel,
+    digest,
+    question_model,
+    read_questions,
+    topic,
+)
+
+log = logging.getLogger(__name__)
 
 COLLECTION = "concierge-knowledge"
 CHUNKER = "chunks-v1"
 FETCH = 40  # chunks fetched per query before grouping them by article
-# Chosen on a stratified 15% held-out part of BANKING77's train.csv (never its test set): hit@3
-# 0.902 by meaning alone, 0.970 / 0.971 / 0.973 blended at weights 1 / 2 / 4 (the fast model).
-INTENT_WEIGHT = 4.0
+# The chunks that are the articles' own phrasings of a question (the question model learns them)
+PHRASINGS = ("lead", "question")
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,33 @@ def chunks_of(article: Article) -> list[Chunk]:
     ]
 
 
+def rank_articles(
+    similarities: Mapping[str, float],
+    articles: Mapping[str, Article],
+    label_scores: Mapping[str, float] | None,
+    *,
+    weight: float = BLEND_WEIGHT,
+) -> list[tuple[float, float, Article]]:
+    """The articles found, best first: ``(score, similarity, article)`` each.
+
+    An article's score is its best chunk's similarity plus ``weight`` times the best of
+    ``label_scores`` (the question model's or an intent model's probabilities) among its id
+    and its ``intents``; ties go by id.
+    """
+    ranked = []
+    for article_id, similarity in similarities.items():
+        article = articles.get(article_id)
+        if article is None:
+            continue
+        score = similarity
+        if label_scores:
+            labels = (article.id, *article.intents)
+            score += weight * max(label_scores.get(label, 0.0) for label in labels)
+        ranked.append((round(score, 4), similarity, article))
+    ranked.sort(key=lambda r: (-r[0], r[2].id))
+    return ranked
+
+
 def index_hash(articles: Sequence[Article]) -> str:
     """What the index was built from: the articles as loaded, the chunker and the embedder."""
     digest = sha256(f"{CHUNKER}:{EMBEDDER}".encode())
@@ -148,12 +192,30 @@ class KnowledgeBase:
         articles: Sequence[Article] | None = None,
         *,
         collection: str = COLLECTION,
+        var_dir: Path | None = None,
+        question_log: Path | None = None,
+        questions: bool = True,
     ) -> None:
-        """Open (without building) the index of ``articles`` (the shipped ones by default)."""
+        """Open (without building) the index of ``articles`` (the shipped ones by default).
+
+        Args:
+            client: The Chroma client (:func:`make_client`).
+            articles: The articles; the shipped ones when None.
+            collection: The Chroma collection's name.
+            var_dir: Where the question model is kept (``var_dir/knowledge``); in memory only
+                when None.
+            question_log: A ``text,category`` CSV of the bank's customer questions that the
+                question model learns from beside the articles' own phrasings.
+            questions: Rank with the question model (False: by meaning alone).
+        """
         self.client, self.name = client, collection
         self.articles = {a.id: a for a in (load_articles() if articles is None else articles)}
+        self.var_dir, self.question_log, self.use_questions = var_dir, question_log, questions
         self._collection: Any = None
         self._prose: dict[str, list[tuple[Chunk, np.ndarray]]] | None = None
+        self._questions: QuestionModel | None = None
+        self._questions_ready = False
+        self._lock = threading.Lock()
 
     def ensure_index(self, progress: Callable[[int, int], None] | None = None) -> bool:
         """Build the index if it is missing or stale; whether it was (re)built."""
@@ -185,6 +247,58 @@ class KnowledgeBase:
                 progress(min(start + batch, len(chunks)), len(chunks))
         self._collection, self._prose = collection, None
         return True
+
+    def question_rows(self) -> list[tuple[str, str]]:
+        """The question model's training rows: the articles' phrasings, then the log's."""
+        rows = [
+            (chunk.text, topic(article.intents, article.id))
+            for article in self.articles.values()
+            for chunk in chunks_of(article)
+            if chunk.kind in PHRASINGS
+        ]
+        if self.question_log is not None:
+            rows += read_questions(self.question_log)
+        return rows
+
+    @property
+    def questions(self) -> QuestionModel | None:
+        """The question model, loaded or built (with the index) on first use.
+
+        None when ranking by meaning alone, or when the rows name fewer than two labels.
+        """
+        if not self.use_questions:
+            return None
+        with self._lock:
+            if not self._questions_ready:
+                try:
+                    rows = self.question_rows()
+                except QuestionLogError:
+                    # a log that cannot be read must not silence the chat's knowledge answers
+                    log.exception("the question log is unusable: learning from the articles alone")
+                    self.question_log = None
+                    rows = self.question_rows()
+                key = digest(rows, EMBEDDER)[:16]
+                folder = None if self.var_dir is None else self.var_dir / "knowledge"
+                self._questions = question_model(
+                    rows,
+                    self._phrasing_vectors,
+                    folder=None if folder is None else folder / f"questions-{key}",
+                )
+                self._questions_ready = True
+            return self._questions
+
+    def _phrasing_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``texts``: the index's own for the articles' phrasings, else encoded."""
+        stored = self.collection.get(
+            where={"kind": {"$in": list(PHRASINGS)}}, include=["documents", "embeddings"]
+        )
+        known = {
+            text: np.asarray(v, dtype=np.float32)
+            for text, v in zip(stored["documents"], stored["embeddings"], strict=True)
+        }
+        missing = sorted({t for t in texts if t not in known})
+        known |= dict(zip(missing, embed(missing), strict=True))
+        return np.vstack([known[t] for t in texts])
 
     @property
     def collection(self) -> Any:
@@ -243,7 +357,8 @@ class KnowledgeBase:
             k: How many articles at most.
             products: Only articles about all of these products.
             tags: Only articles with all of these tags.
-            intent_scores: Probabilities per intent label from the intent model, if any.
+            intent_scores: Probabilities per label from an intent model of the caller's own,
+                used instead of the question model's.
             vector: The query's unit-length MiniLM embedding when the caller already has it
                 (the intent model's fast recipe computes the very same vector), so the query
                 is not encoded twice.
@@ -271,20 +386,11 @@ class KnowledgeBase:
         for meta, dist in zip(found["metadatas"][0], found["distances"][0], strict=True):
             article_id, similarity = str(meta["article_id"]), 1.0 - float(dist)
             best[article_id] = max(similarity, best.get(article_id, -1.0))
-        ranked = []
-        for article_id, similarity in best.items():
-            article = self.articles.get(article_id)
-            if article is None:
-                continue
-            score = similarity
-            if intent_scores:
-                score += INTENT_WEIGHT * max(
-                    (intent_scores.get(i, 0.0) for i in article.intents), default=0.0
-                )
-            ranked.append((round(score, 4), similarity, article))
-        ranked.sort(key=lambda r: (-r[0], r[2].id))
         unit = np.asarray(vector, dtype=np.float32)
         unit = unit / (np.linalg.norm(unit) or 1.0)
+        if intent_scores is None and (model := self.questions) is not None:
+            intent_scores = model.probabilities(query, unit)
+        ranked = rank_articles(best, self.articles, intent_scores)
         return [
             Hit(a.id, a.title, score, similarity, self.answer(a, query, unit))
             for score, similarity, a in ranked[:k]

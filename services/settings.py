@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         description="Intent model folder (concierge nlu train) for the offline model; "
         "trained from agents/offline/data/utterances.csv into var/nlu when unset.",
     )
+    knowledge_questions: Path | None = Field(
+        None,
+        description="A text,category CSV of the bank's customer questions (categories: the "
+        "articles' intents labels or article ids) that the knowledge search's question model "
+        "learns from beside the articles' own phrasings; the articles alone when unset.",
+    )
     host: str = Field("127.0.0.1", description="Address `concierge serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `concierge serve` listens on.")
     secret_key: str | None = Field(
@@ -97,7 +103,13 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "database_url", "redis_url", "cache_url", "chroma_url", "secret_key", mode="before"
+        "database_url",
+        "redis_url",
+        "cache_url",
+        "chroma_url",
+        "secret_key",
+        "knowledge_questions",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

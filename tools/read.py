@@ -18,6 +18,7 @@ from services.insights import INSIGHT_COPY, for_customer
 from services.money import format_money, to_minor
 from services.reads import records as queries
 from services.recommendations.reasons import customer_reasons, customer_why
+from tools.bank import KnowledgeSearch
 from tools.refs import ref
 from tools.runtime import Runtime
 
@@ -263,6 +264,25 @@ def get_recommendations(runtime: Runtime) -> str:
     return _json({"recommendations": _customer_offers(ctx, found)})
 
 
+# Articles the chat's knowledge answer carries, best first (``concierge eval knowledge`` scores
+# hit@1 and hit@3 over exactly these)
+KNOWLEDGE_HITS = 3
+
+
+def knowledge_answer(knowledge: KnowledgeSearch | None, query: str) -> dict[str, Any]:
+    """What ``search_knowledge`` answers for ``query``: the articles found with their passages.
+
+    The knowledge base's own ranking with its defaults (meaning blended with its question
+    model); ``concierge eval knowledge`` measures this very function.
+    """
+    if knowledge is None:
+        return {"hits": []}
+    hits = knowledge.search(query, k=KNOWLEDGE_HITS)
+    return {
+        "hits": [{"article_id": h.article_id, "title": h.title, "passage": h.passage} for h in hits]
+    }
+
+
 @tool
 def search_knowledge(runtime: Runtime, query: str) -> str:
     """Search the bank's help articles; answers cite the article ids.
@@ -271,17 +291,7 @@ def search_knowledge(runtime: Runtime, query: str) -> str:
         runtime: Injected by the graph: the customer and the bank (not the model's to fill).
         query: The customer's question in their own words.
     """
-    kb = runtime.context.bank.knowledge
-    if kb is None:
-        return _json({"hits": []})
-    hits = kb.search(query, k=3)
-    return _json(
-        {
-            "hits": [
-                {"article_id": h.article_id, "title": h.title, "passage": h.passage} for h in hits
-            ]
-        }
-    )
+    return _json(knowledge_answer(runtime.context.bank.knowledge, query))
 
 
 @tool

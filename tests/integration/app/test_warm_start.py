@@ -2,8 +2,8 @@
 loads nothing.
 
 The loaders are counted where they are defined (``SentenceEncoder.load``, ``IntentModel.load``,
-``KnowledgeBase.ensure_index``, ``build_assistant``), and the process's shared encoder is
-dropped first, so the warm start has to load everything itself.
+``KnowledgeBase.ensure_index``, the knowledge search's question model, ``build_assistant``),
+and the process's shared encoder is dropped first, so the warm start has to load everything itself.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import knowledge.embedder
+import knowledge.index
 from agents.nlu.model import IntentModel
 from app import bootstrap
 from app.auth import Role, issue_token
@@ -57,6 +58,11 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     monkeypatch.setattr(IntentModel, "load", classmethod(_counting(found, "intents", model_load)))
     monkeypatch.setattr(
         KnowledgeBase, "ensure_index", _counting(found, "index", KnowledgeBase.ensure_index)
+    )
+    monkeypatch.setattr(
+        knowledge.index,
+        "question_model",
+        _counting(found, "questions", knowledge.index.question_model),
     )
     monkeypatch.setattr(
         bootstrap, "build_assistant", _counting(found, "assistant", bootstrap.build_assistant)
@@ -123,8 +129,10 @@ def test_ready_waits_for_the_warm_start_and_the_first_question_then_loads_nothin
         assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok"}
         warmed = Counter(calls)
         # the warm start did the loading: the assistant, its intent model, both encoders
-        # (the intent model's and the knowledge index's), and the index (built or opened)
+        # (the intent model's and the knowledge index's), the index (built or opened) and the
+        # knowledge search's question model (built or loaded)
         assert warmed["assistant"] == 1 and warmed["intents"] == 1 and warmed["index"] == 1
+        assert warmed["questions"] == 1
         assert warmed["encoder"] >= 2
 
         frames = _ask(client, "warm")

@@ -34,10 +34,12 @@ from langgraph.types import Command, interrupt
 
 from agents.context import CustomerContext, context_of
 from agents.guardrails import check_input, mask_foreign_numbers
+from agents.offline.tracker import read_confirmation
 from agents.state import ChatContext, ChatState
 from tools.feedback import record_offer_feedback
 
 CONTEXT_ID = "customer-context"
+HELD = "concierge_held"  # on the ToolMessage closing a call held while a question is answered
 INLINE_READS = 4  # rounds of read tools one agent step runs before handing on to ``tools``
 ContextBuilder = Callable[[ChatContext], CustomerContext]
 
@@ -54,6 +56,42 @@ def describe(tool: BaseTool, args: dict[str, Any], context: ChatContext) -> str:
         return str(explain(args, context))
     details = ", ".join(f"{k}={v}" for k, v in sorted(args.items()))
     return f"{tool.name.replace('_', ' ')}: {details}"
+
+
+def typed_acts() -> Any:
+    """The act model that reads typed replies to a confirmation (one per process)."""
+    from agents.offline.acts import shared_act_model
+
+    return shared_act_model()
+
+
+def held_calls(
+    messages: Sequence[BaseMessage], writes: Callable[[str], bool] = lambda name: True
+) -> tuple[AIMessage | None, list[dict[str, Any]]]:
+    """The proposal and its calls held while the customer's last message is answered.
+
+    Held calls are closed by :data:`HELD` tool messages just before the customer's last
+    message; none are held once a later assistant message called a tool ``writes`` names.
+    """
+    last_human = next(
+        (i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], HumanMessage)),
+        None,
+    )
+    if last_human is None:
+        return None, []
+    for later in messages[last_human + 1 :]:
+        if isinstance(later, AIMessage) and any(writes(c["name"]) for c in later.tool_calls):
+            return None, []
+    ids: set[str] = set()
+    i = last_human - 1
+    while i >= 0 and isinstance(messages[i], ToolMessage):
+        if messages[i].additional_kwargs.get(HELD):
+            ids.add(str(getattr(messages[i], "tool_call_id", "")))
+        i -= 1
+    original = messages[i] if i >= 0 else None
+    if not ids or not isinstance(original, AIMessage):
+        return None, []
+    return original, [dict(c) for c in original.tool_calls if str(c.get("id")) in ids]
 
 
 def customer_message(ctx: CustomerContext) -> SystemMessage:
@@ -74,6 +112,9 @@ def build(
     bound = model.bind_tools(list(tools))
 
     run_tools = ToolNode(list(tools), handle_tool_errors=True)  # for reads here, and as ``tools``
+
+    def writes_by_name(name: str) -> bool:
+        return name in by_name and is_write(by_name[name])
 
     def reads_only(reply: AIMessage) -> bool:
         calls = reply.tool_calls
@@ -124,7 +165,9 @@ def build(
     def route(state: ChatState) -> str:
         last = state["messages"][-1]
         if not isinstance(last, AIMessage) or not last.tool_calls:
-            return END
+            # a question asked while an action waited has been answered: offer the action again
+            held = isinstance(last, AIMessage) and held_calls(state["messages"], writes_by_name)[1]
+            return "reoffer" if held else END
         # An unknown name gets an error the model can read from the tool node, but never
         # carries a write past the gate: any write in the message stops for confirmation.
         known = [by_name[c["name"]] for c in last.tool_calls if c["name"] in by_name]
@@ -160,9 +203,38 @@ def build(
         ]
         text = answer.get("text") if isinstance(answer, dict) else None
         if isinstance(text, str) and text.strip():
+            # typed words mean what they say: a clear yes approves exactly the shown calls (as
+            # the button does), a clear no declines them, a changed detail closes them for the
+            # model to propose afresh, and anything else is answered while they stay pending
+            decision = read_confirmation(text, writes, context_of(state["messages"]), typed_acts())
+            if decision == "accept":
+                return Command(goto="tools")
+            if decision == "refuse":
+                return Command(goto="agent", update={"messages": closed})
+            if decision == "ask":
+                for message in closed:
+                    message.content = '{"status": "held"}'
+                    message.additional_kwargs[HELD] = True
+                return Command(goto="agent", update={"messages": [*closed, HumanMessage(text)]})
             closed[-1].content = '{"status": "changed"}'
             return Command(goto="agent", update={"messages": [*closed, HumanMessage(text)]})
         return Command(goto="agent", update={"messages": closed})
+
+    def reoffer(state: ChatState) -> dict[str, Any]:
+        """The held calls again, as a new proposal (after the customer's question is answered)."""
+        messages = state["messages"]
+        original, held = held_calls(messages, writes_by_name)
+        calls = [
+            {
+                "name": c["name"],
+                "args": dict(c["args"]),
+                "id": f"{c['id']}-again{len(messages)}",
+                "type": "tool_call",
+            }
+            for c in held
+        ]
+        kwargs = dict(original.additional_kwargs) if original is not None else {}
+        return {"messages": [AIMessage(content="", tool_calls=calls, additional_kwargs=kwargs)]}
 
     graph: StateGraph[ChatState, ChatContext, ChatState, ChatState] = StateGraph(
         ChatState, context_schema=ChatContext
@@ -170,8 +242,10 @@ def build(
     graph.add_node("agent", agent)
     graph.add_node("confirm", confirm, destinations=("tools", "agent"))
     graph.add_node("tools", run_tools)
+    graph.add_node("reoffer", reoffer)
     graph.add_edge(START, "agent")
-    graph.add_conditional_edges("agent", route, ["tools", "confirm", END])
+    graph.add_conditional_edges("agent", route, ["tools", "confirm", "reoffer", END])
+    graph.add_edge("reoffer", "confirm")
     graph.add_edge("tools", "agent")
     return graph
 

@@ -182,9 +182,15 @@ def drive(
 
     seen: set[str] = set()
     calls: dict[str, dict[str, Any]] = {}
+    waiting = False  # whether the last turn ended with an action awaiting approval
     for number, turn in enumerate(scenario.turns, start=1):
-        if "user" in turn:
-            payload: Any = {"messages": [("user", str(turn["user"]))]}
+        if "user" in turn and waiting:
+            # words typed while an action waits go with the confirmation, as in the app's
+            # CONFIRM frame: they approve, decline, change or ask, as they say
+            payload: Any = Command(resume={"text": str(turn["user"])})
+            said = str(turn["user"])
+        elif "user" in turn:
+            payload = {"messages": [("user", str(turn["user"]))]}
             said = str(turn["user"])
         else:
             approve = bool(turn.get("approve"))
@@ -217,6 +223,7 @@ def drive(
                 )
         pending: list[dict[str, Any]] = []
         interrupts = result.get("__interrupt__") or []
+        waiting = bool(interrupts)
         if interrupts:
             value = interrupts[0].value
             pending = [{"name": c["name"], "args": c["args"]} for c in value.get("calls", [])]

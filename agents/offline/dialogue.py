@@ -18,8 +18,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from agents.context import CustomerContext, context_of
 from agents.offline.intents import kind_of
-from agents.offline.replies import render
+from agents.offline.replies import render, render_balance
 from agents.offline.slots import (
+    match_account,
     match_merchant,
     parse_amount,
     parse_category,
@@ -27,6 +28,7 @@ from agents.offline.slots import (
     parse_period,
 )
 from agents.offline.tasks import (
+    CLEAR_LEAD,
     TASKS,
     Frame,
     defaults,
@@ -36,6 +38,7 @@ from agents.offline.tasks import (
     question,
     tool_args,
 )
+from agents.offline.tracker import asks, clean
 from agents.offline.understand import IntentClassifier, Reading, read
 from services.money import format_money, to_minor
 
@@ -49,6 +52,8 @@ READS = {
     "show_offers": "get_recommendations",
     "goal_progress": "get_goals",
 }
+# Tasks whose unnamed source is the account the customer has been talking about
+FOCUS = frozenset({"transfer_money", "pay_bill"})
 # Answers after which one suggestion may follow (never after a task or a refusal).
 OFFER_AFTER = frozenset({"get_accounts", "spending_summary", "get_goals", "upcoming_bills"})
 HELP = (
@@ -104,9 +109,9 @@ _QUESTION = re.compile(
 
 def _asks_something(reading: Reading) -> bool:
     """A question put while a task waits: information or FAQ asked in a question's form."""
-    if reading.unsure or not _QUESTION.search(reading.text):
+    if reading.unsure or not (_QUESTION.search(reading.text) or asks(reading.text)):
         return False
-    return reading.intent in READS or reading.intent == "faq"
+    return reading.intent in READS or kind_of(reading.intent) == "faq"
 
 
 def _listed_offers(content: str) -> list[tuple[str, str]]:
@@ -162,6 +167,8 @@ class Turn:
     # --- the customer spoke --------------------------------------------------------------
     def _after_customer(self, text: str) -> AIMessage:
         reading = read(text, self.classifier)
+        if self.frame and _held(self.messages):
+            return self._answer_held(self.frame, reading)
         offer = self.state.get("offer")
         if offer == "nba" and self.ctx.offer:
             code = self.ctx.offer["code"]
@@ -186,6 +193,11 @@ class Turn:
             if reading.intent in ("deny", "cancel"):
                 return _say("No problem. What else can I help you with?")
         frame = self.frame
+        if not (frame and frame.status in ("asking", "proposed", "choosing")):
+            named = self._named_account(reading.text)
+            if named and self.state.get("topic") == "balance" and _only_names(reading.text):
+                # "what about savings?" / "checking, please" after balances: that one's balance
+                return self._call("get_accounts", {}, account=named)
         if frame and frame.status == "suspended" and offer == "resume":
             # "Shall we get back to the transfer?" may be answered with the missing detail
             resumed = frame.moved("asking")
@@ -200,6 +212,19 @@ class Turn:
             return self._continue(frame, reading)
         return self._start(
             reading, suspended=frame if frame and frame.status == "suspended" else None
+        )
+
+    def _answer_held(self, frame: Frame, reading: Reading) -> AIMessage:
+        """Answer a question put while an action waits; the graph then offers it again."""
+        keep = frame.moved("held").to_dict()
+        if not reading.unsure and reading.intent in READS:
+            args = self._read_args(reading.intent, reading.text)
+            return self._call(READS[reading.intent], args, frame=keep)
+        if not reading.unsure and kind_of(reading.intent) == "faq":
+            return self._call("search_knowledge", {"query": reading.text}, frame=keep)
+        return _say(
+            "I'll keep that ready — just say yes to go ahead, or no to drop it.",
+            **_frame_state(frame.moved("proposed")),
         )
 
     def _continue(self, frame: Frame, reading: Reading) -> AIMessage:
@@ -242,6 +267,8 @@ class Turn:
             frame = Frame(intent)
             fill(frame, text, self.ctx)
             return self._advance(frame)
+        if intent == "check_balance" and (named := self._named_account(text)):
+            return self._call("get_accounts", {}, **keep, account=named)
         if intent in READS:
             return self._call(READS[intent], self._read_args(intent, text), **keep)
         if intent == "human_handoff":
@@ -269,6 +296,30 @@ class Turn:
         return _say(
             "I'm not sure I understood — shall I connect you with an advisor?", offer="handoff"
         )
+
+    def _named_account(self, text: str) -> str | None:
+        """The one account of the customer's that ``text`` clearly names, if any."""
+        found = match_account(clean(text), [a.as_ref() for a in self.ctx.accounts])
+        if len(found) == 1 or (len(found) > 1 and found[0][1] - found[1][1] >= CLEAR_LEAD):
+            return found[0][0]
+        return None
+
+    def _focus_account(self, exclude: set[str]) -> str | None:
+        """The account the customer last named before this task began (not in ``exclude``).
+
+        Words said during the task (a question on the side) are not the task's details.
+        """
+        in_task = True
+        for message in reversed(self.messages):
+            if isinstance(message, AIMessage):
+                in_task = in_task and bool(
+                    (message.additional_kwargs.get(STATE) or {}).get("frame")
+                )
+            elif isinstance(message, HumanMessage) and not in_task:
+                named = self._named_account(str(message.content))
+                if named and named not in exclude:
+                    return named
+        return None
 
     def _read_args(self, intent: str, text: str) -> dict[str, Any]:
         args: dict[str, Any] = {}
@@ -322,7 +373,19 @@ class Turn:
     def _advance(self, frame: Frame) -> AIMessage:
         if problem := frame.slots.get("_problem"):
             return _say(str(problem))  # the task ends here: nothing to confirm
+        slots = frame.slots
+        target = slots.get("to_account") or slots.get("destination")
+        if slots.get("from_account") and slots.get("from_account") == target:
+            # never move money from an account into itself: ask where it should go
+            slots.pop("to_account" if "to_account" in slots else "destination", None)
+        needs = frame.task.needs
+        if "from_account" in needs and not slots.get("from_account") and frame.intent in FOCUS:
+            taken = {str(v) for k, v in slots.items() if k in ("to_account", "destination") and v}
+            if focus := self._focus_account(taken):
+                slots["from_account"] = focus  # the account the customer has been talking about
         defaults(frame, self.ctx)
+        if (short := self._short_of_funds(frame)) is not None:
+            return short
         if frame.intent == "dispute_transaction" and not frame.slots.get("transaction"):
             return self._find_transaction(frame)
         missing = frame.missing()
@@ -336,6 +399,27 @@ class Turn:
             return _say(question(frame, slot, self.ctx), **_frame_state(frame, asked=slot))
         frame.status = "proposed"
         return self._call(frame.task.tool, tool_args(frame), frame=frame.to_dict())
+
+    def _short_of_funds(self, frame: Frame) -> AIMessage | None:
+        """Say what is available, before any approval, when the source can't cover the amount."""
+        if frame.intent not in ("transfer_money", "pay_bill") or frame.missing():
+            return None
+        source = self.ctx.account(str(frame.slots.get("from_account") or ""))
+        amount = frame.slots.get("amount")
+        if source is None or amount is None or source.type not in ("checking", "savings"):
+            return None
+        wanted = to_minor(str(amount), source.currency)
+        if wanted <= source.balance_minor:
+            return None
+        available = format_money(max(0, source.balance_minor), source.currency, places=2)
+        frame.slots.pop("amount", None)
+        frame.status = "asking"
+        return _say(
+            f"Your {source.name} (…{source.last4}) has {available} available, which isn't "
+            f"enough for {format_money(wanted, source.currency, places=2)}. How much would you "
+            "like to send instead, or shall I use another account?",
+            **_frame_state(frame, asked="amount"),
+        )
 
     def _find_transaction(self, frame: Frame) -> AIMessage:
         text = next(
@@ -369,6 +453,11 @@ class Turn:
         if frame and frame.status == "searching" and tool == "search_transactions":
             return self._chose_transaction(frame, str(result.content))
         text = render(tool, str(result.content))
+        topic: dict[str, Any] = {"topic": "balance"} if tool == "get_accounts" else {}
+        if tool == "get_accounts" and (ref := self.state.get("account")):
+            text = render_balance(str(result.content), str(ref)) or text
+        if frame and frame.status == "held":
+            return _say(text, **_frame_state(frame.moved("proposed")))
         if frame and frame.status == "suspended":
             return _say(
                 f"{text}\n\nShall we get back to {frame.task.verb}?",
@@ -388,8 +477,8 @@ class Turn:
         nba = self.ctx.offer
         if tool in OFFER_AFTER and nba and not self._offered(nba["code"]):
             line = _suggestion(nba)
-            return _say(f"{text}\n\n{line}", offer="nba", shown=nba["code"])
-        return _say(text)
+            return _say(f"{text}\n\n{line}", offer="nba", shown=nba["code"], **topic)
+        return _say(text, **topic)
 
     def _offered(self, code: str) -> bool:
         """Whether this conversation has already made this suggestion."""
@@ -423,6 +512,26 @@ class Turn:
         frame.status = "choosing"
         listing = "; ".join(f"{i + 1}) {labels[r['ref']]}" for i, r in enumerate(shown))
         return _say(f"Which one do you mean? {listing}", **_frame_state(frame, asked="transaction"))
+
+
+_TASK_WORDS = re.compile(
+    r"\b(transfer|send|pay|move|put|freeze|unfreeze|lock|dispute|schedule|cancel|replace|"
+    r"goal|alerts?)\b",
+    re.I,
+)
+
+
+def _only_names(text: str) -> bool:
+    """Whether ``text`` names an account without asking for a task or giving an amount."""
+    return not _TASK_WORDS.search(text) and not _has_value(text)
+
+
+def _held(messages: Sequence[BaseMessage]) -> bool:
+    """Whether the customer's last message was put while an action waited (and is held)."""
+    if len(messages) < 2 or not isinstance(messages[-1], HumanMessage):
+        return False
+    before = messages[-2]
+    return isinstance(before, ToolMessage) and bool(before.additional_kwargs.get("concierge_held"))
 
 
 def _has_value(text: str) -> bool:

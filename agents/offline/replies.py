@@ -197,3 +197,16 @@ def render(tool: str, content: str | dict[str, Any]) -> str:
         return RENDER.get(tool, _write)(result)
     except (KeyError, TypeError):
         return str(result.get("message") or result.get("summary") or "Done.")
+
+
+def render_balance(content: str, ref: str) -> str | None:
+    """One account's balance from a ``get_accounts`` result, or None if it is not listed."""
+    try:
+        rows = json.loads(content).get("accounts", [])
+    except (json.JSONDecodeError, AttributeError):
+        return None
+    for a in rows:
+        if a.get("ref") == ref:
+            amount = money(a["balance"], a.get("currency", "USD"))
+            return f"Your {a['name']} (…{a.get('last4', '')}) balance is {amount}."
+    return None

@@ -25,6 +25,7 @@ from agents.offline.slots import (
     parse_date,
     parse_frequency,
 )
+from agents.offline.tracker import clean
 
 CLEAR_LEAD = 0.1  # the best candidate must beat the next by this much to be taken
 
@@ -147,8 +148,16 @@ def _money(frame: Frame, slot: str, text: str, ctx: CustomerContext) -> bool:
 
 def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = None) -> bool:
     """Fill every slot ``text`` speaks to; ``asked`` is the slot just asked for. Whether any."""
+    text = _OTHERS_ACCOUNT.sub(" ", clean(text))  # "to someone's savings" is not ours
     accounts = [a.as_ref() for a in ctx.accounts]
     changed = False
+    if frame.intent == "transfer_money" and not frame.slots.get("to_account"):
+        people = match_payee(text, [(p.ref, p.name) for p in ctx.payees])
+        _, targets = match_transfer_accounts(text, accounts)
+        if people and not targets:
+            # "transfer 50 to Diego": money to a person is a payment to that payee
+            frame.intent = "pay_bill"
+            frame.options.pop("to_account", None)
     needs = set(frame.task.needs)
     if (problem := _unusable(frame, text, ctx, needs)) is not None:
         frame.slots["_problem"] = problem
@@ -196,6 +205,12 @@ def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = N
     return changed
 
 
+_OTHERS_ACCOUNT = re.compile(
+    r"\b(?:someone(?: else)?'?s|somebody(?: else)?'?s|his|her|their|a friend'?s|"
+    r"(?!(?:it|that|what|there|here|let|he|she|who)'s)[a-z]+'s)\s+"
+    r"(?:savings|checking|current)(?:\s+account)?\b",
+    re.I,
+)
 _GENERIC = {"account", "accounts", "my", "the", "savings", "checking", "card", "credit", "debit"}
 _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 

@@ -1,0 +1,189 @@
+"""The dialogue-state tracker: a customer's message read against the assistant's last act.
+
+Whatever the chat model, the graph asks :func:`read_confirmation` what typed words mean while an
+action waits for approval: ``accept`` (run exactly the shown action, as the button does),
+``refuse`` (decline it), ``change`` (a detail differs: close it and let the model propose the
+changed action afresh) or ``ask`` (anything else: answer it, keep the action pending and offer it
+again). The offline model's turn-taking (:mod:`agents.offline.dialogue`) reads every message with
+:func:`read_move` against the slot it just asked for or the answer it just gave.
+
+The move comes from the act model (:mod:`agents.offline.acts`, trained on people's words in the
+context of the system's previous act) and from the details the message carries, matched against
+the customer's own accounts and payees: a message that names an amount, an account, a payee or a
+date other than the shown action's changes that action whatever else it says, and typed words
+approve only when they clearly accept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from agents.context import CustomerContext
+from agents.offline.slots import match_account, match_payee, parse_amount, parse_date
+from agents.offline.understand import short_reply
+
+Decision = Literal["accept", "refuse", "change", "ask"]
+ACCEPT_AT = 0.55  # the act model's confidence typed acceptance needs
+
+_DASH = re.compile(r"(?:(?<=\s)|^)[-–—]+(?=\s|[$€£]?\d)")
+_QUOTES = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
+# "not the joint one, the personal one": the part after "not" names what it is *not*
+_NOT = re.compile(
+    r"\bnot\s+(?:the\s+|my\s+|to\s+|from\s+|with\s+)?(?P<neg>[^,;.!?]+?)(?=[,;.!?]|\s+but\b|$)",
+    re.I,
+)
+_CONTRAST = re.compile(
+    r"\b(instead|rather|actually|i meant|meant|make it|change (?:it|that|the)|should be|"
+    r"switch|swap|correction|wrong)\b",
+    re.I,
+)
+_ACCEPT_HEAD = re.compile(
+    r"^\s*(yes|yeah|yep|yup|sure|ok|okay|correct|confirmed?|go ahead|that'?s (?:right|correct)|"
+    r"that is (?:right|correct)|perfect|great|sounds good|absolutely|please do|do it|right)\b",
+    re.I,
+)
+_REFUSE_HEAD = re.compile(
+    r"^\s*(no|nope|nah|don'?t|do not|cancel|stop|never ?mind|forget it|hold off|not now)\b",
+    re.I,
+)
+
+
+_ASKING = re.compile(
+    r"^(?:(?:hang on|hold on|wait|one sec(?:ond)?|quick question|before that|first|also|"
+    r"actually|oh|and|but|sorry)[,.!]?\s+)*(?:what|what's|whats|how|is|are|can|could|do|does|"
+    r"did|when|where|why|who|will|would|should)\b",
+    re.I,
+)
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` is put as a question (after any "hang on," or "before that,")."""
+    words = clean(text)
+    return "?" in words or bool(_ASKING.search(words))
+
+
+def clean(text: str) -> str:
+    """The message with quotes around names and a dash before an amount taken away."""
+    text = _QUOTES.sub(" ", _DASH.sub(" ", text))
+    return " ".join(text.split())
+
+
+def negated(text: str) -> tuple[str, str]:
+    """``(said, denied)``: the message without its "not X" parts, and those parts."""
+    denied = " ".join(m.group("neg") for m in _NOT.finditer(text))
+    return _NOT.sub(" ", text), denied
+
+
+@dataclass(frozen=True)
+class Details:
+    """The details a message carries, as the customer's own refs."""
+
+    amount: Decimal | None = None
+    accounts: tuple[str, ...] = ()
+    payee: str | None = None
+    when: date | None = None
+
+    @property
+    def any(self) -> bool:
+        """Whether the message carries any detail at all."""
+        return bool(self.amount is not None or self.accounts or self.payee or self.when)
+
+
+def details(text: str, ctx: CustomerContext) -> Details:
+    """The amount, accounts, payee and date ``text`` names (not those it says "not" to)."""
+    said, _ = negated(clean(text))
+    money = parse_amount(said, default_currency=ctx.currency)
+    amount = Decimal(money.amount_minor).scaleb(-2) if money else None
+    accounts = tuple(
+        ref for ref, score in match_account(said, [a.as_ref() for a in ctx.accounts]) if score
+    )
+    payees = match_payee(said, [(p.ref, p.name) for p in ctx.payees])
+    when = parse_date(said, today=ctx.today) if re.search(r"[a-z]", said, re.I) else None
+    return Details(amount, accounts[:2], payees[0][0] if payees else None, when)
+
+
+def _amount_of(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def differs(found: Details, args: dict[str, Any]) -> bool:
+    """Whether the details differ from a proposed call's arguments."""
+    if found.amount is not None:
+        shown = _amount_of(args.get("amount", args.get("target")))
+        if shown is not None and shown != found.amount:
+            return True
+    own = {str(args[k]) for k in ("from_account", "to_account", "account") if args.get(k)}
+    if found.accounts and own and not set(found.accounts[:1]) & own:
+        return True
+    if found.payee and args.get("payee") and found.payee != args.get("payee"):
+        return True
+    if found.payee and not args.get("payee") and args.get("to_account"):
+        return True  # "send it to Sam instead" of an own account
+    first = args.get("first_date") or args.get("date")
+    return bool(found.when and first and found.when.isoformat() != str(first))
+
+
+def read_confirmation(
+    text: str,
+    calls: Sequence[Mapping[str, Any]],
+    ctx: CustomerContext | None,
+    model: Any | None = None,
+) -> Decision:
+    """What typed ``text`` does to the waiting ``calls`` (``name``/``args``).
+
+    A changed detail wins; then a clear "yes" or "no"; then the act model, read in the
+    ``CONFIRM`` context. Acceptance needs a clear reading; an unclear message is ``ask``, so the
+    action stays pending and is offered again rather than run on a guess.
+    """
+    words = clean(text)
+    question = "?" in words or bool(_ASKING.search(words))
+    if ctx is not None and (not question or _CONTRAST.search(words)):
+        # a question may name an account ("what's in savings?") without changing anything
+        found = details(words, ctx)
+        _, denied = negated(words)
+        if any(differs(found, dict(c.get("args") or {})) for c in calls):
+            return "change"
+        if denied and (found.any or details(denied, ctx).any):
+            return "change"  # "not the joint one, the personal one"
+        if found.any and _CONTRAST.search(words):
+            return "change"
+    short = short_reply(words)
+    if short == "affirm":
+        return "accept"
+    if short in ("deny", "cancel"):
+        return "refuse"
+    if _ACCEPT_HEAD.search(words) and not _REFUSE_HEAD.search(words):
+        return "accept"  # "yes, 50 to Tom" / "yeah, how long will that take?": nothing changed
+    move, confidence = ("", 0.0)
+    if model is not None:
+        move, confidence = model.predict(words, "CONFIRM")
+    if move in ("accept", "accept_ask") and confidence >= ACCEPT_AT:
+        if move == "accept" and question and not _ACCEPT_HEAD.search(words):
+            return "ask"
+        return "accept"
+    if move == "refuse" and confidence >= ACCEPT_AT and not question:
+        return "refuse"
+    if move in ("correct", "new_task") and confidence >= ACCEPT_AT:
+        return "change"
+    if model is None or confidence < ACCEPT_AT:
+        if _ACCEPT_HEAD.search(words) and not _REFUSE_HEAD.search(words):
+            return "accept"
+        if _REFUSE_HEAD.search(words) and not question:
+            return "refuse"
+    return "ask"
+
+
+def read_move(text: str, context: str, model: Any | None) -> tuple[str, float]:
+    """The move of ``text`` after an assistant act of ``context`` (``START``, ``REQUEST``...)."""
+    if model is None:
+        return "", 0.0
+    move, confidence = model.predict(clean(text), context)
+    return str(move), float(confidence)

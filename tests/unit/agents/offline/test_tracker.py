@@ -1,0 +1,105 @@
+"""The dialogue-state tracker: typed replies to a proposal, and the act model behind them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.offline.acts import ActModel, default_act_model, read_seed, sgd_context, sgd_move
+from agents.offline.tracker import clean, details, differs, negated, read_confirmation
+from tests.support.chat_kit import CTX
+
+PAY_TOM = [{"name": "pay_payee", "args": {"payee": "payee-tom", "amount": "50.00"}}]
+MOVE = [
+    {
+        "name": "transfer",
+        "args": {"from_account": "acc-everyday", "to_account": "acc-rainy", "amount": "50.00"},
+    }
+]
+
+
+@pytest.fixture(scope="module")
+def acts(tmp_path_factory: pytest.TempPathFactory) -> ActModel:
+    """The act model trained from the in-repo seed only (as without the SGD file)."""
+    return default_act_model(tmp_path_factory.mktemp("var"), sgd=None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yes", "go ahead", "that's right", "confirmed", "please do", "yep sounds good", "Correct."],
+)
+def test_clear_acceptance_approves(text: str, acts: ActModel) -> None:
+    assert read_confirmation(text, PAY_TOM, CTX, acts) == "accept"
+
+
+@pytest.mark.parametrize("text", ["no", "don't do it", "cancel that", "never mind"])
+def test_clear_refusal_declines(text: str, acts: ActModel) -> None:
+    assert read_confirmation(text, PAY_TOM, CTX, acts) == "refuse"
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("make it 60", PAY_TOM),
+        ("yes but make it sixty dollars", PAY_TOM),
+        ("send it to City Electric instead", PAY_TOM),
+        ("not the rainy day one, the everyday one", MOVE),
+        ("from savings instead", MOVE),
+    ],
+)
+def test_a_changed_detail_changes_the_action(
+    text: str, calls: list[dict[str, object]], acts: ActModel
+) -> None:
+    assert read_confirmation(text, calls, CTX, acts) == "change"
+
+
+def test_the_same_details_said_again_still_accept(acts: ActModel) -> None:
+    assert read_confirmation("yes, 50 to Tom", PAY_TOM, CTX, acts) == "accept"
+
+
+@pytest.mark.parametrize("text", ["hang on, what's in savings?", "is there a fee for this?"])
+def test_a_question_keeps_the_action_pending(text: str, acts: ActModel) -> None:
+    assert read_confirmation(text, PAY_TOM, CTX, acts) == "ask"
+
+
+def test_without_an_act_model_only_clear_words_decide() -> None:
+    assert read_confirmation("yes please", PAY_TOM, CTX, None) == "accept"
+    assert read_confirmation("what is the exchange rate", PAY_TOM, CTX, None) == "ask"
+
+
+def test_details_read_dashes_quotes_and_contrast() -> None:
+    assert clean("send - 60 to 'Tom'") == "send 60 to Tom"
+    said, denied = negated("not the joint one, the personal one")
+    assert "joint" in denied and "joint" not in said
+    found = details("pay \u201cTom Baker\u201d fifty dollars", CTX)
+    assert found.payee == "payee-tom" and str(found.amount) == "50.00"
+    assert differs(details("make it 60", CTX), PAY_TOM[0]["args"])
+    assert not differs(details("50", CTX), PAY_TOM[0]["args"])
+
+
+def test_sgd_acts_map_to_moves_in_context() -> None:
+    confirm = sgd_context({"acts": ["CONFIRM:amount", "CONFIRM:recipient"]})
+    assert confirm == "CONFIRM" and sgd_context(None) == "START"
+    assert sgd_move(confirm, ["AFFIRM"]) == "accept"
+    assert sgd_move(confirm, ["AFFIRM", "REQUEST:time"]) == "accept_ask"
+    assert sgd_move(confirm, ["NEGATE", "INFORM:amount"]) == "correct"
+    assert sgd_move(confirm, ["INFORM:amount"]) == "correct"
+    assert sgd_move("REQUEST", ["INFORM:amount"]) == "inform"
+    assert sgd_move("REQ_MORE", ["NEGATE", "THANK_YOU"]) == "bye"
+
+
+def test_the_act_model_is_kept_and_reloaded(tmp_path: Path) -> None:
+    first = default_act_model(tmp_path, sgd=None)
+    assert list((tmp_path / "acts").glob("*/model.pkl"))
+    again = default_act_model(tmp_path, sgd=None)
+    text = "what's my balance in savings?"
+    assert again.predict(text, "CONFIRM") == first.predict(text, "CONFIRM")
+
+
+def test_the_seed_names_only_known_contexts_and_moves() -> None:
+    from agents.offline.acts import CONTEXTS, MOVES
+
+    rows = read_seed()
+    assert len(rows) > 100
+    assert {r.context for r in rows} <= set(CONTEXTS) and {r.move for r in rows} <= set(MOVES)

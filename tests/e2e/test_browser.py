@@ -2,7 +2,8 @@
 
 The app runs under uvicorn in a background thread on a free port, on a fresh SQLite bank; the
 browser is Debian's chromium (``apt-get install chromium``) driven by Playwright's sync API.
-Screenshots go to ``reports/screenshots/``.
+Screenshots go to ``reports/screenshots/``: the customer page of one customer of each archetype,
+the advisor console, and the steps of a transfer (the README's picture is the one after it).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from sqlalchemy import text
 from app.main import create_app
 from services.db import make_engine
 from services.settings import DEMO_ADVISOR, Settings
+from services.synth.archetypes import ARCHETYPES
 from services.synth.writer import seed_bank
+from services.truth import archetypes
+from services.wording import findings
 from tests.support import ROOT
 from tests.support.browser import CHROMIUM
 
@@ -45,6 +49,7 @@ ADVISOR = (DEMO_ADVISOR, "concierge-advisor")
 CHAT_WAIT = 120_000  # ms: a bound for a reply on a busy host (the app is warm before tests)
 READY_WAIT = 600  # s: the warm start loads the models and builds the knowledge index
 POLL_WAIT = 20_000  # ms: the dashboard refreshes every 5 s
+BANK_CUSTOMERS = 60  # with seed 5: a customer of every archetype
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class Bank:
 
     base_url: str
     customers: list[Customer]
+    # the first customer of each archetype (hidden from the app; the screenshots show each)
+    by_archetype: dict[str, tuple[int, str]]
 
 
 def _free_port() -> int:
@@ -99,11 +106,17 @@ def bank(tmp_path_factory: pytest.TempPathFactory, classifier_dir: Path) -> Iter
         warm_start=True,  # as `concierge serve`: the tests start once /ready says it is warm
     )
     engine = make_engine(settings.database_url)
-    seed_bank(engine, customers=8, seed=5, as_of=date.today())
+    seed_bank(engine, customers=BANK_CUSTOMERS, seed=5, as_of=date.today())
     with engine.begin() as conn:  # enough in every checking account to move money
         conn.execute(text("UPDATE account SET balance_minor = 250000 WHERE type = 'checking'"))
     picked = _customers(engine)
+    with engine.connect() as conn:
+        archetype_of = archetypes(conn)
+        usernames = dict(conn.execute(text("SELECT person_id, username FROM credential")).all())
     engine.dispose()
+    first = {}
+    for person, archetype in sorted(archetype_of.items()):
+        first.setdefault(archetype, (person, usernames[person]))
     assert len(picked) >= 2, "the seeded bank needs two customers with checking and savings"
 
     port = _free_port()
@@ -119,7 +132,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory, classifier_dir: Path) -> Iter
     while httpx.get(f"http://127.0.0.1:{port}/ready").status_code != 200:
         assert thread.is_alive() and time.monotonic() < deadline, "the app did not get ready"
         time.sleep(0.2)
-    yield Bank(f"http://127.0.0.1:{port}", picked)
+    yield Bank(f"http://127.0.0.1:{port}", picked, first)
     server.should_exit = True
     thread.join(timeout=15)
 
@@ -145,9 +158,9 @@ def page(browser) -> Iterator[object]:
     context.close()
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, *, full: bool = False) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
 
 
 def _dollars(amount: Decimal) -> str:
@@ -252,7 +265,7 @@ def test_customer_moves_money_sees_events_and_the_advisor_sees_it(bank: Bank, pa
     expect(summary.locator(".fact").first).to_be_visible()
     expect(summary.locator(".fact .source").first).to_be_visible()  # every fact cites a record
     # the new savings balance, the request and the transfer tool, each with its record
-    expect(summary).to_contain_text(f"{savings_before + 25:,.2f} USD")
+    expect(summary).to_contain_text(_dollars(savings_before + 25))  # one money format
     expect(summary).to_contain_text("Asked: move 25 dollars from checking to savings")
     expect(summary).to_contain_text("Assistant used transfer")
     expect(summary).to_contain_text("Moved $25.00 from")  # what was done, from the record
@@ -392,4 +405,44 @@ def test_pages_have_no_console_errors_and_the_accessibility_basics(bank: Bank, p
     offer = page.locator("#offer")
     offer.get_by_role("button", name="No thanks").click()
     expect(offer).to_contain_text("won't suggest this again")
+    assert page.errors == [], page.errors
+
+
+@pytest.mark.parametrize("archetype", [a.name for a in ARCHETYPES])
+def test_each_archetypes_page_reads_as_a_service(bank: Bank, page, archetype: str) -> None:
+    """The customer page of one customer of each archetype: words, not codes, in one money format.
+
+    The screenshots (``customer-<archetype>.png``) are for people to look at.
+    """
+    person, username = bank.by_archetype[archetype]
+    _sign_in(page, bank.base_url, "/", username, PASSWORD)
+    expect(page.locator("#workspace")).to_be_visible()
+    expect(page.locator("#accounts li").first).to_be_visible()
+    expect(page.locator("#offer > *").first).to_be_visible()  # an offer, or "nothing new"
+    expect(page.locator("#dash-updated")).to_contain_text("Updated")
+    expect(page.locator("#chat-log .msg.assistant").first).to_contain_text("Hi")
+    _shot(page, f"customer-{archetype}")
+    shown = page.inner_text("body")
+    assert findings(shown) == [], (archetype, person, findings(shown))
+    assert "$" in shown  # amounts are written as customers read them
+    why = page.locator("#offer .why")
+    if why.count():
+        assert why.first.inner_text().startswith("Because ")
+    assert page.errors == [], page.errors
+
+
+def test_the_advisor_console_reads_phrases_with_codes_on_request(bank: Bank, page) -> None:
+    person, _ = bank.by_archetype["affluent"]
+    _sign_in(page, bank.base_url, "/advisor", *ADVISOR)
+    page.get_by_label("Name, email or customer id").fill(str(person))
+    page.get_by_role("button", name="Search").click()
+    page.locator(f"#results button[data-customer-id='{person}']").click()
+    summary = page.locator("#summary")
+    expect(summary.locator(".fact").first).to_be_visible()
+    codes = summary.locator("details.codes")
+    if codes.count():  # an open recommendation: phrases shown, its codes only on request
+        expect(codes.first.locator("code").first).not_to_be_visible()
+        codes.first.locator("summary").click()
+        expect(codes.first.locator("code").first).to_be_visible()
+    _shot(page, "advisor-console", full=True)
     assert page.errors == [], page.errors

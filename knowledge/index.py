@@ -8,9 +8,10 @@ similarity, blended with the best probability the question model (:mod:`knowledg
 gives among the article's labels (its id and its ``intents``): :func:`rank_articles` is the one
 ranking, used by the chat's ``search_knowledge`` tool and measured by ``concierge eval
 knowledge`` alike. The question model is trained from the articles' own phrasings and, when the
-bank gives them (``question_log``), its question logs; it is built with the index and kept
-under ``var/knowledge/`` (or in memory only, without a ``var_dir``). A caller with an intent
-model of its own may pass its probabilities instead (``intent_scores``).
+bank gives them (``question_log``), its question logs; it is built on first use (the app's warm
+start does it at start-up) and kept under ``var/knowledge/`` (in memory only, without a
+``var_dir``). A caller with an intent model of its own may pass its probabilities instead
+(``intent_scores``).
 
 Articles are ranked by meaning, but the passage quoted from each is the one that answers the
 question asked: every prose chunk of the article is scored by its similarity to the question
@@ -262,7 +263,7 @@ class KnowledgeBase:
 
     @property
     def questions(self) -> QuestionModel | None:
-        """The question model, loaded or built (with the index) on first use.
+        """The question model, loaded or built (after the index, whose vectors it reuses) once.
 
         None when ranking by meaning alone, or when the rows name fewer than two labels.
         """

@@ -11,6 +11,7 @@ days", numbered steps).
 :func:`asked_aspects` reads the aspects a question asks about; :func:`coverage` measures how far a
 passage covers one (its heading naming the aspect counts in full, otherwise the share of its
 sentences, table rows and list items that speak of it); :func:`passage_score` adds that coverage
+(a little more for a section headed with the asked aspect than for a lead that mentions it)
 to the passage's similarity to the question and takes as much off a passage whose heading
 names another aspect and which does not cover the asked one, so the passage on the asked aspect
 wins over a passage that only shares the subject. A question that names no aspect is ranked by
@@ -29,6 +30,11 @@ from dataclasses import dataclass
 # two together (up to 0.4) decide between sections of one article, while a passage far off the
 # subject still loses.
 ASPECT_WEIGHT = 0.2
+# A section headed with the asked aspect ("Our transfer fees") is the passage on it; a lead that
+# only mentions it ("most transfers are free; fees apply to...") introduces the subject. Of two
+# passages that both cover the aspect, the headed one gains this share of ASPECT_WEIGHT (0.05 in
+# cosine similarity): enough to win over a lead as close to the question, not over a closer one.
+HEADED_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -189,13 +195,15 @@ def headed_with(heading: str) -> tuple[str, ...]:
 def passage_score(similarity: float, heading: str, body: str, aspects: Iterable[str]) -> float:
     """The passage's similarity to the question, moved by the aspects asked.
 
-    Plus its best coverage of an asked aspect; minus, for the part it does not cover, when its
-    heading names only aspects that were not asked (a *Limits* section for a fee question).
+    Plus its best coverage of an asked aspect, and :data:`HEADED_SHARE` more when its heading
+    names an asked aspect; minus, for the part it does not cover, when its heading names only
+    aspects that were not asked (a *Limits* section for a fee question).
     """
     asked = tuple(aspects)
     if not asked:
         return similarity
     covered = max(coverage(heading, body, a) for a in asked)
     named = headed_with(heading)
+    headed = HEADED_SHARE if set(named) & set(asked) else 0.0
     elsewhere = 1.0 if named and not set(named) & set(asked) else 0.0
-    return similarity + ASPECT_WEIGHT * (covered - (1.0 - covered) * elsewhere)
+    return similarity + ASPECT_WEIGHT * (covered + headed - (1.0 - covered) * elsewhere)

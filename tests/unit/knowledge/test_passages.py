@@ -47,3 +47,11 @@ def test_the_passage_on_the_asked_aspect_wins_over_a_closer_one_on_another() -> 
     )
     # a question with no aspect is ranked by meaning alone
     assert passage_score(0.6, "Fees", FEES, []) == 0.6
+
+
+def test_a_section_headed_with_the_asked_aspect_wins_over_a_lead_that_mentions_it() -> None:
+    lead = "Most transfers are free. Fees apply only to faster or international options."
+    assert coverage("", lead, "fee") == 1.0  # the lead speaks of fees in every sentence
+    headed = passage_score(0.52, "Our transfer fees", FEES, ["fee"])
+    assert headed > passage_score(0.53, "", lead, ["fee"])  # as close to the question
+    assert headed < passage_score(0.62, "", lead, ["fee"])  # but not a much closer lead

@@ -210,7 +210,8 @@ def build(
             if decision == "accept":
                 return Command(goto="tools")
             if decision == "refuse":
-                return Command(goto="agent", update={"messages": closed})
+                # declined, and the words go to the model so it answers them ("cancel that")
+                return Command(goto="agent", update={"messages": [*closed, HumanMessage(text)]})
             if decision == "ask":
                 for message in closed:
                     message.content = '{"status": "held"}'

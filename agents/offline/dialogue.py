@@ -217,6 +217,8 @@ class Turn:
     def _answer_held(self, frame: Frame, reading: Reading) -> AIMessage:
         """Answer a question put while an action waits; the graph then offers it again."""
         keep = frame.moved("held").to_dict()
+        if named := self._named_account(reading.text):
+            return self._call("get_accounts", {}, frame=keep, account=named)
         if not reading.unsure and reading.intent in READS:
             args = self._read_args(reading.intent, reading.text)
             return self._call(READS[reading.intent], args, frame=keep)
@@ -416,8 +418,8 @@ class Turn:
         frame.status = "asking"
         return _say(
             f"Your {source.name} (…{source.last4}) has {available} available, which isn't "
-            f"enough for {format_money(wanted, source.currency, places=2)}. How much would you "
-            "like to send instead, or shall I use another account?",
+            f"enough money for {format_money(wanted, source.currency, places=2)}. "
+            "How much would you like to send instead, or shall I use another account?",
             **_frame_state(frame, asked="amount"),
         )
 

@@ -166,9 +166,8 @@ def read_confirmation(
     if model is not None:
         move, confidence = model.predict(words, "CONFIRM")
     if move in ("accept", "accept_ask") and confidence >= ACCEPT_AT:
-        if move == "accept" and question and not _ACCEPT_HEAD.search(words):
-            return "ask"
-        return "accept"
+        # a question never approves by itself: "how much is in main?" is not a yes
+        return "ask" if question else "accept"
     if move == "refuse" and confidence >= ACCEPT_AT and not question:
         return "refuse"
     if move in ("correct", "new_task") and confidence >= ACCEPT_AT:

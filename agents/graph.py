@@ -210,8 +210,7 @@ def build(
             if decision == "accept":
                 return Command(goto="tools")
             if decision == "refuse":
-                # declined, and the words go to the model so it answers them ("cancel that")
-                return Command(goto="agent", update={"messages": [*closed, HumanMessage(text)]})
+                return Command(goto="agent", update={"messages": closed})
             if decision == "ask":
                 for message in closed:
                     message.content = '{"status": "held"}'

@@ -454,6 +454,8 @@ class Turn:
         frame = self.frame
         if frame and frame.status == "searching" and tool == "search_transactions":
             return self._chose_transaction(frame, str(result.content))
+        if frame and frame.status == "proposed" and '"declined"' in str(result.content):
+            return _say(f"OK, I've cancelled {frame.task.verb} — I haven't done anything.")
         text = render(tool, str(result.content))
         topic: dict[str, Any] = {"topic": "balance"} if tool == "get_accounts" else {}
         if tool == "get_accounts" and (ref := self.state.get("account")):

@@ -92,7 +92,7 @@ def test_the_trained_model_routes_real_phrasings(classifier, text: str, tool: st
     ("text", "words"),
     [
         ("hello there", "Maya"),
-        ("what's the weather in paris tomorrow", "not something I can help with here"),
+        ("what's the weather in paris tomorrow", "outside what I can help with"),
         ("what can you do for me", "I can check balances"),
         ("thanks a lot", "welcome"),
         ("bye for now", "Goodbye"),

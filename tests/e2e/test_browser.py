@@ -340,12 +340,19 @@ def test_words_typed_while_an_action_waits_change_it(bank: Bank, page) -> None:
     # pinned by position: `.last` would move on to the new card once the reply arrives
     first = cards.nth(cards.count() - 1)
     _ask(page, "sorry, I meant 12")
-    expect(first).to_contain_text("Replaced by your reply below.")
+    expect(first).to_contain_text("Answered by your reply below.")
     second = page.locator("#chat-log .card.confirm").last
     expect(second.locator(".confirm-text")).to_contain_text("$12.00", timeout=CHAT_WAIT)
     second.get_by_role("button", name="Decline").click()
     expect(second).to_contain_text("You declined this.")
     expect(_last_reply(page)).to_contain_text("haven't done anything", timeout=CHAT_WAIT)
+    # a typed yes approves exactly the action shown, as the button does
+    _ask(page, "move 10 dollars from checking to savings")
+    third = page.locator("#chat-log .card.confirm").last
+    expect(third.locator(".confirm-text")).to_contain_text("$10.00", timeout=CHAT_WAIT)
+    _ask(page, "yep, go ahead")
+    expect(third).to_contain_text("Answered by your reply below.")
+    expect(_last_reply(page)).to_contain_text("Moved $10.00", timeout=CHAT_WAIT)
 
 
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]

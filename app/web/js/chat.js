@@ -77,12 +77,13 @@ export class Chat {
 
   say(text) {
     this.add({ kind: "user", text });
-    // While an action waits for approval, words change or cancel it ("sorry, I meant 30"):
-    // they go with the CONFIRM frame, and the old card is marked as replaced.
+    // While an action waits for approval, words answer it ("yes, go ahead", "no", "sorry, I
+    // meant 30", or a question): they go with the CONFIRM frame and the server reads them; the
+    // card says it was answered below, where the outcome (done, declined, a new card) appears.
     const waiting = [...this.entries].reverse()
       .find((e) => e.kind === "confirm" && e.state === "pending");
     if (waiting) {
-      waiting.state = "changed";
+      waiting.state = "answered";
       this.redraw(waiting);
       this.save();
       this.sendFrame({ type: "CONFIRM", text });
@@ -249,7 +250,7 @@ export class Chat {
           el("button", { type: "button", class: "secondary",
             onclick: () => this.confirm(entry, false) }, "Decline"))
       : el("p", { class: "outcome" }, entry.state === "approved" ? "You approved this."
-        : entry.state === "changed" ? "Replaced by your reply below."
+        : entry.state === "answered" || entry.state === "changed" ? "Answered by your reply below."
         : "You declined this.");
     return el("li", { class: "card confirm", role: "group", "aria-labelledby": id },
       el("p", { class: "card-title", id }, "Please confirm"),

@@ -52,10 +52,11 @@ def test_replies_render_their_lists_and_tables(bank: Bank, page) -> None:
     answer = page.locator("#chat-log .msg.user + .msg.assistant").last
     table = answer.locator("table")
     expect(table).to_be_visible(timeout=CHAT_WAIT)  # the fees table, not its Markdown
-    expect(table.locator("th").first).to_have_text("Route")
+    # a fees table (the international transfer routes, or the bank's transfer fees)
+    expect(table.locator("th").nth(1)).to_have_text("Fee")
     expect(answer).to_contain_text("$25")
     expect(answer).not_to_contain_text("|---|")
-    expect(answer).not_to_contain_text("| Route |")
+    expect(answer).not_to_contain_text("| Fee |")
     # the customer's own words stay text, whatever they look like
     _ask(page, "**bold** | a | b |")
     mine = page.locator("#chat-log .msg.user").last

@@ -237,9 +237,15 @@ def test_a_write_the_model_emits_unasked_stops_at_the_gate(engine: Engine) -> No
     assert [json.loads(m.content) for m in declined["messages"] if isinstance(m, ToolMessage)] == [
         {"status": "declined"}
     ]
-    for answer in ({"approve": "yes"}, {"approve": 1}, {"text": "ok"}, "approve", None):
+    unclear = ({"approve": "yes"}, {"approve": 1}, {"text": "what is this?"}, "approve", None)
+    for answer in unclear:
         _run(engine, world, [call("transfer", _transfer(world), 1)], answer)  # type: ignore[arg-type]
         assert snapshot(engine) == before, answer
+    # words that clearly accept approve exactly the action shown, as the button does
+    typed = _run(engine, world, [call("transfer", _transfer(world), 1)], {"text": "ok"})
+    [result] = [json.loads(m.content) for m in typed["messages"] if isinstance(m, ToolMessage)]
+    assert result["status"] == "done", result
+    assert snapshot(engine) != before
 
 
 def test_a_write_hidden_beside_an_unknown_tool_still_stops_at_the_gate(engine: Engine) -> None:

@@ -46,5 +46,5 @@ def test_a_question_is_answered_and_the_action_offered_again() -> None:
     [pending] = held["__interrupt__"]
     call = pending.value["calls"][0]
     assert call["args"] == first["args"] and call["id"] != first["id"] and DONE == []
-    done = run_turn(graph, "typed-4", Command(resume={"approve": True}))
+    run_turn(graph, "typed-4", Command(resume={"approve": True}))
     assert len(DONE) == 1 and DONE[0]["key"] == call["id"]

@@ -26,6 +26,20 @@ from agents.offline.scope import decline
 from agents.offline.understand import IntentClassifier
 
 
+class ReadOnce:
+    """An intent classifier that answers each text once (for the length of one turn)."""
+
+    def __init__(self, classifier: IntentClassifier) -> None:
+        self.classifier = classifier
+        self.readings: dict[str, tuple[str, float]] = {}
+
+    def predict(self, text: str) -> tuple[str, float]:
+        """The wrapped classifier's reading of ``text``, asked for at most once."""
+        if text not in self.readings:
+            self.readings[text] = self.classifier.predict(text)
+        return self.readings[text]
+
+
 class OfflineChatModel(BaseChatModel):
     """Intent classifier + slot filling + templated answers, as a ``BaseChatModel``."""
 
@@ -60,7 +74,9 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        classifier: IntentClassifier = self.classifier
+        # one reading per text within a turn: the scope check and the dialogue read the same
+        # message, and an encoder pass is most of a turn's cost
+        classifier: IntentClassifier = ReadOnce(self.classifier)
         # out of scope with nothing under way: an honest answer, no task
         message = (
             decline(messages, classifier)

@@ -341,3 +341,17 @@ def test_a_yes_after_a_list_of_offers_accepts_the_first_and_ordinals_pick_anothe
     chat.say("any offers?")
     chat.tool_result(listed)
     assert chat.say("no thanks").tool_calls == []
+
+
+def test_a_turn_reads_the_customers_message_once() -> None:
+    asked: list[str] = []
+
+    class Counting(Keywords):
+        def predict(self, text: str) -> tuple[str, float]:
+            asked.append(text)
+            return super().predict(text)
+
+    model = OfflineChatModel(classifier=Counting()).bind_tools(TOOLS)
+    reply = model.invoke([CTX.message(), HumanMessage("what's my balance?")])
+    assert reply.tool_calls  # the scope check and the dialogue both read it
+    assert asked.count("what's my balance?") <= 1, asked

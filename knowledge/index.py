@@ -20,7 +20,9 @@ plus how far it covers the aspect asked about (fees, limits, timing, steps;
 fees, not its limits. Passages keep their Markdown (tables, lists) for the reply to render.
 
 The index is rebuilt only when the content changes: the collection keeps the articles' content
-hash (with the chunker's and embedder's versions) in its metadata. Storage is a Chroma
+hash (with the chunker's and embedder's versions) in its metadata. Processes that share a
+``var_dir`` (the server's workers) build it one at a time under a file lock there: the first builds,
+the others wait and find it built. Storage is a Chroma
 ``PersistentClient`` under ``var/`` by default and an ``HttpClient`` when ``CONCIERGE_CHROMA_URL``
 is set; the embedding function is always ours, never Chroma's downloading default.
 """
@@ -38,6 +40,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+from filelock import FileLock
 
 from knowledge.articles import WAYS_HEADING, Article, load_articles
 from knowledge.embedder import NAME as EMBEDDER
@@ -117,7 +120,9 @@ def make_client(*, var_dir: Path, chroma_url: str | None = None) -> Any:
         )
     folder = var_dir / "chroma"
     folder.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(folder), settings=settings)
+    # opening creates the store's tables the first time: one process at a time
+    with FileLock(str(var_dir / "chroma.lock")):
+        return chromadb.PersistentClient(path=str(folder), settings=settings)
 
 
 def _flag(prefix: str, value: str) -> str:
@@ -219,7 +224,19 @@ class KnowledgeBase:
         self._lock = threading.Lock()
 
     def ensure_index(self, progress: Callable[[int, int], None] | None = None) -> bool:
-        """Build the index if it is missing or stale; whether it was (re)built."""
+        """Build the index if it is missing or stale; whether it was (re)built.
+
+        With a ``var_dir``, one process at a time checks and builds (a file lock there): two
+        workers starting together would otherwise both find it missing and both create it.
+        """
+        if self.var_dir is None:
+            return self._ensure_index(progress)
+        folder = self.var_dir / "knowledge"
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder / "index.lock")):
+            return self._ensure_index(progress)
+
+    def _ensure_index(self, progress: Callable[[int, int], None] | None) -> bool:
         wanted = index_hash(list(self.articles.values()))
         function = MiniLMEmbeddingFunction()
         existing = {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}

@@ -153,3 +153,28 @@ def test_embeddings_are_sentence_transformers_own() -> None:
     assert ours.shape == (4, 384) and ours.dtype == np.float32
     assert np.allclose(ours, reference, atol=1e-5)
     assert embed([]).shape == (0, 384)
+
+
+BUILD = """
+import sys
+from pathlib import Path
+from knowledge.articles import load_articles
+from knowledge.index import KnowledgeBase, make_client
+var = Path(sys.argv[1])
+kb = KnowledgeBase(make_client(var_dir=var), load_articles(Path(sys.argv[2])), var_dir=var)
+print("built" if kb.ensure_index() else "found", kb.collection.count())
+"""
+
+
+def test_workers_starting_together_build_the_index_once(tmp_path: Path, articles: Path) -> None:
+    import subprocess
+    import sys
+
+    var = tmp_path / "var"
+    command = [sys.executable, "-c", BUILD, str(var), str(articles)]
+    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [w.communicate(timeout=300)[0].split() for w in workers]
+    assert [w.returncode for w in workers] == [0, 0]
+    expected = sum(len(chunks_of(a)) for a in load_articles(articles))
+    assert sorted(o[0] for o in outputs) == ["built", "found"]
+    assert {int(o[1]) for o in outputs} == {expected}

@@ -71,7 +71,8 @@ def knowledge(
             help="The question log (text,category CSV) the chat's question model learns from "
             "beside the articles' phrasings, as CONCIERGE_KNOWLEDGE_QUESTIONS gives it to the "
             "app. Default: CONCIERGE_KNOWLEDGE_QUESTIONS, else $BANKING77/train.csv when "
-            "BANKING77 is set (never the file being scored)."
+            "BANKING77 is set, else the train.csv beside --data (a published split's training "
+            "half standing in for the bank's log; never the file being scored)."
         ),
     ] = None,
     articles_only: Annotated[
@@ -112,7 +113,7 @@ def knowledge(
             raise ValueError("give --questions or --articles-only, not both")
         if train is not None and train.resolve() == data.resolve():
             raise ValueError("--train must not be the file being scored")
-        log = None if articles_only else (questions or _default_questions())
+        log = None if articles_only else (questions or _default_questions(data))
         if log is not None and log.resolve() == data.resolve():
             raise ValueError("the question log must not be the file being scored")
         if model is not None:
@@ -146,8 +147,12 @@ def knowledge(
         typer.echo(f"{key:>20}: {value}")
 
 
-def _default_questions() -> Path | None:
-    """The question log the chat would use: the setting, else BANKING77's train split if set."""
+def _default_questions(data: Path) -> Path | None:
+    """The question log the chat would be given: the setting, else a training split.
+
+    ``CONCIERGE_KNOWLEDGE_QUESTIONS`` first; else BANKING77's ``train.csv`` when ``BANKING77``
+    names its folder; else the ``train.csv`` beside the scored file, when that file is not it.
+    """
     import os
 
     from services.settings import get_settings
@@ -156,7 +161,10 @@ def _default_questions() -> Path | None:
     if configured is not None:
         return configured
     folder = os.environ.get("BANKING77", "").strip()
-    return Path(folder) / "train.csv" if folder else None
+    if folder:
+        return Path(folder) / "train.csv"
+    beside = data.parent / "train.csv"
+    return beside if beside.is_file() and beside.resolve() != data.resolve() else None
 
 
 _DEFAULT_SUITE = Path(__file__).resolve().parent / "scenarios"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -402,6 +403,56 @@ def routing(
         typer.echo(
             f"  {row['count']:>4} {row['intent']}: {row['expected']} -> {row['routed']}"
             f"  e.g. {row['example']!r}"
+        )
+
+
+@evals.command("acts")
+def acts(
+    sgd: Annotated[
+        Path | None,
+        typer.Option(help="SGD's user_turns.jsonl.gz (default: CONCIERGE_SGD_USER_TURNS)."),
+    ] = None,
+    split: Annotated[str, typer.Option(help="The SGD split scored (never trained on).")] = "test",
+    workdir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the trained act models here (default: a temporary folder)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Train the dialogue-act model with and without SGD; score its moves on SGD's test split."""
+    import tempfile
+
+    from agents.offline.acts import SGD_ENV, default_act_model, evaluate_sgd, sgd_path
+    from app.progress import rich_phases
+
+    path = sgd or sgd_path()
+    if path is None or not path.is_file():
+        typer.echo(f"error: give --sgd FILE or set {SGD_ENV} (SGD's user_turns.jsonl.gz)", err=True)
+        raise typer.Exit(2)
+    if split not in ("test", "dev"):
+        typer.echo("error: --split must be test or dev (train is what the model learns)", err=True)
+        raise typer.Exit(2)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="concierge-acts-") as tmp, rich_phases() as phase:
+        folder = workdir or Path(tmp)
+        phase("train the act model (seed + SGD train and dev)", None)
+        model = default_act_model(folder, sgd=path)
+        phase("train the act model (seed only)", None)
+        seed_only = default_act_model(folder, sgd=None)
+        phase(f"score SGD {split}", None)
+        result = {
+            "with_sgd": evaluate_sgd(model, path, split),
+            "seed_only": evaluate_sgd(seed_only, path, split),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for name in ("with_sgd", "seed_only"):
+        figures = result[name]
+        typer.echo(
+            f"{name:>10}: {figures['accuracy']:.1%} of {figures['n']} moves; after a "
+            f"confirmation question {figures['confirm_context_accuracy']:.1%}"
         )
 
 

@@ -31,7 +31,6 @@ import json
 import os
 import pickle
 import random
-import sys
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -285,34 +284,3 @@ def evaluate_sgd(model: ActModel, path: Path, split: str = "test") -> dict[str, 
         ),
         "by_move": {m: round(right[m] / total[m], 4) for m in sorted(total)},
     }
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m agents.offline.acts --sgd FILE [--var DIR]``: train, then score SGD's test."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--sgd", type=Path, default=sgd_path(), help="SGD user_turns.jsonl.gz")
-    parser.add_argument("--var", type=Path, default=None, help="folder for the trained model")
-    args = parser.parse_args(argv)
-    if args.sgd is None:
-        parser.error(f"give --sgd or set {SGD_ENV}")
-    from services.settings import Settings
-
-    var_dir = args.var or Settings().var_dir
-    model = default_act_model(var_dir, sgd=args.sgd)
-    seed_only = default_act_model(var_dir, sgd=None)
-    sys.stdout.write(
-        json.dumps(
-            {
-                "with_sgd": evaluate_sgd(model, args.sgd),
-                "seed_only": evaluate_sgd(seed_only, args.sgd),
-            },
-            indent=1,
-        )
-        + "\n"
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -10,8 +10,9 @@ through ``tools`` and back costs two more steps), and the model then answers fro
 one with a write goes through ``confirm`` and then ``tools``: the graph stops (``interrupt``)
 with exactly what would happen, and only ``{"approve": true}`` lets that very call run. A
 decline, or new words from the customer ("sorry, I meant 65"), closes the call without running
-it and goes back to the model, so a changed request is confirmed afresh. Tool results go back to
-the model to be put in words.
+it and goes back to the model, so a changed request is confirmed afresh; a question typed with
+the approval ("yes, when will it arrive?") is asked once the action has run and its result is
+told. Tool results go back to the model to be put in words.
 
 ``build`` gives the uncompiled graph; ``compile_graph`` compiles it with a checkpointer. The
 composition root (``app.bootstrap``) chooses the model, tools and saver, and gives
@@ -34,7 +35,7 @@ from langgraph.types import Command, interrupt
 
 from agents.context import CustomerContext, context_of
 from agents.guardrails import check_input, mask_foreign_numbers
-from agents.offline.tracker import read_confirmation
+from agents.offline.tracker import asked_after_yes, read_confirmation
 from agents.state import ChatContext, ChatState
 from tools.feedback import record_offer_feedback
 
@@ -164,6 +165,8 @@ def build(
 
     def route(state: ChatState) -> str:
         last = state["messages"][-1]
+        if isinstance(last, AIMessage) and not last.tool_calls and state.get("asked_after"):
+            return "ask_after"
         if not isinstance(last, AIMessage) or not last.tool_calls:
             # a question asked while an action waited has been answered: offer the action again
             held = isinstance(last, AIMessage) and held_calls(state["messages"], writes_by_name)[1]
@@ -208,7 +211,9 @@ def build(
             # model to propose afresh, and anything else is answered while they stay pending
             decision = read_confirmation(text, writes, context_of(state["messages"]), typed_acts())
             if decision == "accept":
-                return Command(goto="tools")
+                # "yes, when will it arrive?": the action runs, then the question is answered
+                question = asked_after_yes(text)
+                return Command(goto="tools", update={"asked_after": question} if question else None)
             if decision == "refuse":
                 return Command(goto="agent", update={"messages": closed})
             if decision == "ask":
@@ -236,6 +241,10 @@ def build(
         kwargs = dict(original.additional_kwargs) if original is not None else {}
         return {"messages": [AIMessage(content="", tool_calls=calls, additional_kwargs=kwargs)]}
 
+    def ask_after(state: ChatState) -> dict[str, Any]:
+        """The question typed with the approval, asked now that the action's result is told."""
+        return {"messages": [HumanMessage(state.get("asked_after", ""))], "asked_after": ""}
+
     graph: StateGraph[ChatState, ChatContext, ChatState, ChatState] = StateGraph(
         ChatState, context_schema=ChatContext
     )
@@ -243,8 +252,10 @@ def build(
     graph.add_node("confirm", confirm, destinations=("tools", "agent"))
     graph.add_node("tools", run_tools)
     graph.add_node("reoffer", reoffer)
+    graph.add_node("ask_after", ask_after)
     graph.add_edge(START, "agent")
-    graph.add_conditional_edges("agent", route, ["tools", "confirm", "reoffer", END])
+    graph.add_conditional_edges("agent", route, ["tools", "confirm", "reoffer", "ask_after", END])
+    graph.add_edge("ask_after", "agent")
     graph.add_edge("reoffer", "confirm")
     graph.add_edge("tools", "agent")
     return graph

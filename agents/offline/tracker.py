@@ -131,6 +131,29 @@ def differs(found: Details, args: dict[str, Any]) -> bool:
     return bool(found.when and first and found.when.isoformat() != str(first))
 
 
+def words_after(text: str, end: int) -> str:
+    """``text`` from ``end`` on, without the punctuation that joined it."""
+    return text[end:].lstrip(" ,.;:!-–—").strip()
+
+
+def asked_after_yes(text: str) -> str | None:
+    """The question that follows a clear yes ("yes, how long will it take?"), else None."""
+    words = clean(text)
+    head = _ACCEPT_HEAD.search(words)
+    if head is None or _REFUSE_HEAD.search(words):
+        return None
+    rest = words
+    while head is not None:  # "yeah go ahead. and when...": every yes, then the joining word
+        rest = words_after(rest, head.end())
+        rest = re.sub(
+            r"^(?:and|but|also|so|then|please|thanks?|thank you)\b\W*", "", rest, flags=re.I
+        )
+        head = _ACCEPT_HEAD.search(rest)
+    if not rest or not ("?" in rest or _ASKING.search(rest)):
+        return None
+    return rest
+
+
 def read_confirmation(
     text: str,
     calls: Sequence[Mapping[str, Any]],

@@ -48,3 +48,28 @@ def test_a_question_is_answered_and_the_action_offered_again() -> None:
     assert call["args"] == first["args"] and call["id"] != first["id"] and DONE == []
     run_turn(graph, "typed-4", Command(resume={"approve": True}))
     assert len(DONE) == 1 and DONE[0]["key"] == call["id"]
+
+
+def test_a_question_typed_with_the_approval_is_answered_after_the_action_runs() -> None:
+    DONE.clear()
+    graph = toy_graph()
+    run_turn(graph, "typed-5", ASK)
+    done = run_turn(graph, "typed-5", Command(resume={"text": "yes, and what's my balance?"}))
+    assert "__interrupt__" not in done and len(DONE) == 1
+    texts = [str(m.content) for m in done["messages"]]
+    moved = max(i for i, t in enumerate(texts) if "Moved $200.00." in t)
+    asked = max(i for i, t in enumerate(texts) if t == "what's my balance?")
+    # the result is told first, then the question is the customer's and is answered
+    assert moved < asked and "$2,450.00" in "\n".join(texts[asked:])
+    assert not done.get("asked_after")
+    later = run_turn(graph, "typed-5", {"messages": [("user", "thanks")]})
+    assert len(DONE) == 1 and "what's my balance?" not in last_text(later)
+
+
+def test_a_plain_yes_asks_nothing_after() -> None:
+    DONE.clear()
+    graph = toy_graph()
+    run_turn(graph, "typed-6", ASK)
+    done = run_turn(graph, "typed-6", Command(resume={"text": "yes please"}))
+    assert len(DONE) == 1 and "Moved $200.00." in last_text(done)
+    assert [m for m in done["messages"] if m.type == "human"][-1].content == ASK["messages"][0][1]

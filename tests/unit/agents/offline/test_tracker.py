@@ -103,3 +103,14 @@ def test_the_seed_names_only_known_contexts_and_moves() -> None:
     rows = read_seed()
     assert len(rows) > 100
     assert {r.context for r in rows} <= set(CONTEXTS) and {r.move for r in rows} <= set(MOVES)
+
+
+def test_the_question_after_a_clear_yes_is_kept_and_a_bare_yes_has_none() -> None:
+    from agents.offline.tracker import asked_after_yes
+
+    assert asked_after_yes("yes, how long will it take?") == "how long will it take?"
+    assert asked_after_yes("Yeah go ahead. And when will it arrive") == "when will it arrive"
+    assert asked_after_yes("sure - when does it arrive?") == "when does it arrive?"
+    assert asked_after_yes("yes please") is None
+    assert asked_after_yes("no, what's my balance?") is None
+    assert asked_after_yes("what's my balance?") is None

@@ -118,6 +118,7 @@ LOOKED_UP = {
     "get_accounts": "their accounts",
     "search_transactions": "their transactions",
     "spending_summary": "their spending",
+    "income_summary": "their income",
     "upcoming_bills": "their upcoming bills",
     "get_goals": "their savings goals",
     "get_insights": "their insights",

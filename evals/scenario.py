@@ -34,6 +34,7 @@ _WRITE_REFS = {
     "card": "cards",
     "transaction": "transactions",
     "schedule": "scheduled",
+    "goal": "goals",
 }
 
 

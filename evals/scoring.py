@@ -157,6 +157,8 @@ def to_vocabulary(
         out["name"] = request.get("name")
         if request.get("goal_id") is not None:
             out["goal"] = name("savings_goal", request["goal_id"])
+        if request.get("target_date"):
+            out["target_date"] = str(request["target_date"])[:10]
     for key in ("channel", "enabled", "response", "reason"):
         if key in request:
             out[key] = request[key]
@@ -180,8 +182,10 @@ def describe_write(write: dict[str, Any]) -> str:
         "schedule",
         "card",
         "transaction",
+        "goal",
         "name",
         "target",
+        "target_date",
         "channel",
         "enabled",
         "offer",

@@ -9,7 +9,7 @@ LLM reads them as they are.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from langchain_core.tools import BaseTool, tool
@@ -93,22 +93,109 @@ def search_transactions(
     )
     with ctx.bank.read() as conn:
         rows = queries.search_transactions(conn, person_id=ctx.person_id, query=query)
+        totals = (
+            queries.transaction_totals(conn, person_id=ctx.person_id, query=query)
+            if merchant or text
+            else None
+        )
+    answer: dict[str, Any] = {
+        "transactions": [
+            {
+                "ref": ref("txn", r["id"]),
+                "date": r["booked_at"].date().isoformat(),
+                "merchant": r["merchant"] or r["description"],
+                "amount": format_money(r["amount_minor"], r["currency"], plain=True),
+                "currency": r["currency"],
+                "category": r["category"],
+                "account": r["account_name"],
+            }
+            for r in rows
+        ]
+    }
+    if totals is not None:
+        answer["summary"] = _summary(merchant or text, query, totals, rows)
+    return _json(answer)
+
+
+def _summary(
+    name: str,
+    query: queries.TransactionQuery,
+    totals: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One merchant's figures over every match, not only the rows listed.
+
+    How many payments and how much in all, refunds apart, and the latest payment.
+    """
+    main = max(totals, key=lambda t: (t["debits"], t["credits"]), default=None)
+    currency = main["currency"] if main else "USD"
+    last = next((r for r in rows if r["amount_minor"] < 0 and r["currency"] == currency), None)
+    return {
+        "merchant": last["merchant"] if last and last["merchant"] else name,
+        "start": query.start.isoformat() if query.start else None,
+        "end": query.end.isoformat() if query.end else None,
+        "currency": currency,
+        "payments": main["debits"] if main else 0,
+        "spent": format_money(main["debited"] if main else 0, currency, plain=True),
+        "refunds": main["credits"] if main else 0,
+        "refunded": format_money(main["credited"] if main else 0, currency, plain=True),
+        "last_payment": {
+            "date": last["booked_at"].date().isoformat(),
+            "amount": format_money(-last["amount_minor"], currency, plain=True),
+        }
+        if last
+        else None,
+    }
+
+
+@tool
+def income_summary(runtime: Runtime, start: str = "", end: str = "") -> str:
+    """The customer's income (pay, benefits) over a period: total, each payment, the latest.
+
+    Money in only: moves between the customer's own accounts, refunds and interest are not
+    income. Without dates, the last three months.
+
+    Args:
+        runtime: Injected by the graph: the customer and the bank (not the model's to fill).
+        start: First day, YYYY-MM-DD.
+        end: Last day, YYYY-MM-DD.
+    """
+    ctx = runtime.context
+    today = ctx.now.date()
+    last = _day(end, "end") or today
+    first = _day(start, "start") or last - timedelta(days=INCOME_DAYS)
+    if first > last:
+        raise ValueError("the period starts after it ends")
+    with ctx.bank.read() as conn:
+        rows = queries.income(conn, person_id=ctx.person_id, start=first, end=last)
+    currencies: dict[str, int] = {}
+    for r in rows:
+        currencies[r["currency"]] = currencies.get(r["currency"], 0) + int(r["amount_minor"])
+    currency = rows[0]["currency"] if rows else "USD"
+    payments = [
+        {
+            "date": r["booked_at"].date().isoformat(),
+            "from": r["merchant"] or r["counterparty"] or r["description"],
+            "amount": format_money(r["amount_minor"], r["currency"], plain=True),
+            "currency": r["currency"],
+            "account": r["account_name"],
+        }
+        for r in rows
+    ]
     return _json(
         {
-            "transactions": [
-                {
-                    "ref": ref("txn", r["id"]),
-                    "date": r["booked_at"].date().isoformat(),
-                    "merchant": r["merchant"] or r["description"],
-                    "amount": format_money(r["amount_minor"], r["currency"], plain=True),
-                    "currency": r["currency"],
-                    "category": r["category"],
-                    "account": r["account_name"],
-                }
-                for r in rows
-            ]
+            "start": first.isoformat(),
+            "end": last.isoformat(),
+            "total": format_money(currencies.get(currency, 0), currency, plain=True),
+            "currency": currency,
+            "count": len(rows),
+            "payments": payments,
         }
     )
+
+
+# The period income_summary covers when none is given (about three months)
+INCOME_DAYS = 91
 
 
 @tool
@@ -394,6 +481,7 @@ READ_TOOLS: list[BaseTool] = [
     get_accounts,
     search_transactions,
     spending_summary,
+    income_summary,
     upcoming_bills,
     get_goals,
     get_insights,

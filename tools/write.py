@@ -469,14 +469,17 @@ def pay_card_bill(runtime: Runtime, from_account: str, card_account: str, amount
 
 
 @tool
-def update_goal(runtime: Runtime, goal: str, name: str = "", target: str = "") -> str:
-    """Rename a savings goal or change its target (after confirmation).
+def update_goal(
+    runtime: Runtime, goal: str, name: str = "", target: str = "", target_date: str = ""
+) -> str:
+    """Rename one of the customer's savings goals, or change its target or date (confirmed).
 
     Args:
         runtime: Injected by the graph: the customer and the bank (not the model's to fill).
         goal: Ref of the goal, e.g. "goal-2".
         name: A new name, or empty to keep it.
-        target: A new target amount, or empty to keep it.
+        target: A new target amount, e.g. "3000.00", or empty to keep it.
+        target_date: A new date to reach the goal by, YYYY-MM-DD, or empty to keep it.
     """
     return _run(
         runtime,
@@ -486,12 +489,34 @@ def update_goal(runtime: Runtime, goal: str, name: str = "", target: str = "") -
             goal_id=parse_ref(goal, "goal"),
             name=name or None,
             target_minor=_minor(target, "USD") if target else None,
+            target_date=_date(target_date) if target_date else None,
         ),
     )
 
 
+def _describe_goal_change(args: dict[str, Any], ctx: ChatContext) -> str:
+    """The confirmation of a goal change, naming only what changes (never a blank field)."""
+    names = _names(ctx)
+    changes = []
+    if args.get("name"):
+        changes.append(f"rename it '{args['name']}'")
+    if args.get("target"):
+        try:
+            changes.append(f"target to {money(to_minor(str(args['target']), 'USD'), 'USD')}")
+        except MoneyError:
+            changes.append(f"target to {args['target']}")
+    if args.get("target_date"):
+        try:
+            when = date.fromisoformat(str(args["target_date"]))
+            changes.append(f"date to {when:%B} {when.day}, {when.year}")
+        except ValueError:
+            changes.append(f"date to {args['target_date']}")
+    what = names.get(str(args.get("goal")), "an unknown goal")
+    return f"Change your goal {what}: {', '.join(changes) or 'nothing'}?"
+
+
 pay_card_bill = _write("Pay {amount} from {from_account} to {card_account}?")(pay_card_bill)
-update_goal = _write("Change goal {goal}: name '{name}', target {target}?")(update_goal)
+update_goal.metadata = {"write": True, "describe": _describe_goal_change}
 transfer = _write("Move {amount} from {from_account} to {to_account} now?")(transfer)
 pay_payee = _write("Pay {payee} {amount} from {from_account} now?")(pay_payee)
 schedule_payment = _write(

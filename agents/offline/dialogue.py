@@ -18,6 +18,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from agents.context import CustomerContext, context_of
 from agents.offline.intents import kind_of
+from agents.offline.lookups import MERCHANT, asks_history, asks_income, charge_search, merchant_read
+from agents.offline.replies import money as shown_money
 from agents.offline.replies import render, render_balance
 from agents.offline.slots import (
     match_account,
@@ -31,18 +33,24 @@ from agents.offline.tasks import (
     CLEAR_LEAD,
     TASKS,
     Frame,
+    changes_goal,
     defaults,
     fill,
     names_of,
     nothing_to_choose,
+    pays_card,
     question,
     tool_args,
 )
-from agents.offline.tracker import asks, clean
-from agents.offline.understand import IntentClassifier, Reading, read
+from agents.offline.tracker import after_yes, asks, clean
+from agents.offline.understand import UNSURE, IntentClassifier, Reading, read, short_reply
 from services.money import format_money, to_minor
 
 STATE = "concierge"
+# What a classifier may call a request to change an existing goal
+GOAL_MISREAD = frozenset(
+    {"create_savings_goal", "goal_progress", "correction", "savings_rule", "update_goal"}
+)
 READS = {
     "check_balance": "get_accounts",
     "recent_transactions": "search_transactions",
@@ -51,15 +59,22 @@ READS = {
     "show_insights": "get_insights",
     "show_offers": "get_recommendations",
     "goal_progress": "get_goals",
+    "income_summary": "income_summary",
+    # not a classifier label: a question about one merchant (see agents.offline.lookups)
+    MERCHANT: "search_transactions",
 }
 # Tasks whose unnamed source is the account the customer has been talking about
 FOCUS = frozenset({"transfer_money", "pay_bill"})
+# Tasks that can name a merchant in the past tense without being asked to act ("when did I
+# last pay Netflix" is a question about a payment made, not a payment to make)
+HISTORY_MISREAD = frozenset({"pay_bill", "transfer_money", "schedule_payment", "check_balance"})
 # Answers after which one suggestion may follow (never after a task or a refusal).
 OFFER_AFTER = frozenset({"get_accounts", "spending_summary", "get_goals", "upcoming_bills"})
 HELP = (
-    "I can check balances and transactions, sum up your spending, show upcoming bills and "
-    "goals, move money between your accounts, pay your payees, schedule payments, freeze or "
-    "replace a card, dispute a charge, set up savings goals and rules, change your alerts, and "
+    "I can check balances and transactions, sum up your spending or what you paid one "
+    "merchant, show your income, upcoming bills and goals, move money between your accounts, "
+    "pay your payees or your credit card, schedule payments, freeze or replace a card, "
+    "dispute a charge, set up or change savings goals and rules, change your alerts, and "
     "answer questions about our products and fees. What would you like to do?"
 )
 ORDINALS = {
@@ -166,7 +181,7 @@ class Turn:
 
     # --- the customer spoke --------------------------------------------------------------
     def _after_customer(self, text: str) -> AIMessage:
-        reading = read(text, self.classifier)
+        reading = self._refine(self._read_request(text))
         if self.frame and _held(self.messages):
             return self._answer_held(self.frame, reading)
         offer = self.state.get("offer")
@@ -214,6 +229,49 @@ class Turn:
             reading, suspended=frame if frame and frame.status == "suspended" else None
         )
 
+    def _read_request(self, text: str) -> Reading:
+        """The message's reading; with nothing asked, a request after a yes is the request.
+
+        "Yes please, send some money to Sam" answering "Anything else?" starts the payment,
+        where the yes alone would only be taken as a yes.
+        """
+        reading = read(text, self.classifier)
+        if reading.intent not in ("affirm", "thanks") or self.state.get("offer"):
+            return reading
+        if self.frame and self.frame.status in ("asking", "proposed", "choosing"):
+            return reading
+        rest = after_yes(text)
+        if not rest or len(rest.split()) < 2:
+            return reading
+        request = read(rest, self.classifier)
+        if kind_of(request.intent) == "move" or request.unsure:
+            return reading
+        return Reading(request.intent, request.confidence, text)
+
+    def _refine(self, reading: Reading) -> Reading:
+        """The intent the customer's words make plain where the classifier reads too broadly.
+
+        A payment naming the customer's own credit card is that card's bill; a change to a goal
+        they have is not a new goal; a question about pay or salary is about income; one about
+        a merchant ("how much at Amazon", "when did I last pay Netflix") reads that merchant's
+        transactions, not the spending by category.
+        """
+        intent, text = reading.intent, reading.text
+        if short_reply(text) is not None or (reading.unsure and not asks_history(text)):
+            return reading
+        refined = intent
+        if intent in ("pay_bill", "transfer_money") and pays_card(text, self.ctx):
+            refined = "pay_card"
+        elif intent in GOAL_MISREAD and changes_goal(text, self.ctx):
+            refined = "update_goal"
+        elif asks_income(text) and (intent in READS or intent in HISTORY_MISREAD):
+            refined = "income_summary"
+        elif merchant_read(text, intent, self.ctx) is not None:
+            refined = MERCHANT
+        if refined == intent:
+            return reading
+        return Reading(refined, max(reading.confidence, UNSURE), text)
+
     def _answer_held(self, frame: Frame, reading: Reading) -> AIMessage:
         """Answer a question put while an action waits; the graph then offers it again."""
         keep = frame.moved("held").to_dict()
@@ -235,6 +293,10 @@ class Turn:
             return self._advance(frame.moved("asking"))
         if reading.intent in ("cancel", "deny") and not _has_value(reading.text):
             return _say(f"OK, I've cancelled {frame.task.verb}. Nothing was changed.")
+        if frame.intent == "dispute_transaction" and asked == "transaction":
+            if charge_search(reading.text, self.ctx):
+                # the charge described again (or better): look for it afresh
+                return self._find_transaction(frame, reading.text)
         if _asks_something(reading) and reading.intent != frame.intent:
             # "is there a fee on checking?" mid-task is a question, not the account asked for
             return self._start(reading, suspended=frame.moved("suspended"))
@@ -325,6 +387,13 @@ class Turn:
 
     def _read_args(self, intent: str, text: str) -> dict[str, Any]:
         args: dict[str, Any] = {}
+        if intent == MERCHANT:
+            return merchant_read(text, intent, self.ctx) or {}
+        if intent == "income_summary":
+            period = parse_period(text, today=self.ctx.today)
+            if period:
+                args["start"], args["end"] = period[0].isoformat(), period[1].isoformat()
+            return args
         if intent in ("recent_transactions", "spending_summary"):
             period = parse_period(text, today=self.ctx.today)
             if period:
@@ -404,7 +473,7 @@ class Turn:
 
     def _short_of_funds(self, frame: Frame) -> AIMessage | None:
         """Say what is available, before any approval, when the source can't cover the amount."""
-        if frame.intent not in ("transfer_money", "pay_bill") or frame.missing():
+        if frame.intent not in ("transfer_money", "pay_bill", "pay_card") or frame.missing():
             return None
         source = self.ctx.account(str(frame.slots.get("from_account") or ""))
         amount = frame.slots.get("amount")
@@ -423,14 +492,17 @@ class Turn:
             **_frame_state(frame, asked="amount"),
         )
 
-    def _find_transaction(self, frame: Frame) -> AIMessage:
-        text = next(
-            (str(m.content) for m in reversed(self.messages) if isinstance(m, HumanMessage)), ""
+    def _find_transaction(self, frame: Frame, text: str | None = None) -> AIMessage:
+        """Look for the charge the customer described: merchant, amount and date if given."""
+        if text is None:
+            text = next(
+                (str(m.content) for m in reversed(self.messages) if isinstance(m, HumanMessage)),
+                "",
+            )
+        args = charge_search(text, self.ctx)
+        frame.slots["_sought"] = {k: v for k, v in args.items() if k != "text"} | (
+            {"merchant": args["text"]} if "text" in args else {}
         )
-        args = self._read_args("recent_transactions", text)
-        money = parse_amount(text, default_currency=self.ctx.currency)
-        if money:
-            args["amount"] = format_money(money.amount_minor, places=2, plain=True)
         frame.status = "searching"
         return self._call("search_transactions", args, frame=frame.to_dict())
 
@@ -493,14 +565,24 @@ class Turn:
 
     def _chose_transaction(self, frame: Frame, content: str) -> AIMessage:
         try:
-            rows = json.loads(content).get("transactions", [])
+            found = json.loads(content).get("transactions", [])
         except (ValueError, AttributeError):
-            rows = []
+            found = []
+        # only money taken out can be disputed: never a refund, pay or a move between accounts
+        rows = [
+            r
+            for r in found
+            if str(r.get("amount", "")).startswith("-") and r.get("category") != "transfer"
+        ]
         if not rows:
+            sought = dict(frame.slots.pop("_sought", None) or {})
             return _say(
-                "I couldn't find that transaction. Could you tell me the merchant, amount or date?",
+                f"I couldn't find {_described(sought)} among your transactions, so I haven't "
+                "disputed anything. Could you check the amount, or tell me the merchant or the "
+                "date of the charge?",
                 **_frame_state(frame.moved("asking"), asked="transaction"),
             )
+        frame.slots.pop("_sought", None)
         if len(rows) == 1:
             frame.slots["transaction"] = rows[0]["ref"]
             return self._advance(frame)
@@ -516,6 +598,21 @@ class Turn:
         frame.status = "choosing"
         listing = "; ".join(f"{i + 1}) {labels[r['ref']]}" for i, r in enumerate(shown))
         return _say(f"Which one do you mean? {listing}", **_frame_state(frame, asked="transaction"))
+
+
+def _described(sought: dict[str, Any]) -> str:
+    """What the customer described, in words: a charge of an amount, from a merchant, on a day."""
+    what = "a charge"
+    if sought.get("amount"):
+        what += f" of {shown_money(sought['amount'])}"
+    if sought.get("merchant"):
+        what += f" from {sought['merchant']}"
+    start, end = sought.get("start"), sought.get("end")
+    if start and start == end:
+        what += f" on {start}"
+    elif start and end:
+        what += f" between {start} and {end}"
+    return what if what != "a charge" else "that charge"
 
 
 _TASK_WORDS = re.compile(

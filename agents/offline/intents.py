@@ -25,6 +25,7 @@ INTENTS: dict[str, tuple[Kind, str]] = {
     "replace_card": ("task", "report a card lost, stolen or damaged; replace it"),
     "dispute_transaction": ("task", "dispute a charge the customer does not recognise"),
     "create_savings_goal": ("task", "start a savings goal with a name and a target"),
+    "update_goal": ("task", "rename an existing savings goal or change its target or date"),
     "savings_rule": ("task", "set up an automatic savings rule (round-ups, a share of pay)"),
     "set_alerts": ("task", "turn notifications or alerts on or off, or change contact settings"),
     # information needs (reads of the customer's own data)
@@ -35,6 +36,7 @@ INTENTS: dict[str, tuple[Kind, str]] = {
     "show_insights": ("info", "anything unusual or worth knowing about the customer's money"),
     "show_offers": ("info", "recommendations and offers for the customer"),
     "goal_progress": ("info", "how the customer's savings goals are doing"),
+    "income_summary": ("info", "the customer's income: pay, salary, what they earned"),
     # conversation moves
     "greeting": ("move", "hello"),
     "thanks": ("move", "thank you"),

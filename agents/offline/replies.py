@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -45,6 +46,8 @@ def _accounts(r: dict[str, Any]) -> str:
 
 
 def _transactions(r: dict[str, Any]) -> str:
+    if r.get("summary"):
+        return _merchant(r["summary"], r.get("transactions", []))
     rows = r.get("transactions", [])
     if not rows:
         return "I didn't find any transactions matching that."
@@ -59,6 +62,76 @@ def _transactions(r: dict[str, Any]) -> str:
         + "\n".join(lines)
         + more
     )
+
+
+def day(value: str) -> str:
+    """``May 3, 2026`` from an ISO date; the text itself if it is not one."""
+    try:
+        when = date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{when:%B} {when.day}, {when.year}"
+
+
+def _span(start: str | None, end: str | None) -> str:
+    if start and end:
+        return f" on {day(start)}" if start == end else f" from {day(start)} to {day(end)}"
+    return ""
+
+
+def _merchant(s: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """One merchant: how many payments, how much in all, the latest (and refunds, if any)."""
+    currency = s.get("currency", "USD")
+    name, count, span = s.get("merchant") or "that merchant", int(s.get("payments", 0)), ""
+    span = _span(s.get("start"), s.get("end"))
+    if not count:
+        text = f"I didn't find any payments to {name}{span}."
+    else:
+        times = "once" if count == 1 else f"{count} times"
+        text = f"You paid {name} {times}{span}, {money(s['spent'], currency)} in all."
+        if last := s.get("last_payment"):
+            latest = "That was" if count == 1 else "The last one was"
+            text += f" {latest} {money(last['amount'], currency)} on {day(last['date'])}."
+    if int(s.get("refunds", 0)):
+        text += (
+            f" {name} also paid you back {money(s['refunded'], currency)}"
+            f" ({s['refunds']} refund{'s' if int(s['refunds']) != 1 else ''})."
+        )
+    shown = [t for t in rows if t.get("merchant")][:MAX_SHOWN]
+    if count > 1 and shown:
+        text += "\nMost recent:\n" + "\n".join(
+            f"- {day(t['date'])}: {money(t['amount'], t.get('currency', currency))}" for t in shown
+        )
+    return text
+
+
+MAX_SHOWN = 5
+
+
+def _income(r: dict[str, Any]) -> str:
+    """Income over a period: the total and each payment, the latest first."""
+    currency = r.get("currency", "USD")
+    rows = r.get("payments", [])
+    span = _span(r.get("start"), r.get("end"))
+    if not rows:
+        return f"I didn't find any income paid into your accounts{span}."
+    last = rows[0]
+    text = (
+        f"Your last pay was {money(last['amount'], last.get('currency', currency))} from "
+        f"{last['from']} on {day(last['date'])}, into {last['account']}."
+    )
+    count = int(r.get("count", len(rows)))
+    text += (
+        f" In all you received {money(r['total'], currency)}{span}"
+        f" ({count} payment{'s' if count != 1 else ''})."
+    )
+    if count > 1:
+        text += "\n" + "\n".join(
+            f"- {day(p['date'])}: {money(p['amount'], p.get('currency', currency))} from "
+            f"{p['from']}"
+            for p in rows[:MAX_ROWS]
+        )
+    return text
 
 
 def _spending(r: dict[str, Any]) -> str:
@@ -174,6 +247,7 @@ RENDER: dict[str, Callable[[dict[str, Any]], str]] = {
     "get_accounts": _accounts,
     "search_transactions": _transactions,
     "spending_summary": _spending,
+    "income_summary": _income,
     "upcoming_bills": _bills,
     "get_insights": _insights,
     "get_recommendations": _offers,

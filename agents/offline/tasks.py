@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from agents.context import Card, CustomerContext
+from agents.context import Account, Card, CustomerContext
 from agents.offline.slots import (
     match_account,
     match_card,
@@ -25,7 +26,11 @@ from agents.offline.slots import (
     parse_date,
     parse_frequency,
 )
+from agents.offline.slots.dates import last_day
+from agents.offline.slots.match import rank
+from agents.offline.slots.text import MONTH_RE, MONTHS, normalise
 from agents.offline.tracker import clean
+from services.money import display_money
 
 CLEAR_LEAD = 0.1  # the best candidate must beat the next by this much to be taken
 
@@ -61,6 +66,12 @@ TASKS: dict[str, Task] = {
     "dispute_transaction": Task("dispute_transaction", ("transaction",), "the dispute"),
     "create_savings_goal": Task("create_goal", ("name", "target"), "the savings goal"),
     "set_alerts": Task("set_preferences", ("channel", "enabled"), "your alert settings"),
+    # a credit card's bill: from a deposit account to the card account, never to a payee
+    "pay_card": Task(
+        "pay_card_bill", ("card_account", "amount", "from_account"), "the card payment"
+    ),
+    # one of the customer's goals: its name, target or date ("_change": any of them given)
+    "update_goal": Task("update_goal", ("goal", "_change"), "the goal change"),
 }
 
 QUESTIONS = {
@@ -79,8 +90,11 @@ QUESTIONS = {
     "name": "What would you like to call this goal?",
     "channel": "Which alerts — push, email or text messages?",
     "enabled": "Should I turn them on or off?",
+    "card_account": "Which credit card would you like to pay?",
+    "goal": "Which goal would you like to change?",
+    "_change": "What would you like to change — its name, its target amount or its date?",
 }
-VERB = {"transfer_money": "move", "pay_bill": "pay", "schedule_payment": "send"}
+VERB = {"transfer_money": "move", "pay_bill": "pay", "schedule_payment": "send", "pay_card": "pay"}
 
 
 @dataclass
@@ -158,12 +172,24 @@ def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = N
             # "transfer 50 to Diego": money to a person is a payment to that payee
             frame.intent = "pay_bill"
             frame.options.pop("to_account", None)
+    if frame.intent in ("pay_bill", "transfer_money") and pays_card(text, ctx):
+        # "pay my Visa": the bill of the customer's own credit card, not a payee called Visa
+        frame.intent = "pay_card"
+        for slot in ("payee", "to_account", "destination"):
+            frame.slots.pop(slot, None)
+            frame.options.pop(slot, None)
+    if frame.intent == "update_goal":
+        return _goal_change(frame, text, ctx, asked=asked)
     needs = set(frame.task.needs)
     if (problem := _unusable(frame, text, ctx, needs)) is not None:
         frame.slots["_problem"] = problem
         return True
     target_slot = "to_account" if "to_account" in needs else "destination"
-    if asked in ("from_account", target_slot) and not re.search(r"\b(from|to|into)\b", text, re.I):
+    if "card_account" in needs:
+        changed |= _card_payment(frame, text, ctx, asked=asked)
+    elif asked in ("from_account", target_slot) and not re.search(
+        r"\b(from|to|into)\b", text, re.I
+    ):
         changed |= _take(frame, asked, match_account(text, accounts))  # answers the question
     elif "from_account" in needs and target_slot in needs:
         sources, targets = match_transfer_accounts(text, accounts)
@@ -203,6 +229,206 @@ def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = N
         frame.slots["name"] = name  # "Emergency fund", said in answer to "call it what?"
         changed = True
     return changed
+
+
+# What names a credit card's bill when paying: its product or issuer, or the card itself.
+_CARD_BILL = re.compile(
+    r"\b(?:credit\s*cards?|credit|visa|master\s*card|mc|amex|american\s+express|discover|"
+    r"card(?:\s*(?:bill|balance|statement|payment))?|platinum|gold|rewards|cc)\b",
+    re.I,
+)
+_CREDIT_CARD = re.compile(
+    r"\b(?:credit\s*cards?|credit|visa|master\s*card|amex|american\s+express|cc)\b", re.I
+)
+# "pay it off", "in full", "the whole balance": all that is owed
+_IN_FULL = re.compile(
+    r"\b(?:pay(?:ing)?\s+(?:\w+\s+){0,4}off|in\s+full|full\s+(?:balance|amount)|"
+    r"(?:whole|entire|total|full|statement|outstanding|current)\s+(?:balance|amount|bill)|"
+    r"everything(?:\s+I\s+owe)?|all\s+(?:of\s+it|I\s+owe|that'?s\s+owed)|what(?:ever)?\s+I\s+owe|"
+    r"the\s+balance)\b",
+    re.I,
+)
+
+
+def credit_cards(ctx: CustomerContext) -> list[Account]:
+    """The customer's credit-card accounts (what a card bill is paid into)."""
+    return [a for a in ctx.accounts if a.type == "credit_card"]
+
+
+def _deposits(ctx: CustomerContext) -> list[Account]:
+    return [a for a in ctx.accounts if a.type in ("checking", "savings")]
+
+
+def card_accounts_named(text: str, ctx: CustomerContext) -> list[tuple[str, float]]:
+    """The customer's credit-card accounts ``text`` names (by name, type, issuer or card)."""
+    cards = credit_cards(ctx)
+    if not cards:
+        return []
+    found = match_account(text, [a.as_ref() for a in cards])
+    if found:
+        return found
+    return [(a.ref, 0.5) for a in cards] if _CARD_BILL.search(text) else []
+
+
+def pays_card(text: str, ctx: CustomerContext) -> bool:
+    """Whether a payment ``text`` asks for is the bill of one of the customer's credit cards.
+
+    A card named by product or issuer ("my Visa", "the platinum card") or as "my credit card"
+    is the customer's own card account when they hold one; a saved payee named in full (a
+    card with another bank, kept as a biller) stays a payment to that payee.
+    """
+    if not _CARD_BILL.search(text):
+        return False
+    payee = match_payee(text, [(p.ref, p.name) for p in ctx.payees])
+    if not credit_cards(ctx):
+        # no card account to pay: say so (see nothing_to_choose) rather than pay a namesake
+        return not payee and bool(_CREDIT_CARD.search(text))
+    by_name = match_account(text, [a.as_ref() for a in credit_cards(ctx)])
+    if payee and payee[0][1] >= 1.0 and not (by_name and by_name[0][1] >= 1.0):
+        return False
+    return True
+
+
+def _card_payment(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None) -> bool:
+    """The card account, the account paying it and "all of it" from a card payment's words."""
+    changed = False
+    if not frame.slots.get("card_account"):
+        found = card_accounts_named(text, ctx)
+        if asked == "card_account" and not found:
+            found = match_account(text, [a.as_ref() for a in credit_cards(ctx)])
+        changed |= _take(frame, "card_account", found)
+    deposits = [a.as_ref() for a in _deposits(ctx)]
+    sources, _ = match_transfer_accounts(text, [*deposits])
+    if asked == "from_account" and not sources:
+        sources = match_account(text, deposits)
+    changed |= _take(frame, "from_account", sources)
+    card = ctx.account(str(frame.slots.get("card_account") or ""))
+    if card is not None and not frame.slots.get("amount") and _IN_FULL.search(text):
+        owed = max(0, -card.balance_minor)
+        if owed:
+            frame.slots["amount"] = _decimal(owed)
+            frame.slots["currency"] = card.currency
+            changed = True
+    return changed
+
+
+def _decimal(minor: int) -> str:
+    return str(Decimal(minor).scaleb(-2).quantize(Decimal("0.01")))
+
+
+def owed_on(frame: Frame, ctx: CustomerContext) -> str | None:
+    """What is owed on the card a payment is for, in a sentence (None before it is known)."""
+    card = ctx.account(str(frame.slots.get("card_account") or ""))
+    if card is None:
+        return None
+    owed = max(0, -card.balance_minor)
+    return f"You owe {display_money(owed, card.currency, places=2)} on {card.name} (…{card.last4})."
+
+
+# --- changing a goal -------------------------------------------------------------------------
+
+_GOAL_WORDS = frozenset(
+    """goal goals fund funds target targets savings saving date deadline name amount change
+    changing update rename edit raise increase lower reduce bump push move extend postpone
+    delay set new instead call called""".split()
+)
+_GOAL_CHANGE = re.compile(
+    r"\b(?:change|changing|update|updating|edit|rename|re-?name|raise|increase|lower|reduce|"
+    r"decrease|bump|push|move|extend|postpone|delay|adjust|modify|set|up|drop|cut)\b",
+    re.I,
+)
+_GOAL_NOUN = re.compile(r"\b(?:goals?|funds?|target|saving(?:s)?\s+for)\b", re.I)
+_RENAME = re.compile(
+    r"\b(?:rename|re-?name|call|name)\b(?P<rest>.*)|\bchange\s+(?:the\s+|its\s+|my\s+)?name\b"
+    r"(?P<rest2>.*)",
+    re.I,
+)
+_NEW_NAME = re.compile(
+    r"\b(?:to|as|it|into)\s+['\"“]?(?P<name>[a-z0-9][\w' &-]{0,39}?)['\"”]?[.!?]*$", re.I
+)
+_DATE_CUE = re.compile(
+    r"\b(?:date|deadline|by|until|till|push|postpone|delay|extend|later|earlier|sooner|when)\b",
+    re.I,
+)
+
+
+def changes_goal(text: str, ctx: CustomerContext) -> bool:
+    """Whether ``text`` asks to change one of the customer's existing goals."""
+    if not _GOAL_CHANGE.search(text):
+        return False
+    if ctx.goals and _goal_named(text, ctx):
+        return True
+    return bool(_GOAL_NOUN.search(text) and re.search(r"\b(?:my|the|our)\b", text, re.I))
+
+
+def _goal_named(text: str, ctx: CustomerContext) -> list[tuple[str, float]]:
+    goals = [(g.ref, g.name) for g in ctx.goals]
+    return rank(text, goals, people=False, extra_stopwords=_GOAL_WORDS)
+
+
+def _title(name: str) -> str:
+    name = name.strip(" .!?\"'“”")
+    return name.title() if name == name.lower() else name
+
+
+def _goal_change(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None) -> bool:
+    """The goal and what changes about it: a new name, target amount or date."""
+    changed = False
+    rest = text
+    if not frame.slots.get("goal"):
+        found = _goal_named(text, ctx)
+        if found:
+            changed |= _take(frame, "goal", found)
+        elif len(ctx.goals) > 1:
+            frame.options["goal"] = [g.ref for g in ctx.goals]  # ask which, with their names
+    if (asked == "name" or frame.slots.get("_rename")) and not frame.slots.get("name"):
+        if asked in ("name", "_change") and (name := _bare_name(text)):
+            frame.slots["name"] = name  # the new name, said in answer to "call it what?"
+            return True
+    if rename := _RENAME.search(text):
+        tail = rename.group("rest") if rename.group("rest") is not None else rename.group("rest2")
+        new = _NEW_NAME.search(tail or "")
+        if new and not parse_amount(new.group("name"), default_currency=ctx.currency):
+            frame.slots["name"] = _title(new.group("name"))
+            rest = text[: rename.start()]
+        else:
+            frame.slots["_rename"] = True
+        changed = True
+    when = _goal_date(rest, ctx, asked=asked)
+    if when is not None:
+        frame.slots["target_date"] = when.isoformat()
+        return True
+    # "to 3000" is a target here, never the last four digits of an account
+    money = parse_amount(_TO_NUMBER.sub("target ", rest), default_currency=ctx.currency)
+    if money is not None:
+        frame.slots["target"] = _decimal(money.amount_minor)
+        changed = True
+    return changed
+
+
+_TO_NUMBER = re.compile(r"\b(?:to|at|into|of)\s+(?=[$€£]?\d)", re.I)
+_MONTH_NAMED = re.compile(rf"\b(?P<mo>{MONTH_RE})\b(?:\s*,?\s*(?P<y>20\d\d))?")
+_YEAR_ALONE = re.compile(r"\b(?:in|to|until|till|by|for|into)\s+(?P<y>20\d\d)\b")
+_DAY_NUMBER = re.compile(r"\d{1,2}(?:st|nd|rd|th)?\b")
+
+
+def _goal_date(text: str, ctx: CustomerContext, *, asked: str | None) -> date | None:
+    """A goal's new date: a day, or the end of a month or year named ("next June", "2028")."""
+    words = normalise(text)
+    if not (_DATE_CUE.search(words) or asked == "_change"):
+        return None
+    today = ctx.today
+    month = _MONTH_NAMED.search(words)
+    if month and not _DAY_NUMBER.match(words[month.end() :].lstrip(" ,")):
+        number = MONTHS[month["mo"]]
+        # the coming one: "next June" in June is a year on, in February this June
+        year = int(month["y"]) if month["y"] else today.year + (number <= today.month)
+        return date(year, number, last_day(year, number))
+    if alone := _YEAR_ALONE.search(words):
+        return date(int(alone["y"]), 12, 31)
+    if re.search(r"\bnext\s+year\b", words):
+        return date(today.year + 1, 12, 31)
+    return parse_date(words, today=today)
 
 
 _OTHERS_ACCOUNT = re.compile(
@@ -310,6 +536,17 @@ def defaults(frame: Frame, ctx: CustomerContext) -> None:
             frame.slots["card"] = usable[0].ref
     if frame.intent == "schedule_payment" and frame.slots.get("first_date"):
         frame.slots.setdefault("frequency", "once")
+    if frame.intent == "pay_card":
+        if not frame.slots.get("card_account") and len(credit_cards(ctx)) == 1:
+            frame.slots["card_account"] = credit_cards(ctx)[0].ref
+        checking = [a for a in _deposits(ctx) if a.type == "checking"]
+        if not frame.slots.get("from_account") and len(checking) == 1:
+            frame.slots["from_account"] = checking[0].ref
+    if frame.intent == "update_goal":
+        if not frame.slots.get("goal") and len(ctx.goals) == 1:
+            frame.slots["goal"] = ctx.goals[0].ref
+        if any(frame.slots.get(k) for k in ("name", "target", "target_date")):
+            frame.slots["_change"] = "yes"
     if frame.intent == "savings_rule" and not frame.slots.get("to_account"):
         savings = [a for a in ctx.accounts if a.type == "savings"]
         if len(savings) == 1:
@@ -338,12 +575,26 @@ def nothing_to_choose(slot: str, ctx: CustomerContext, frame: Frame | None = Non
         return "You don't have a card in use that I could do that for."
     if slot == "payee" and not ctx.payees:
         return "You don't have any saved payees yet — you can add one in the app."
+    if slot == "card_account" and not credit_cards(ctx):
+        return (
+            "You don't have a credit card account with us, so there's no card bill I can pay. "
+            "If the card is with another bank, add it as a payee in the app and I can pay it."
+        )
+    if slot == "goal" and not ctx.goals:
+        return "You don't have any savings goals to change yet — want to start one?"
     return None
 
 
 def question(frame: Frame, slot: str, ctx: CustomerContext) -> str:
     """The question that asks for ``slot``, with the customer's own options."""
     text = QUESTIONS[slot].format(verb=VERB.get(frame.intent, "set aside"))
+    if frame.intent == "pay_card" and slot == "amount" and (owed := owed_on(frame, ctx)):
+        text = f"{owed} {text}"
+    if frame.intent == "pay_card" and slot == "from_account" and _deposits(ctx):
+        choices = [a.ref for a in _deposits(ctx)]
+        return f"{text} You have {_either(names_of(ctx), choices)}."
+    if frame.intent == "update_goal" and slot == "_change" and frame.slots.get("_rename"):
+        return "What would you like to call it instead?"
     options = frame.options.get(slot)
     names = names_of(ctx)
     if options:
@@ -362,6 +613,7 @@ def names_of(ctx: CustomerContext) -> dict[str, str]:
     out |= {p.ref: p.name for p in ctx.payees}
     out |= {c.ref: f"the {c.type} card ending {c.last4}" for c in ctx.cards}
     out |= {s.ref: s.name for s in ctx.scheduled}
+    out |= {g.ref: f"'{g.name}'" for g in ctx.goals}
     return out
 
 
@@ -375,6 +627,8 @@ def _either(names: dict[str, str], refs: list[str]) -> str:
 def tool_args(frame: Frame) -> dict[str, Any]:
     """The tool call's arguments: the filled slots, destination split into account or payee."""
     args = {k: v for k, v in frame.slots.items() if v not in (None, "") and not k.startswith("_")}
+    if frame.intent == "pay_card":
+        args.pop("currency", None)  # a card bill is paid in the accounts' own currency
     if "destination" in args:
         dest = args.pop("destination")
         args["payee" if str(dest).startswith("payee") else "to_account"] = dest

@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, and_, bindparam, func, select
+from sqlalchemy import Connection, Integer, Select, and_, bindparam, case, func, select
 from sqlmodel import SQLModel
 
 from services.insights.cashflow import BILL_KINDS
 from services.reads.accounts import account_rows
-from services.spending import business_where, spending_where
+from services.spending import INCOME, business_where, spending_where
 
 _T = SQLModel.metadata.tables
 MAX_ROWS = 50
@@ -167,11 +167,10 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-@cache
-def _search_statement(filters: tuple[str, ...], limit: int) -> Select[Any]:
-    """The search for a given set of filters (each a bound parameter of the same name)."""
-    e, a = _T["ledger_entry"], _T["account"]
-    clauses = {
+def _clauses() -> dict[str, Any]:
+    """The filters a transaction search may use, each over a bound parameter of its name."""
+    e = _T["ledger_entry"]
+    return {
         "merchant": func.lower(e.c.merchant) == bindparam("merchant"),
         "category": e.c.category == bindparam("category"),
         "start": e.c.booked_at >= bindparam("start"),
@@ -182,6 +181,13 @@ def _search_statement(filters: tuple[str, ...], limit: int) -> Select[Any]:
         | func.lower(e.c.merchant).like(bindparam("text")),
         "account_id": e.c.account_id == bindparam("account_id"),
     }
+
+
+@cache
+def _search_statement(filters: tuple[str, ...], limit: int) -> Select[Any]:
+    """The search for a given set of filters (each a bound parameter of the same name)."""
+    e, a = _T["ledger_entry"], _T["account"]
+    clauses = _clauses()
     return (
         select(
             e.c.id,
@@ -200,10 +206,29 @@ def _search_statement(filters: tuple[str, ...], limit: int) -> Select[Any]:
     )
 
 
-def search_transactions(
-    conn: Connection, *, person_id: int, query: TransactionQuery
-) -> list[dict[str, Any]]:
-    """The customer's transactions matching ``query``, newest first."""
+@cache
+def _totals_statement(filters: tuple[str, ...]) -> Select[Any]:
+    """Per currency: how many entries match, money out and money in (no row limit)."""
+    e, a = _T["ledger_entry"], _T["account"]
+    clauses = _clauses()
+    out = case((e.c.amount_minor < 0, -e.c.amount_minor), else_=0)
+    into = case((e.c.amount_minor > 0, e.c.amount_minor), else_=0)
+    return (
+        select(
+            e.c.currency,
+            func.sum(case((e.c.amount_minor < 0, 1), else_=0)).label("debits"),
+            func.sum(out).label("debited"),
+            func.sum(case((e.c.amount_minor > 0, 1), else_=0)).label("credits"),
+            func.sum(into).label("credited"),
+        )
+        .join(a, and_(a.c.id == e.c.account_id, a.c.person_id == _who()))
+        .where(e.c.person_id == _who(), *(clauses[name] for name in filters))
+        .group_by(e.c.currency)
+        .order_by(e.c.currency)
+    )
+
+
+def _search_values(person_id: int, query: TransactionQuery) -> dict[str, Any]:
     values: dict[str, Any] = {"person_id": person_id}
     if query.merchant:
         values["merchant"] = query.merchant.lower()
@@ -221,9 +246,86 @@ def search_transactions(
         values["text"] = f"%{query.text.lower()}%"
     if query.account_id is not None:
         values["account_id"] = query.account_id
+    return values
+
+
+def search_transactions(
+    conn: Connection, *, person_id: int, query: TransactionQuery
+) -> list[dict[str, Any]]:
+    """The customer's transactions matching ``query``, newest first."""
+    values = _search_values(person_id, query)
     filters = tuple(name for name in values if name != "person_id")
     stmt = _search_statement(filters, max(1, min(query.limit, MAX_ROWS)))
     return [dict(r._mapping) for r in conn.execute(stmt, values)]
+
+
+def transaction_totals(
+    conn: Connection, *, person_id: int, query: TransactionQuery
+) -> list[dict[str, Any]]:
+    """Every transaction matching ``query`` counted and summed, one row per currency.
+
+    Each row: ``currency``, ``debits`` (how many took money out) and ``debited`` (their total,
+    positive minor units), ``credits`` and ``credited`` for money in. Unlike
+    :func:`search_transactions` there is no row limit: a count is of all of them.
+    """
+    values = _search_values(person_id, query)
+    filters = tuple(name for name in values if name != "person_id")
+    rows = conn.execute(_totals_statement(filters), values)
+    return [
+        {
+            "currency": r.currency,
+            "debits": int(r.debits or 0),
+            "debited": int(r.debited or 0),
+            "credits": int(r.credits or 0),
+            "credited": int(r.credited or 0),
+        }
+        for r in rows
+    ]
+
+
+def income(
+    conn: Connection, *, person_id: int, start: date, end: date, limit: int = MAX_ROWS
+) -> list[dict[str, Any]]:
+    """Income credited between ``start`` and ``end`` (inclusive), newest first.
+
+    Income as ``services.spending`` defines it (pay, benefits: the ``income`` category, money
+    in); moves between the customer's own accounts, refunds and interest are not income.
+    """
+    values = {
+        "person_id": person_id,
+        "start": _day_start(start),
+        "end": _day_start(end + timedelta(days=1)),
+    }
+    return [
+        dict(r._mapping) for r in conn.execute(_income_statement(max(1, min(limit, 500))), values)
+    ]
+
+
+@cache
+def _income_statement(limit: int) -> Select[Any]:
+    e, a = _T["ledger_entry"], _T["account"]
+    return (
+        select(
+            e.c.id,
+            e.c.booked_at,
+            e.c.amount_minor,
+            e.c.currency,
+            e.c.merchant,
+            e.c.counterparty,
+            e.c.description,
+            a.c.name.label("account_name"),
+        )
+        .join(a, and_(a.c.id == e.c.account_id, a.c.person_id == _who()))
+        .where(
+            e.c.person_id == _who(),
+            e.c.amount_minor > 0,
+            e.c.category.in_(sorted(INCOME)),
+            e.c.booked_at >= bindparam("start"),
+            e.c.booked_at < bindparam("end"),
+        )
+        .order_by(e.c.booked_at.desc(), e.c.id.desc())
+        .limit(limit)
+    )
 
 
 @cache

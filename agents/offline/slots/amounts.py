@@ -65,6 +65,10 @@ _UNIT_AFTER = re.compile(
     r"|ones?\b|tickets?|of\s+(?:them|those|these)"
     rf"|(?:of\s+)?(?:{MONTH_RE})\b)"
 )
+_CENTS = re.compile(r"\d{1,3}(?:,\d{3})*\.\d{2}|\d+\.\d{2}")
+_MONEY_NOUN_AFTER = re.compile(
+    r"\s*(?:charges?|payments?|purchases?|transactions?|bills?|debits?)\b"
+)
 _PERCENT_AFTER = re.compile(r"\s*(?:%|percent|per\s?cent|pct\b)")
 _ID_BEFORE = re.compile(
     r"(?:\bend(?:ing|s)?(?:\s+(?:in|with|on))?|\blast\s+(?:four|4)(?:\s+digits)?(?:\s+(?:is|are))?"
@@ -95,6 +99,8 @@ def _currency(symbol: str | None, default: str) -> str | None:
 def _is_other_number(before: str, after: str, value: Decimal, raw: str) -> bool:
     """Whether a bare number (no currency sign or word) is a date, time, id, count or year."""
     whole = value == value.to_integral_value() and "." not in raw and "," not in raw
+    if _CENTS.fullmatch(raw) and _MONEY_NOUN_AFTER.match(after):
+        return False  # "a 55.00 charge": to the cent, before a word for money taken
     if _UNIT_AFTER.match(after) or _ID_BEFORE.search(before) or _COUNT_BEFORE.search(before):
         return True
     if _MONTH_BEFORE.search(before):

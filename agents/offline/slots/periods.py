@@ -111,7 +111,9 @@ _RULES: tuple[_Rule, ...] = (
         lambda m, t: (_named_month(MONTHS[m["mo"]], m["y"], t)[0], t),
     ),
     (
-        re.compile(rf"\b(?P<mo>{MONTH_RE})\b(?!\.?\s*\d{{1,2}}\b)(?:\s*,?\s*(?P<y>\d{{4}}))?"),
+        re.compile(
+            rf"\b(?P<mo>{MONTH_RE})\b(?!\.?\s*\d{{1,2}}(?:st|nd|rd|th)?\b)(?:\s*,?\s*(?P<y>\d{{4}}))?"
+        ),
         _month_alone,
     ),
     (

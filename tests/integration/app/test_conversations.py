@@ -216,6 +216,13 @@ EVERY_INTENT: dict[str, tuple[str, str, str | tuple[str, ...]]] = {
     "show_insights": ("anything unusual on my account?", "read", "get_insights"),
     "show_offers": ("any offers for me?", "read", "get_recommendations"),
     "goal_progress": ("how are my savings goals doing", "read", "get_goals"),
+    "income_summary": ("what did I earn last month", "read", "income_summary"),
+    # asks for the new name, or which goal, or says there is none (the customer's own goals)
+    "update_goal": (
+        "rename my savings goal",
+        "says",
+        ("call it", "which goal", "don't have any savings goals"),
+    ),
     "greeting": ("hello there", "says", ("hi {first}",)),
     "thanks": ("thanks a lot", "says", ("welcome",)),
     "goodbye": ("bye for now", "says", ("goodbye", "bye")),

@@ -194,3 +194,85 @@ def test_bills_goals_insights_offers_and_knowledge_tools_answer(bank, tmp_path) 
     assert all(o["code"] and o["why"].startswith("Because ") for o in offers["recommendations"])
     assert not any("reasons" in o or "propensity" in o for o in offers["recommendations"])
     assert hits["hits"] and "pin" in hits["hits"][0]["article_id"]
+
+
+def _busiest_merchant(bank, person_id: int) -> tuple[str, int, int]:
+    """The merchant ``person_id`` paid most often: its name, payments and their total."""
+    with bank.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT merchant, COUNT(*), SUM(-amount_minor) FROM ledger_entry "
+                "WHERE person_id = :p AND merchant IS NOT NULL AND amount_minor < 0 "
+                "GROUP BY merchant ORDER BY COUNT(*) DESC, merchant LIMIT 1"
+            ),
+            {"p": person_id},
+        ).one()
+    return str(row[0]), int(row[1]), int(row[2])
+
+
+def test_a_merchants_summary_counts_every_payment_not_only_the_rows_listed(bank) -> None:
+    merchant, count, total = _busiest_merchant(bank, 2)
+    [found] = _results(bank, 2, [call("search_transactions", {"merchant": merchant}, 0)])
+    summary = found["summary"]
+    assert summary["payments"] == count and summary["spent"] == f"{total / 100:.2f}"
+    newest = next(t for t in found["transactions"] if t["amount"].startswith("-"))
+    assert summary["last_payment"] == {"date": newest["date"], "amount": newest["amount"][1:]}
+    # a search without a merchant or words keeps its plain shape
+    [plain] = _results(bank, 2, [call("search_transactions", {"category": "groceries"}, 0)])
+    assert "summary" not in plain
+
+
+def test_a_merchant_summary_never_counts_another_customers_payments(bank) -> None:
+    merchant, _, _ = _busiest_merchant(bank, 57)
+    with bank.engine.connect() as conn:
+        own = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM ledger_entry WHERE person_id = 2 AND amount_minor < 0 "
+                "AND lower(merchant) = lower(:m)"
+            ),
+            {"m": merchant},
+        ).scalar()
+    [found] = _results(bank, 2, [call("search_transactions", {"merchant": merchant}, 0)])
+    assert found["summary"]["payments"] == own
+
+
+def test_income_is_money_in_as_income_only_and_the_customers_own(bank) -> None:
+    [found] = _results(
+        bank, 2, [call("income_summary", {"start": "2000-01-01", "end": "2030-01-01"}, 0)]
+    )
+    with bank.engine.connect() as conn:
+        count, total = conn.execute(
+            text(
+                "SELECT COUNT(*), COALESCE(SUM(amount_minor), 0) FROM ledger_entry "
+                "WHERE person_id = 2 AND amount_minor > 0 AND category = 'income'"
+            )
+        ).one()
+    assert found["count"] == count and found["total"] == f"{total / 100:.2f}"
+    assert all(not p["amount"].startswith("-") for p in found["payments"])
+    dates = [p["date"] for p in found["payments"]]
+    assert dates == sorted(dates, reverse=True)  # the latest first
+
+
+def test_income_dates_are_checked_like_every_read(bank) -> None:
+    [found] = _results(bank, 2, [call("income_summary", {}, 0)])
+    assert found["end"] == _now(bank).date().isoformat()  # the last three months by default
+    model = ScriptedChatModel(
+        messages=iter(
+            [
+                call("income_summary", {"start": "2026-05-01", "end": "2026-04-01"}, 0),
+                AIMessage("ok"),
+            ]
+        )
+    )
+    graph = compile_graph(
+        model=model,
+        tools=READ_TOOLS,
+        customer_context=customer_context,
+        checkpointer=InMemorySaver(),
+    )
+    run = ChatContext(person_id=2, bank=Bank(bank.engine), now=_now(bank))
+    out = graph.invoke(
+        {"messages": [("user", "x")]}, {"configurable": {"thread_id": "i"}}, context=run
+    )
+    [message] = [m for m in out["messages"] if isinstance(m, ToolMessage)]
+    assert message.status == "error" and "starts after it ends" in message.content

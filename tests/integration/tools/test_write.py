@@ -194,3 +194,83 @@ def test_a_goal_is_created_then_changed_each_after_its_own_confirmation(seeded) 
             text("SELECT target_minor FROM savings_goal WHERE id = :g"), {"g": goal}
         ).scalar()
     assert target == 350_000
+
+
+def _goal_of(engine, person: int) -> tuple[int, int]:
+    """A goal of ``person`` (made here) and the id of another customer's goal (made here too)."""
+    with engine.begin() as conn:
+        other = int(
+            conn.execute(text("SELECT MIN(id) FROM person WHERE id != :p"), {"p": person}).scalar()
+        )
+        ids = []
+        for who, name in ((person, "Road trip"), (other, "Someone else's")):
+            ids.append(
+                conn.execute(
+                    text(
+                        "INSERT INTO savings_goal (person_id, name, target_minor, saved_minor, "
+                        "currency) VALUES (:p, :n, 200000, 50000, 'USD') RETURNING id"
+                    ),
+                    {"p": who, "n": name},
+                ).scalar()
+            )
+    return int(ids[0]), int(ids[1])
+
+
+def _goal_row(engine, goal: int) -> tuple:
+    with engine.connect() as conn:
+        return tuple(
+            conn.execute(
+                text("SELECT name, target_minor, target_date FROM savings_goal WHERE id = :g"),
+                {"g": goal},
+            ).one()
+        )
+
+
+def test_a_goal_change_shows_only_what_changes_and_moves_the_date(seeded) -> None:
+    person, _ = _pair(seeded)
+    goal, _ = _goal_of(seeded, person)
+    args = {"goal": f"goal-{goal}", "target": "2500.00", "target_date": "2027-06-30"}
+    graph = _graph(ScriptedChatModel(messages=iter([call("update_goal", args), AIMessage("ok")])))
+    ask = _run(graph, seeded, person, {"messages": [("user", "x")]}, thread="gd")
+    shown = ask["__interrupt__"][0].value["text"]
+    assert shown == "Change your goal 'Road trip': target to $2,500.00, date to June 30, 2027?"
+    assert "?" not in shown[:-1] and "name" not in shown  # no blank field is shown
+    _run(graph, seeded, person, Command(resume={"approve": True}), thread="gd")
+    name, target, when = _goal_row(seeded, goal)
+    assert (name, target, str(when)[:10]) == ("Road trip", 250_000, "2027-06-30")
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ({"target_date": "2020-01-01"}, "future"),
+        ({"target_date": "next june"}, "not a date"),
+        ({"target": "-5"}, ""),
+        ({}, "nothing to change"),
+    ],
+)
+def test_a_bad_goal_change_is_refused_and_changes_nothing(seeded, args, reason) -> None:
+    person, _ = _pair(seeded)
+    goal, _ = _goal_of(seeded, person)
+    before = _goal_row(seeded, goal)
+    script = [call("update_goal", {"goal": f"goal-{goal}", **args}), AIMessage("ok")]
+    graph = _graph(ScriptedChatModel(messages=iter(script)))
+    _run(graph, seeded, person, {"messages": [("user", "x")]}, thread="gb")
+    out = _run(graph, seeded, person, Command(resume={"approve": True}), thread="gb")
+    results = [m.content for m in out["messages"] if getattr(m, "type", "") == "tool"]
+    assert '"refused"' in results[-1] and reason in results[-1]
+    assert _goal_row(seeded, goal) == before
+
+
+def test_another_customers_goal_can_be_neither_named_nor_changed(seeded) -> None:
+    person, _ = _pair(seeded)
+    _, theirs = _goal_of(seeded, person)
+    before = _goal_row(seeded, theirs)
+    script = [call("update_goal", {"goal": f"goal-{theirs}", "name": "Mine now"}), AIMessage("ok")]
+    graph = _graph(ScriptedChatModel(messages=iter(script)))
+    ask = _run(graph, seeded, person, {"messages": [("user", "x")]}, thread="go")
+    assert "Someone else's" not in ask["__interrupt__"][0].value["text"]
+    out = _run(graph, seeded, person, Command(resume={"approve": True}), thread="go")
+    results = [m.content for m in out["messages"] if getattr(m, "type", "") == "tool"]
+    assert '"refused"' in results[-1]
+    assert _goal_row(seeded, theirs) == before

@@ -275,18 +275,34 @@ def pays_card(text: str, ctx: CustomerContext) -> bool:
 
     A card named by product or issuer ("my Visa", "the platinum card") or as "my credit card"
     is the customer's own card account when they hold one; a saved payee named in full (a
-    card with another bank, kept as a biller) stays a payment to that payee.
+    card with another bank, kept as a biller) stays a payment to that payee, and so does a
+    payee paid with a card ("pay Tom with my card").
     """
-    if not _CARD_BILL.search(text):
+    if not _CARD_BILL.search(text) or _PAID_WITH.search(text):
         return False
     payee = match_payee(text, [(p.ref, p.name) for p in ctx.payees])
     if not credit_cards(ctx):
         # no card account to pay: say so (see nothing_to_choose) rather than pay a namesake
         return not payee and bool(_CREDIT_CARD.search(text))
     by_name = match_account(text, [a.as_ref() for a in credit_cards(ctx)])
-    if payee and payee[0][1] >= 1.0 and not (by_name and by_name[0][1] >= 1.0):
+    named = bool(by_name and by_name[0][1] >= 1.0)
+    if payee and payee[0][1] >= 1.0 and not named:
         return False
-    return True
+    # only "card" said, and a payee named too: the payee is who is paid
+    return not (payee and not named and not _CARD_NAMED.search(text))
+
+
+# Paying someone with a card is not paying the card: "pay Tom with my card"
+_PAID_WITH = re.compile(
+    r"\b(?:with|using|via|by)\s+(?:my\s+|the\s+)?(?:\w+\s+)?card\b(?!\s*(?:bill|balance))",
+    re.I,
+)
+# A card named by product, issuer or as a credit card (more than the word "card")
+_CARD_NAMED = re.compile(
+    r"\b(?:credit|visa|master\s*card|amex|american\s+express|discover|platinum|gold|"
+    r"rewards|cc)\b",
+    re.I,
+)
 
 
 def _card_payment(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None) -> bool:

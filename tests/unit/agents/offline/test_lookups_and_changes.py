@@ -300,7 +300,13 @@ def test_a_move_between_own_accounts_is_never_proposed_for_dispute() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["pay my Visa", "pay off the platinum card", "make a payment to my credit card"]
+    "text",
+    [
+        "pay my Visa",
+        "pay off the platinum card",
+        "make a payment to my credit card",
+        "pay 50 on my credit card",
+    ],
 )
 def test_a_card_named_by_product_or_issuer_is_the_customers_card_bill(text: str) -> None:
     assert pays_card(text, CTX)
@@ -342,6 +348,11 @@ def test_without_a_card_account_nothing_is_paid_and_it_says_so() -> None:
 def test_a_payee_named_in_full_is_still_paid_as_a_payee() -> None:
     assert not pays_card("pay Visa Nguyen 40", CTX)
     assert not pays_card("pay the power bill", CTX)
+
+
+@pytest.mark.parametrize("text", ["pay Ana 20 with my card", "pay City Power using my debit card"])
+def test_paying_someone_with_a_card_is_not_paying_the_card(text: str) -> None:
+    assert not pays_card(text, CTX)
 
 
 # --- changing a goal -------------------------------------------------------------------------

@@ -18,7 +18,14 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from agents.context import CustomerContext, context_of
 from agents.offline.intents import kind_of
-from agents.offline.lookups import MERCHANT, asks_history, asks_income, charge_search, merchant_read
+from agents.offline.lookups import (
+    MERCHANT,
+    asks_balance,
+    asks_history,
+    asks_income,
+    charge_search,
+    merchant_read,
+)
 from agents.offline.replies import money as shown_money
 from agents.offline.replies import render, render_balance
 from agents.offline.slots import (
@@ -247,6 +254,8 @@ class Turn:
             refined = "update_goal"
         elif asks_income(text) and (intent in READS or intent in HISTORY_MISREAD):
             refined = "income_summary"
+        elif intent == "income_summary" and asks_balance(text):
+            refined = "check_balance"  # "my pay came in: what's my balance?"
         elif merchant_read(text, intent, self.ctx) is not None:
             refined = MERCHANT
         if refined == intent:

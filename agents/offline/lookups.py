@@ -50,6 +50,10 @@ _TASK = re.compile(
     r"round\s?ups?|automatic(?:ally)?)\b",
     re.I,
 )
+_BALANCE = re.compile(
+    r"\b(?:balances?|available|how\s+much\s+(?:is|do\s+i\s+have|have\s+i\s+got)\s+(?:in|on|left))\b",
+    re.I,
+)
 _AFTER = re.compile(
     r"\b(?:at|from|with|go(?:ne)?\s+to|went\s+to|been\s+to|paid|pay|paying|bought\s+from|"
     r"ordered\s+from|spent\s+at)\s+(?P<name>[a-z0-9][\w&'.-]*(?:\s+[a-z0-9][\w&'.-]*){0,2})",
@@ -79,10 +83,19 @@ def asks_history(text: str) -> bool:
     return bool(_HISTORY.search(clean(text)))
 
 
+def asks_balance(text: str) -> bool:
+    """Whether ``text`` asks for a balance (how much is in an account now)."""
+    return bool(_BALANCE.search(clean(text)))
+
+
 def asks_income(text: str) -> bool:
-    """Whether ``text`` asks about the customer's income (pay, salary, what they earned)."""
+    """Whether ``text`` asks about the customer's income (pay, salary, what they earned).
+
+    Not when it asks for a balance ("my paycheck came in, what's my balance?"): the balance
+    is the answer then.
+    """
     words = clean(text)
-    return bool(_INCOME.search(words)) and not _TASK.search(words)
+    return bool(_INCOME.search(words)) and not _TASK.search(words) and not _BALANCE.search(words)
 
 
 def named_merchant(text: str, ctx: CustomerContext, *, strict: bool = False) -> str | None:

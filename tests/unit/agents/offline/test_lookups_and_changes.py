@@ -203,6 +203,8 @@ def test_questions_about_pay_are_income_questions(text: str) -> None:
         "move 200 to savings when I get paid",
         "when did I last pay Netflix",
         "pay my visa",
+        "I just got my paycheck, what's my balance?",
+        "did my salary come in? how much is in my checking",
     ],
 )
 def test_doing_something_with_pay_is_not_a_question_about_it(text: str) -> None:

@@ -49,7 +49,7 @@ from agents.offline.tasks import (
     question,
     tool_args,
 )
-from agents.offline.tracker import asks, clean
+from agents.offline.tracker import after_yes, asks, clean
 from agents.offline.understand import UNSURE, IntentClassifier, Reading, read, short_reply
 from services.money import format_money, to_minor
 
@@ -188,7 +188,7 @@ class Turn:
 
     # --- the customer spoke --------------------------------------------------------------
     def _after_customer(self, text: str) -> AIMessage:
-        reading = self._refine(read(text, self.classifier))
+        reading = self._refine(self._read_request(text))
         if self.frame and _held(self.messages):
             return self._answer_held(self.frame, reading)
         offer = self.state.get("offer")
@@ -235,6 +235,25 @@ class Turn:
         return self._start(
             reading, suspended=frame if frame and frame.status == "suspended" else None
         )
+
+    def _read_request(self, text: str) -> Reading:
+        """The message's reading; with nothing asked, a request after a yes is the request.
+
+        "Yes please, send some money to Sam" answering "Anything else?" starts the payment,
+        where the yes alone would only be taken as a yes.
+        """
+        reading = read(text, self.classifier)
+        if kind_of(reading.intent) != "move" or self.state.get("offer"):
+            return reading
+        if self.frame and self.frame.status in ("asking", "proposed", "choosing"):
+            return reading
+        rest = after_yes(text)
+        if not rest or len(rest.split()) < 2:
+            return reading
+        request = read(rest, self.classifier)
+        if kind_of(request.intent) == "move" or request.unsure:
+            return reading
+        return Reading(request.intent, request.confidence, text)
 
     def _refine(self, reading: Reading) -> Reading:
         """The intent the customer's words make plain where the classifier reads too broadly.

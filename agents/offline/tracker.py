@@ -136,8 +136,8 @@ def words_after(text: str, end: int) -> str:
     return text[end:].lstrip(" ,.;:!-–—").strip()
 
 
-def asked_after_yes(text: str) -> str | None:
-    """The question that follows a clear yes ("yes, how long will it take?"), else None."""
+def after_yes(text: str) -> str | None:
+    """What follows a clear yes ("yes please, send Sam 20" → "send Sam 20"), else None."""
     words = clean(text)
     head = _ACCEPT_HEAD.search(words)
     if head is None or _REFUSE_HEAD.search(words):
@@ -146,9 +146,18 @@ def asked_after_yes(text: str) -> str | None:
     while head is not None:  # "yeah go ahead. and when...": every yes, then the joining word
         rest = words_after(rest, head.end())
         rest = re.sub(
-            r"^(?:and|but|also|so|then|please|thanks?|thank you)\b\W*", "", rest, flags=re.I
+            r"^(?:and|but|also|so|then|actually|please|thanks?|thank you)\b\W*",
+            "",
+            rest,
+            flags=re.I,
         )
         head = _ACCEPT_HEAD.search(rest)
+    return rest or None
+
+
+def asked_after_yes(text: str) -> str | None:
+    """The question that follows a clear yes ("yes, how long will it take?"), else None."""
+    rest = after_yes(text)
     if not rest or not ("?" in rest or _ASKING.search(rest)):
         return None
     return rest

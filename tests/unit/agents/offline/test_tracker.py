@@ -114,3 +114,13 @@ def test_the_question_after_a_clear_yes_is_kept_and_a_bare_yes_has_none() -> Non
     assert asked_after_yes("yes please") is None
     assert asked_after_yes("no, what's my balance?") is None
     assert asked_after_yes("what's my balance?") is None
+
+
+def test_what_follows_a_yes_is_read_as_the_request() -> None:
+    from agents.offline.tracker import after_yes
+
+    assert after_yes("Yes please, send some money to Sam") == "send some money to Sam"
+    assert after_yes("yeah actually, send lena fox 35 please") == "send lena fox 35 please"
+    assert after_yes("ok") is None
+    assert after_yes("nope, send Sam 20") is None
+    assert after_yes("send Sam 20") is None

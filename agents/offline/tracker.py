@@ -43,8 +43,9 @@ _CONTRAST = re.compile(
     re.I,
 )
 _ACCEPT_HEAD = re.compile(
-    r"^\s*(yes|yeah|yep|yup|sure|ok|okay|correct|confirmed?|go ahead|that'?s (?:right|correct)|"
-    r"that is (?:right|correct)|perfect|great|sounds good|absolutely|please do|do it|right)\b",
+    r"^\s*(yes|yeah|yep|yup|sure|ok|okay|correct|confirmed?|approved?|agreed?|go ahead|"
+    r"that'?s (?:right|correct|fine)|that is (?:right|correct|fine)|perfect|great|sounds good|"
+    r"absolutely|please do|do it|right|alright|all right)\b",
     re.I,
 )
 _REFUSE_HEAD = re.compile(
@@ -131,6 +132,14 @@ def differs(found: Details, args: dict[str, Any]) -> bool:
     return bool(found.when and first and found.when.isoformat() != str(first))
 
 
+def clear_yes(words: str) -> bool:
+    """Whether ``words`` open with a yes that nothing after it takes back ("ok, never mind")."""
+    if _ACCEPT_HEAD.search(words) is None or _REFUSE_HEAD.search(words):
+        return False
+    rest = after_yes(words)
+    return not (rest and _REFUSE_HEAD.search(rest))
+
+
 def words_after(text: str, end: int) -> str:
     """``text`` from ``end`` on, without the punctuation that joined it."""
     return text[end:].lstrip(" ,.;:!-–—").strip()
@@ -192,7 +201,7 @@ def read_confirmation(
         return "accept"
     if short in ("deny", "cancel"):
         return "refuse"
-    if _ACCEPT_HEAD.search(words) and not _REFUSE_HEAD.search(words):
+    if clear_yes(words):
         return "accept"  # "yes, 50 to Tom" / "yeah, how long will that take?": nothing changed
     move, confidence = ("", 0.0)
     if model is not None:
@@ -205,7 +214,7 @@ def read_confirmation(
     if move in ("correct", "new_task") and confidence >= ACCEPT_AT:
         return "change"
     if model is None or confidence < ACCEPT_AT:
-        if _ACCEPT_HEAD.search(words) and not _REFUSE_HEAD.search(words):
+        if clear_yes(words):
             return "accept"
         if _REFUSE_HEAD.search(words) and not question:
             return "refuse"

@@ -124,3 +124,21 @@ def test_what_follows_a_yes_is_read_as_the_request() -> None:
     assert after_yes("ok") is None
     assert after_yes("nope, send Sam 20") is None
     assert after_yes("send Sam 20") is None
+
+
+def test_approved_with_a_question_approves_and_keeps_the_question() -> None:
+    from agents.offline.tracker import asked_after_yes
+
+    assert asked_after_yes("Approved. How long will the transfer take?") == (
+        "How long will the transfer take?"
+    )
+    assert asked_after_yes("alright, when does it land?") == "when does it land?"
+
+
+def test_a_yes_taken_back_in_the_same_breath_is_no_yes() -> None:
+    from agents.offline.tracker import clear_yes
+
+    assert clear_yes("ok go ahead") and clear_yes("yes, how long will it take?")
+    assert not clear_yes("ok, never mind")
+    assert not clear_yes("alright, cancel that")
+    assert not clear_yes("yeah no, don't")

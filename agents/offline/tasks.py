@@ -162,7 +162,7 @@ def _money(frame: Frame, slot: str, text: str, ctx: CustomerContext) -> bool:
 
 def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = None) -> bool:
     """Fill every slot ``text`` speaks to; ``asked`` is the slot just asked for. Whether any."""
-    text = _OTHERS_ACCOUNT.sub(" ", clean(text))  # "to someone's savings" is not ours
+    text = _not_ours(clean(text))  # "to Diego's savings" is not ours
     accounts = [a.as_ref() for a in ctx.accounts]
     changed = False
     if frame.intent == "transfer_money" and not frame.slots.get("to_account"):
@@ -447,12 +447,26 @@ def _goal_date(text: str, ctx: CustomerContext, *, asked: str | None) -> date | 
     return parse_date(words, today=today)
 
 
+# Someone else's account named as where the money goes: "to Diego's savings", "to the checking
+# account of Jasbir", "to their savings". Not the customer's own account; a name in it stays
+# (it is the payee).
+_ACCOUNT_WORDS = r"(?:savings|checking|current)(?:\s+account)?"
 _OTHERS_ACCOUNT = re.compile(
-    r"\b(?:someone(?: else)?'?s|somebody(?: else)?'?s|his|her|their|a friend'?s|"
-    r"(?!(?:it|that|what|there|here|let|he|she|who)'s)[a-z]+'s)\s+"
-    r"(?:savings|checking|current)(?:\s+account)?\b",
+    r"\b(?:(?:someone|somebody)(?: else)?(?:'s|\s+s)?|his|her|their|a friend(?:'s|\s+s)?)\s+"
+    + _ACCOUNT_WORDS
+    + r"\b"
+    + r"|\b(?P<owner>(?!(?:it|that|what|there|here|let|he|she|who|today|tomorrow)\b)[a-z]+)"
+    r"(?:'s|\s+s)\s+" + _ACCOUNT_WORDS + r"\b"
+    r"|\b(?:the\s+|a\s+)?(?:savings|checking|current)\s+account\s+of\s+(?P<of>(?!mine\b)[a-z]+)",
     re.I,
 )
+
+
+def _not_ours(text: str) -> str:
+    """``text`` without someone else's account, keeping the name of whose it is."""
+    return _OTHERS_ACCOUNT.sub(lambda m: f" {m.group('owner') or m.group('of') or ''} ", text)
+
+
 _GENERIC = {"account", "accounts", "my", "the", "savings", "checking", "card", "credit", "debit"}
 _LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 

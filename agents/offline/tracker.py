@@ -32,6 +32,7 @@ ACCEPT_AT = 0.55  # the act model's confidence typed acceptance needs
 
 _DASH = re.compile(r"(?:(?<=\s)|^)[-–—]+(?=\s|[$€£]?\d)")
 _QUOTES = re.compile(r"[\"“”‘’]|(?<!\w)'|'(?!\w)")
+_APOSTROPHE = re.compile(r"(?<=\w)[’‘](?=\w)")  # a phone's "what’s" is "what's"
 # "not the joint one, the personal one": the part after "not" names what it is *not*
 _NOT = re.compile(
     r"\bnot\s+(?:the\s+|my\s+|to\s+|from\s+|with\s+)?(?P<neg>[^,;.!?]+?)(?=[,;.!?]|\s+but\b|$)",
@@ -70,7 +71,7 @@ def asks(text: str) -> bool:
 
 def clean(text: str) -> str:
     """The message with quotes around names and a dash before an amount taken away."""
-    text = _QUOTES.sub(" ", _DASH.sub(" ", text))
+    text = _QUOTES.sub(" ", _DASH.sub(" ", _APOSTROPHE.sub("'", text)))
     return " ".join(text.split())
 
 

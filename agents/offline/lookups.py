@@ -19,7 +19,7 @@ from agents.offline.slots import (
     parse_category,
     parse_period,
 )
-from agents.offline.slots.match import STOPWORDS
+from agents.offline.slots.match import STOPWORDS, correct_words
 from agents.offline.tracker import clean
 from services.money import format_money
 
@@ -78,14 +78,27 @@ _GENERIC = frozenset(
 )
 
 
+# The cue words of the rules below, so a typo in one ("paychek", "salry") still reads
+CUES = frozenset(
+    """earned earning earnings income incomes paycheck paychecks paycheque paycheques payslip
+    payslips salary salaries wages direct deposit deposits payroll often times payments
+    purchases charges visits orders transactions balance balances available total spent spend
+    spending arrive arrived landed transfer schedule whenever automatic automatically""".split()
+)
+
+
+def _cued(text: str) -> str:
+    return correct_words(clean(text), CUES)
+
+
 def asks_history(text: str) -> bool:
     """Whether ``text`` asks about payments already made (how many, how much, when)."""
-    return bool(_HISTORY.search(clean(text)))
+    return bool(_HISTORY.search(_cued(text)))
 
 
 def asks_balance(text: str) -> bool:
     """Whether ``text`` asks for a balance (how much is in an account now)."""
-    return bool(_BALANCE.search(clean(text)))
+    return bool(_BALANCE.search(_cued(text)))
 
 
 def asks_income(text: str) -> bool:
@@ -94,7 +107,7 @@ def asks_income(text: str) -> bool:
     Not when it asks for a balance ("my paycheck came in, what's my balance?"): the balance
     is the answer then.
     """
-    words = clean(text)
+    words = _cued(text)
     return bool(_INCOME.search(words)) and not _TASK.search(words) and not _BALANCE.search(words)
 
 

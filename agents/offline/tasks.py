@@ -27,7 +27,7 @@ from agents.offline.slots import (
     parse_frequency,
 )
 from agents.offline.slots.dates import last_day
-from agents.offline.slots.match import rank
+from agents.offline.slots.match import correct_words, rank
 from agents.offline.slots.text import MONTH_RE, MONTHS, normalise
 from agents.offline.tracker import clean
 from services.money import display_money
@@ -250,6 +250,19 @@ _IN_FULL = re.compile(
 )
 
 
+# The cue words of the card and goal rules, so a typo in one ("platnum", "deadlne") still reads
+_CUES = frozenset(
+    """credit cards mastercard master american express discover platinum rewards balance
+    statement payment change changing update updating rename raise increase lower reduce
+    decrease extend postpone delay adjust modify deadline target targets goals funds until
+    later earlier sooner whole entire total outstanding current everything using""".split()
+)
+
+
+def _cued(text: str) -> str:
+    return correct_words(text, _CUES)
+
+
 def credit_cards(ctx: CustomerContext) -> list[Account]:
     """The customer's credit-card accounts (what a card bill is paid into)."""
     return [a for a in ctx.accounts if a.type == "credit_card"]
@@ -278,6 +291,7 @@ def pays_card(text: str, ctx: CustomerContext) -> bool:
     card with another bank, kept as a biller) stays a payment to that payee, and so does a
     payee paid with a card ("pay Tom with my card").
     """
+    text = _cued(text)
     if not _CARD_BILL.search(text) or _PAID_WITH.search(text):
         return False
     payee = match_payee(text, [(p.ref, p.name) for p in ctx.payees])
@@ -319,7 +333,7 @@ def _card_payment(frame: Frame, text: str, ctx: CustomerContext, *, asked: str |
         sources = match_account(text, deposits)
     changed |= _take(frame, "from_account", sources)
     card = ctx.account(str(frame.slots.get("card_account") or ""))
-    if card is not None and not frame.slots.get("amount") and _IN_FULL.search(text):
+    if card is not None and not frame.slots.get("amount") and _IN_FULL.search(_cued(text)):
         owed = max(0, -card.balance_minor)
         if owed:
             frame.slots["amount"] = _decimal(owed)
@@ -370,6 +384,7 @@ _DATE_CUE = re.compile(
 
 def changes_goal(text: str, ctx: CustomerContext) -> bool:
     """Whether ``text`` asks to change one of the customer's existing goals."""
+    text = _cued(text)
     if not _GOAL_CHANGE.search(text):
         return False
     if ctx.goals and _goal_named(text, ctx):
@@ -390,6 +405,7 @@ def _title(name: str) -> str:
 def _goal_change(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None) -> bool:
     """The goal and what changes about it: a new name, target amount or date."""
     changed = False
+    text = _cued(text)
     rest = text
     if not frame.slots.get("goal"):
         found = _goal_named(text, ctx)

@@ -224,3 +224,28 @@ def match_merchant(
     ``merchants`` come back.
     """
     return rank(text, ((m, m) for m in merchants), people=False, threshold=threshold)
+
+
+def correct_words(text: str, vocabulary: frozenset[str]) -> str:
+    """``text`` with each word that is a typo of a ``vocabulary`` word spelt right.
+
+    A word of five letters or more not in the vocabulary becomes the vocabulary word it is most
+    like, when :func:`similarity` finds one close enough ("paychek" becomes "paycheck", "salry"
+    "salary"); shorter words, numbers and words close to none are kept as typed. For the fixed
+    cue words of a rule ("salary", "deadline", "platinum"), never for names.
+    """
+    out = []
+    for token in re.split(r"(\W+)", text):
+        word = token.lower()
+        if len(word) < 5 or not word.isalpha() or word in vocabulary:
+            out.append(token)
+            continue
+        best, score = token, 0.0
+        for known in vocabulary:
+            if abs(len(known) - len(word)) <= 2 and (found := similarity(word, known)) > score:
+                best, score = known, found
+        out.append(best if score >= TYPO_SCORE else token)
+    return "".join(out)
+
+
+TYPO_SCORE = 0.75

@@ -28,6 +28,7 @@ from agents.offline.lookups import (
 from agents.offline.model import OfflineChatModel
 from agents.offline.replies import render
 from agents.offline.slots import parse_amount
+from agents.offline.slots.match import correct_words
 from agents.offline.tasks import Frame, defaults, fill, pays_card
 
 CTX = CustomerContext(
@@ -410,3 +411,31 @@ def test_without_goals_there_is_nothing_to_change() -> None:
 def test_only_the_customers_own_merchants_and_goals_can_be_named() -> None:
     assert named_merchant("how much at Walmart", CTX) is None
     assert _goal_change("change my wedding goal to 100", NO_GOALS) == {"target": "100.00"}
+
+
+# --- typos in the cue words ------------------------------------------------------------------
+
+
+def test_a_typo_in_a_cue_word_is_read_as_the_word() -> None:
+    vocabulary = frozenset({"paycheck", "salary", "deadline", "spend", "spent"})
+    assert correct_words("my last Paychek, salry", vocabulary) == "my last paycheck, salary"
+    assert correct_words("spend and spent stay", vocabulary) == "spend and spent stay"
+    assert correct_words("Tom and 12345 and Nguyen", vocabulary) == "Tom and 12345 and Nguyen"
+
+
+@pytest.mark.parametrize(
+    ("text", "reads"),
+    [
+        ("how much was my last paychek", "income"),
+        ("when did my salry come in", "income"),
+        ("pay off the platnum card", "card"),
+        ("push my vacation goal deadlne to next june", "goal"),
+    ],
+)
+def test_questions_and_requests_survive_a_typo_in_their_cue(text: str, reads: str) -> None:
+    if reads == "income":
+        assert asks_income(text)
+    elif reads == "card":
+        assert pays_card(text, CTX)
+    else:
+        assert _goal_change(text) == {"goal": "goal-vac", "target_date": "2027-06-30"}

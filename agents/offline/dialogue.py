@@ -49,7 +49,7 @@ from agents.offline.tasks import (
     question,
     tool_args,
 )
-from agents.offline.tracker import after_yes, asks, clean
+from agents.offline.tracker import after_yes, asks, clean, statements
 from agents.offline.understand import UNSURE, IntentClassifier, Reading, read, short_reply
 from services.money import format_money, to_minor
 
@@ -306,6 +306,10 @@ class Turn:
             if charge_search(reading.text, self.ctx):
                 # the charge described again (or better): look for it afresh
                 return self._find_transaction(frame, reading.text)
+        told = statements(reading.text)
+        if told and told != reading.text and fill(frame, told, self.ctx, asked=asked):
+            # "Her name is Kim. Can you send it to her?": a detail told, then the request again
+            return self._advance(frame.moved("asking"))
         if _asks_something(reading) and reading.intent != frame.intent:
             # "is there a fee on checking?" mid-task is a question, not the account asked for
             return self._start(reading, suspended=frame.moved("suspended"))

@@ -69,6 +69,12 @@ def asks(text: str) -> bool:
     return "?" in words or bool(_ASKING.search(words))
 
 
+def statements(text: str) -> str:
+    """The sentences of ``text`` that are not questions ("Her name is Kim. Can you send it?")."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    return " ".join(s for s in sentences if s and not asks(s))
+
+
 def clean(text: str) -> str:
     """The message with quotes around names and a dash before an amount taken away."""
     text = _QUOTES.sub(" ", _DASH.sub(" ", _APOSTROPHE.sub("'", text)))

@@ -142,3 +142,11 @@ def test_a_yes_taken_back_in_the_same_breath_is_no_yes() -> None:
     assert not clear_yes("ok, never mind")
     assert not clear_yes("alright, cancel that")
     assert not clear_yes("yeah no, don't")
+
+
+def test_the_statements_of_a_message_leave_its_questions_out() -> None:
+    from agents.offline.tracker import statements
+
+    assert statements("Yeah! Her name is Kim. Can you send it to her?") == "Yeah! Her name is Kim."
+    assert statements("hang on, what's in savings?") == ""
+    assert statements("50 to Sam") == "50 to Sam"

@@ -202,7 +202,9 @@ def chat_model(settings: Settings, *, shared: bool = True) -> BaseChatModel:
     from agents.offline.classifier import default_classifier
 
     def classifier() -> Any:
-        found = default_classifier(settings.var_dir, model=settings.nlu_model)
+        found = default_classifier(
+            settings.var_dir, model=settings.nlu_model, examples=settings.nlu_examples
+        )
         return BatchingClassifier(found) if shared else found
 
     return make_chat_model(settings.llm, classifier=classifier)

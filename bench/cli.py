@@ -264,8 +264,9 @@ def chat_command(
             model = Path(nlu_model)
         else:
             phase("intent model (trained once into var/nlu)", None)(1)
-            default_classifier(Path(settings.var_dir))
-            model = model_dir(Path(settings.var_dir))
+            examples = settings.nlu_examples  # the model the app would serve
+            default_classifier(Path(settings.var_dir), examples=examples)
+            model = model_dir(Path(settings.var_dir), examples=examples)
         result = bench_chat.run(
             sessions,
             nlu_model=model,
@@ -325,8 +326,9 @@ def soak_command(
             model = Path(nlu_model)
         else:
             phase("intent model (trained once into var/nlu)", None)(1)
-            default_classifier(Path(settings.var_dir))
-            model = model_dir(Path(settings.var_dir))
+            examples = settings.nlu_examples  # the model the app would serve
+            default_classifier(Path(settings.var_dir), examples=examples)
+            model = model_dir(Path(settings.var_dir), examples=examples)
         result = bench_soak.run(
             sessions,
             seconds,

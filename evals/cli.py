@@ -168,6 +168,18 @@ def _default_questions(data: Path) -> Path | None:
     return beside if beside.is_file() and beside.resolve() != data.resolve() else None
 
 
+def _default_examples(data: Path) -> Path:
+    """The intent examples the app would learn: the setting, else CLINC150's own train lists.
+
+    The app gets the same model with ``CONCIERGE_NLU_EXAMPLES`` naming the data file; only its
+    ``train`` and ``oos_train`` lists are learned, never the scored split.
+    """
+    from services.settings import get_settings
+
+    configured = get_settings().nlu_examples
+    return configured if configured is not None else data
+
+
 _DEFAULT_SUITE = Path(__file__).resolve().parent / "scenarios"
 
 
@@ -359,6 +371,19 @@ def routing(
         Path | None,
         typer.Option(help="Intent model folder for the offline model (default: var/nlu)."),
     ] = None,
+    nlu_examples: Annotated[
+        Path | None,
+        typer.Option(
+            help="More examples the intent model learns (CONCIERGE_NLU_EXAMPLES's forms; "
+            "default: the setting, else --data's train lists)."
+        ),
+    ] = None,
+    own_only: Annotated[
+        bool,
+        typer.Option(
+            "--utterances-only", help="Train the intent model on the project's utterances alone."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Send each CLINC150 query as a first message; score where the assistant routes it."""
@@ -380,17 +405,23 @@ def routing(
         transient=as_json,
     ) as bar:
         task = bar.add_task("routing", total=None)
+        examples = None if own_only or nlu_model else nlu_examples or _default_examples(data)
         result = run_routing_eval(
             data,
             split=split,
             limit=limit,
             seed=seed,
             nlu_model=nlu_model,
+            nlu_examples=examples,
             step=lambda name: bar.update(task, description=name),
             advance=lambda done, total: bar.update(
                 task, description="routing", completed=done, total=total
             ),
         )
+    if nlu_model is not None:
+        result["intent_model"] = str(nlu_model)
+    else:
+        result["intent_examples"] = examples.name if examples is not None else None
     if as_json:
         typer.echo(json.dumps(result))
         return

@@ -63,16 +63,25 @@ class WebsocketNotSupported(NotImplementedError):
     """Driving a running server over ``/ws/chat``, which the runner does not support."""
 
 
-def resolve_nlu_model(nlu_model: Path | None) -> Path:
-    """The intent model to use: ``nlu_model``, else the project's own (trained once if missing)."""
+def resolve_nlu_model(
+    nlu_model: Path | None, examples: Path | None = None, *, configured: bool = True
+) -> Path:
+    """The intent model to use: ``nlu_model``, else the one the app would train.
+
+    That is the project's own, trained once if missing, on the utterances and ``examples``;
+    when ``examples`` is None and ``configured``, on the ``CONCIERGE_NLU_EXAMPLES`` file, as
+    the app reads it (``configured=False``: the utterances alone).
+    """
     if nlu_model is not None:
         return nlu_model
     from agents.offline.classifier import default_classifier, model_dir
     from services.settings import Settings
 
-    var = Settings().var_dir
-    default_classifier(var)
-    return model_dir(var)
+    settings = Settings()
+    var = settings.var_dir
+    more = examples if examples is not None or not configured else settings.nlu_examples
+    default_classifier(var, examples=more)
+    return model_dir(var, examples=more)
 
 
 class ConversationRunner:

@@ -11,6 +11,11 @@ route is in ``evals/data/clinc150_capabilities.yaml``. Every other domain and th
 are queries a banking assistant must not act on: they pass when no tool runs at all, so nothing
 is started and no article or account is quoted as if it answered them.
 
+The offline model's intent classifier is the one the app would train with
+``CONCIERGE_NLU_EXAMPLES`` naming ``nlu_examples`` (the command's default: the setting, else the
+data file itself, of which only the ``train`` and ``oos_train`` lists are learned; see
+:mod:`agents.offline.examples`), or the project's utterances alone when it is None.
+
 ``concierge eval routing --data PATH/data_full.json --split test --json``.
 """
 
@@ -196,7 +201,9 @@ def _reply(result: dict[str, Any]) -> str:
 
 
 @contextmanager
-def _assistant(workdir: Path | None, nlu_model: Path | None) -> Iterator[tuple[Any, int]]:
+def _assistant(
+    workdir: Path | None, nlu_model: Path | None, nlu_examples: Path | None
+) -> Iterator[tuple[Any, int]]:
     """The assistant over a fresh bank holding the routing customer; and that customer's id."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -211,7 +218,8 @@ def _assistant(workdir: Path | None, nlu_model: Path | None) -> Iterator[tuple[A
     settings = Settings(
         var_dir=root,
         database_url=f"sqlite:///{(root / 'bank.db').as_posix()}",
-        nlu_model=resolve_nlu_model(nlu_model),
+        nlu_model=resolve_nlu_model(nlu_model, nlu_examples, configured=False),
+        nlu_examples=nlu_examples,
         llm="offline",
     )
     engine = open_engine(settings)
@@ -240,13 +248,16 @@ def run_routing_eval(
     seed: int = 7,
     capabilities: Path = CAPABILITIES,
     nlu_model: Path | None = None,
+    nlu_examples: Path | None = None,
     workdir: Path | None = None,
     step: Callable[[str], None] | None = None,
     advance: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Route every query of ``split`` (at most ``limit`` in scope and ``limit`` outside).
 
-    ``step`` hears what is being set up; ``advance(done, total)`` hears each query routed.
+    ``nlu_examples``: the file of more examples the intent classifier learns beside the
+    project's utterances (``CONCIERGE_NLU_EXAMPLES``); None for the utterances alone. ``step``
+    hears what is being set up; ``advance(done, total)`` hears each query routed.
     """
     started = time.perf_counter()
     mapping = load_capabilities(capabilities)
@@ -258,7 +269,7 @@ def run_routing_eval(
     if step:
         step("building the bank, the intent model and the knowledge index")
     routed: list[tuple[Query, Route, str]] = []
-    with _assistant(workdir, nlu_model) as (assistant, person_id):
+    with _assistant(workdir, nlu_model, nlu_examples) as (assistant, person_id):
         for number, query in enumerate([*inside, *outside], start=1):
             payload = {"messages": [("user", query.text)]}
             result = assistant.run(f"routing-{number}", person_id, payload, NOW)

@@ -53,6 +53,14 @@ class Settings(BaseSettings):
         description="Intent model folder (concierge nlu train) for the offline model; "
         "trained from agents/offline/data/utterances.csv into var/nlu when unset.",
     )
+    nlu_examples: Path | None = Field(
+        None,
+        description="A file of more examples the offline model's intent classifier learns beside "
+        "agents/offline/data/utterances.csv: a text,category CSV of the bank's labelled customer "
+        "requests (categories: Concierge's intents, out_of_scope among them; any other is a "
+        "knowledge question), or CLINC150's data_full.json (its train and oos_train lists; "
+        "other domains' requests as out of scope). The utterances alone when unset.",
+    )
     knowledge_questions: Path | None = Field(
         None,
         description="A text,category CSV of the bank's customer questions (categories: the "
@@ -108,6 +116,7 @@ class Settings(BaseSettings):
         "cache_url",
         "chroma_url",
         "secret_key",
+        "nlu_examples",
         "knowledge_questions",
         mode="before",
     )

@@ -84,9 +84,17 @@ class IntentModel:
     # --- training ---------------------------------------------------------------------------
 
     def fit(
-        self, texts: list[str], labels: list[str], progress: Progress | None = None
+        self,
+        texts: list[str],
+        labels: list[str],
+        progress: Progress | None = None,
+        weights: list[float] | None = None,
     ) -> IntentModel:
         """Learn every component of the profile from labelled ``texts``; return ``self``.
+
+        ``weights``, one per text, is how much each example counts in the linear model (all
+        count once when None): a label given thousands of examples can be weighed down so it
+        does not swallow the labels with a few dozen.
 
         Raises:
             NluDataError: Fewer than two labels, or a label with fewer than two examples.
@@ -94,6 +102,8 @@ class IntentModel:
         from sklearn.svm import LinearSVC
 
         check_trainable(texts, labels)
+        if weights is not None and len(weights) != len(texts):
+            raise NluDataError(f"{len(texts)} texts but {len(weights)} weights")
         started = time.perf_counter()
         tell = progress or (lambda stage, done, total: None)
         self.labels = sorted(set(labels))
@@ -108,7 +118,10 @@ class IntentModel:
             self._base = SentenceEncoder.load().accelerate(quantized=self.profile.quantized)
             frozen = self._base.encode(texts, progress=tell, stage="frozen embeddings")
         tell("linear model", 0, 1)
-        svm = LinearSVC(C=self.profile.svm_c).fit(self._svm_features(texts, frozen), targets)
+        features = self._svm_features(texts, frozen)
+        svm = LinearSVC(C=self.profile.svm_c).fit(
+            features, targets, sample_weight=None if weights is None else np.asarray(weights)
+        )
         coef = svm.coef_ if len(self.labels) > 2 else np.vstack([-svm.coef_, svm.coef_])
         bias = svm.intercept_ if len(self.labels) > 2 else np.r_[-svm.intercept_, svm.intercept_]
         # Stored features x labels (C order), so scoring one query reads no transposed copy.

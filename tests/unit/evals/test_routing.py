@@ -113,3 +113,18 @@ def test_the_summary_scores_banking_by_the_map_and_the_rest_by_starting_nothing(
     assert report["by_intent"]["balance"]["routes"] == {"read:get_accounts": 1, "task:transfer": 1}
     wrong = {(c["intent"], c["routed"]) for c in report["confusions"]}
     assert wrong == {("balance", "task:transfer"), ("oos", "knowledge")}
+
+
+def test_the_command_learns_the_apps_examples_else_the_data_files_train_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evals.cli import _default_examples
+
+    monkeypatch.delenv("CONCIERGE_NLU_EXAMPLES", raising=False)
+    assert _default_examples(SAMPLE) == SAMPLE
+    log = tmp_path / "log.csv"
+    monkeypatch.setenv("CONCIERGE_NLU_EXAMPLES", str(log))
+    from services.settings import get_settings
+
+    get_settings.cache_clear()
+    assert _default_examples(SAMPLE) == log

@@ -118,3 +118,24 @@ def test_the_model_is_reused_until_the_utterances_change(tmp_path: Path, classif
     assert first.is_dir()
     data.write_text(data.read_text() + "cheers,goodbye\n")
     assert model_dir(tmp_path, data) != first
+
+
+def test_a_file_of_more_examples_is_learned_beside_the_utterances(tmp_path: Path) -> None:
+    data = tmp_path / "u.csv"
+    data.write_text(
+        "text,category\nhi,greeting\nhello,greeting\nbye,goodbye\nsee ya,goodbye\n", "utf-8"
+    )
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "text,category\nwhat's the weather in paris,out_of_scope\nbook me a table for two,"
+        "out_of_scope\nset a timer for ten minutes,out_of_scope\nmy card has not arrived,"
+        "card_arrival\nwhere is my new card,card_arrival\n",
+        "utf-8",
+    )
+    model = default_classifier(tmp_path, data=data, examples=log)
+    assert model_dir(tmp_path, data, log) != model_dir(tmp_path, data)
+    assert set(model.labels) == {"greeting", "goodbye", "out_of_scope", "faq"}
+    assert model.predict("what's the weather in rome")[0] == "out_of_scope"
+    assert model.predict("hello")[0] == "greeting"
+    # trained once: the same folder is loaded the next time
+    assert default_classifier(tmp_path, data=data, examples=log).labels == model.labels

@@ -168,7 +168,16 @@ def merchant_read(text: str, intent: str, ctx: CustomerContext) -> dict[str, Any
     return args
 
 
-_MISREAD = frozenset({"pay_bill", "transfer_money", "schedule_payment", "check_balance"})
+_MISREAD = frozenset(
+    {
+        "pay_bill",
+        "transfer_money",
+        "schedule_payment",
+        "check_balance",
+        "upcoming_bills",
+        "show_insights",
+    }
+)
 
 
 def charge_search(text: str, ctx: CustomerContext) -> dict[str, Any]:

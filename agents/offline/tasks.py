@@ -398,7 +398,7 @@ def _goal_named(text: str, ctx: CustomerContext) -> list[tuple[str, float]]:
 
 
 def _title(name: str) -> str:
-    name = name.strip(" .!?\"'“”")
+    name = _without_fillers(name).strip(" .!?\"'“”")
     return name.title() if name == name.lower() else name
 
 
@@ -419,7 +419,7 @@ def _goal_change(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | 
             return True
     if rename := _RENAME.search(text):
         tail = rename.group("rest") if rename.group("rest") is not None else rename.group("rest2")
-        new = _NEW_NAME.search(tail or "")
+        new = _NEW_NAME.search(_without_fillers(tail or ""))
         if new and not parse_amount(new.group("name"), default_currency=ctx.currency):
             frame.slots["name"] = _title(new.group("name"))
             rest = text[: rename.start()]
@@ -516,13 +516,29 @@ def _unusable(frame: Frame, text: str, ctx: CustomerContext, needs: set[str]) ->
 
 
 def _bare_name(text: str) -> str | None:
-    words = re.sub(
-        r"^(?:let's |just |please )?(?:call it |name it )?", "", text.strip(), flags=re.I
-    )
+    words = _without_fillers(text)
+    words = re.sub(r"^(?:let's |just |please )?(?:call it |name it )?", "", words, flags=re.I)
     words = words.strip(" .!\"'")
     if 1 <= len(words) <= 40 and re.fullmatch(r"[A-Za-z][A-Za-z' -]*", words):
         return words.title()
     return None
+
+
+# Words said around a name that are not part of it: "um Dream Car um", "New car, thanks"
+_LEADING_FILLERS = re.compile(
+    r"^(?:\s*(?:(?:um+|uh+|er+|hmm+|hey|please|pls)\b|(?:like|so|well|ok(?:ay)?|oh),)[\s,.!]*)+",
+    re.I,
+)
+_TRAILING_FILLERS = re.compile(
+    r"(?:[\s,.!]*\b(?:um+|uh+|er+|please|pls|thanks|thank\s+you|thx|ty|cheers))+[\s,.!?]*$",
+    re.I,
+)
+
+
+def _without_fillers(text: str) -> str:
+    """``text`` without fillers and politeness at its start and end ("hey", "um", "thanks")."""
+    stripped = _TRAILING_FILLERS.sub("", _LEADING_FILLERS.sub("", text.strip()))
+    return stripped.strip() or text.strip()
 
 
 _REASON = re.compile(r"\b(stolen|lost|damaged|broken|cracked|snapped)\b", re.I)
@@ -562,7 +578,7 @@ def _words(frame: Frame, text: str, needs: set[str]) -> bool:
         frame.slots["enabled"] = not _OFF.search(text)
         changed = True
     if "name" in needs and not frame.slots.get("name") and (m := _GOAL_NAME.search(text)):
-        frame.slots["name"] = m.group("name").strip().title()
+        frame.slots["name"] = _without_fillers(m.group("name")).title()
         changed = True
     return changed
 

@@ -439,3 +439,25 @@ def test_questions_and_requests_survive_a_typo_in_their_cue(text: str, reads: st
         assert pays_card(text, CTX)
     else:
         assert _goal_change(text) == {"goal": "goal-vac", "target_date": "2027-06-30"}
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("um Dream Car um", "Dream Car"),
+        ("hey Emergency fund", "Emergency Fund"),
+        ("Dream Car, thanks", "Dream Car"),
+        ("Well Being", "Well Being"),  # a name may start with a word that can be a filler
+    ],
+)
+def test_a_new_name_leaves_out_fillers_around_it(said: str, name: str) -> None:
+    chat = Chat()
+    chat.say("rename the car fund")
+    assert only_call(chat.say(said)) == ("update_goal", {"goal": "goal-car", "name": name})
+
+
+def test_a_name_given_in_the_request_leaves_out_politeness() -> None:
+    assert _goal_change("like, rename my vacation goal to Lisbon trip, please") == {
+        "goal": "goal-vac",
+        "name": "Lisbon trip",
+    }

@@ -113,12 +113,11 @@ def search_transactions(
         ]
     }
     if totals is not None:
-        answer["summary"] = _summary(merchant or text, query, totals, rows)
+        answer["summary"] = _summary(query, totals, rows)
     return _json(answer)
 
 
 def _summary(
-    name: str,
     query: queries.TransactionQuery,
     totals: list[dict[str, Any]],
     rows: list[dict[str, Any]],
@@ -131,7 +130,8 @@ def _summary(
     currency = main["currency"] if main else "USD"
     last = next((r for r in rows if r["amount_minor"] < 0 and r["currency"] == currency), None)
     return {
-        "merchant": last["merchant"] if last and last["merchant"] else name,
+        # the name as the customer's own rows have it; never the argument echoed back
+        "merchant": next((r["merchant"] for r in rows if r["merchant"]), None),
         "start": query.start.isoformat() if query.start else None,
         "end": query.end.isoformat() if query.end else None,
         "currency": currency,

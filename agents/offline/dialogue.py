@@ -541,7 +541,10 @@ class Turn:
             return self._chose_transaction(frame, str(result.content))
         if frame and frame.status == "proposed" and '"declined"' in str(result.content):
             return _say(f"OK, I've cancelled {frame.task.verb} — I haven't done anything.")
-        text = render(tool, str(result.content))
+        content = str(result.content)
+        if tool == "search_transactions":
+            content = _named_as_asked(content, _call_args(self.messages, result.tool_call_id))
+        text = render(tool, content)
         topic: dict[str, Any] = {"topic": "balance"} if tool == "get_accounts" else {}
         if tool == "get_accounts" and (ref := self.state.get("account")):
             text = render_balance(str(result.content), str(ref)) or text
@@ -650,6 +653,32 @@ def _held(messages: Sequence[BaseMessage]) -> bool:
 
 def _has_value(text: str) -> bool:
     return bool(re.search(r"\d", text))
+
+
+def _call_args(messages: Sequence[BaseMessage], call_id: str) -> dict[str, Any]:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                if call.get("id") == call_id:
+                    return dict(call.get("args") or {})
+    return {}
+
+
+def _named_as_asked(content: str, args: dict[str, Any]) -> str:
+    """A merchant summary with no row of the customer's to name it, named as they asked.
+
+    The tool never echoes its arguments; "I didn't find any payments to Costco" takes the
+    name from the customer's own question.
+    """
+    try:
+        result = json.loads(content)
+    except ValueError:
+        return content
+    summary = result.get("summary") if isinstance(result, dict) else None
+    if not isinstance(summary, dict) or summary.get("merchant"):
+        return content
+    summary["merchant"] = str(args.get("merchant") or args.get("text") or "") or None
+    return json.dumps(result)
 
 
 def _tool_of(messages: Sequence[BaseMessage], call_id: str) -> str:

@@ -493,6 +493,7 @@ def _args_for_reads(engine: Engine, world: World) -> dict[str, dict[str, Any]]:
         "get_accounts": {},
         "search_transactions": {"merchant": merchant},
         "spending_summary": {"category": "dining"},
+        "income_summary": {"start": "2000-01-01", "end": "2030-01-01"},
         "upcoming_bills": {"days": 60},
         "get_goals": {},
         "get_insights": {},

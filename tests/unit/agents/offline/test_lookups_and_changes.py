@@ -461,3 +461,11 @@ def test_a_name_given_in_the_request_leaves_out_politeness() -> None:
         "goal": "goal-vac",
         "name": "Lisbon trip",
     }
+
+
+def test_none_found_is_named_in_the_customers_words_not_from_the_tool() -> None:
+    chat = Chat()
+    chat.say("how much have I spent at Costco this year")
+    empty = {"merchant": None, "payments": 0, "spent": "0.00", "refunds": 0, "currency": "USD"}
+    reply = chat.answer({"transactions": [], "summary": empty})
+    assert "didn't find any payments to Costco" in reply.content

@@ -471,7 +471,7 @@ def acts(
         phase("train the act model (seed only)", None)
         seed_only = default_act_model(folder, sgd=None)
         phase(f"score SGD {split}", None)
-        result = {
+        result: dict[str, Any] = {
             "with_sgd": evaluate_sgd(model, path, split),
             "seed_only": evaluate_sgd(seed_only, path, split),
             "seconds": round(time.perf_counter() - started, 1),

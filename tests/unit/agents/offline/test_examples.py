@@ -23,7 +23,6 @@ from agents.offline.tasks import TASKS
 from evals.routing import IN_SCOPE_DOMAINS, Route, load_capabilities
 
 
-
 def _clinc(tmp_path: Path) -> Path:
     data = {
         "train": [
@@ -83,7 +82,8 @@ def test_a_csv_keeps_concierge_intents_and_learns_other_categories_as_questions(
 
 
 def test_big_labels_are_weighed_down_and_the_projects_own_phrasings_count_more() -> None:
-    own_texts, own_labels = ["hi", "hello", "the weather?"], ["greeting", "greeting", "out_of_scope"]
+    own_texts = ["hi", "hello", "the weather?"]
+    own_labels = ["greeting", "greeting", "out_of_scope"]
     extra = [(f"other request {i}", "out_of_scope") for i in range(5000)]
     extra += [("HELLO", "out_of_scope"), ("howdy", "greeting")]
     texts, labels, weights = training_set(own_texts, own_labels, extra)

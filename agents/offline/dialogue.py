@@ -20,8 +20,8 @@ from agents.context import CustomerContext, context_of
 from agents.offline.intents import kind_of
 from agents.offline.lookups import (
     MERCHANT,
+    asks_about_merchant,
     asks_balance,
-    asks_history,
     asks_income,
     charge_search,
     merchant_read,
@@ -264,7 +264,12 @@ class Turn:
         transactions, not the spending by category.
         """
         intent, text = reading.intent, reading.text
-        if short_reply(text) is not None or (reading.unsure and not asks_history(text)):
+        if short_reply(text) is not None:
+            return reading
+        if reading.unsure:
+            # too unsure to act, but a look at one of the customer's own merchants is a read
+            if asks_about_merchant(text, self.ctx):
+                return Reading(MERCHANT, UNSURE, text)
             return reading
         refined = intent
         if intent in ("pay_bill", "transfer_money") and pays_card(text, self.ctx):

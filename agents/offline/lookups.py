@@ -139,6 +139,25 @@ def _unknown_merchant(text: str, pattern: re.Pattern[str] = _AFTER) -> str | Non
     return None
 
 
+# Asking to see money moved: "show me my StreamFlix charges", "list the Amazon payments"
+_LOOK = re.compile(
+    r"\b(?:show|list|see|view|find|pull\s+up|look\s+up|check)\b.*\b(?:charges?|payments?|"
+    r"purchases?|transactions?|orders?|spending|bills?)\b",
+    re.I,
+)
+
+
+def asks_about_merchant(text: str, ctx: CustomerContext) -> bool:
+    """Whether ``text`` asks about, or to see, payments to one of the customer's merchants.
+
+    For a message the classifier reads weakly: only a merchant named in full (or nearly) and
+    a question about past payments or a request to see them count.
+    """
+    if named_merchant(text, ctx, strict=True) is None:
+        return False
+    return asks_history(text) or bool(_LOOK.search(_cued(text)))
+
+
 def merchant_read(text: str, intent: str, ctx: CustomerContext) -> dict[str, Any] | None:
     """``search_transactions`` arguments when ``text`` asks about one merchant, else None.
 

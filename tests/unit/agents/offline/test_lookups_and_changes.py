@@ -469,3 +469,10 @@ def test_none_found_is_named_in_the_customers_words_not_from_the_tool() -> None:
     empty = {"merchant": None, "payments": 0, "spent": "0.00", "refunds": 0, "currency": "USD"}
     reply = chat.answer({"transactions": [], "summary": empty})
     assert "didn't find any payments to Costco" in reply.content
+
+
+def test_a_weak_reading_that_asks_to_see_a_merchants_charges_is_that_read() -> None:
+    name, args = only_call(Chat().say("show me my Amazon charges"))  # the stand-in is unsure
+    assert (name, args) == ("search_transactions", {"merchant": "Amazon"})
+    unsure = Chat().say("show me my Walmart charges")  # not a merchant of theirs
+    assert not unsure.tool_calls and "not sure" in unsure.content

@@ -139,12 +139,33 @@ def differs(found: Details, args: dict[str, Any]) -> bool:
     return bool(found.when and first and found.when.isoformat() != str(first))
 
 
+# Words that open a sentence as often as they agree ("ok, what's my balance?"): before a
+# question they approve nothing; the question is answered and the action offered again.
+_MARKER = re.compile(r"^\s*(?:ok|okay|right|alright|all right|great|perfect|fine)\b", re.I)
+# A question about the action itself: when it lands, how long it takes, what it costs
+_ABOUT_ACTION = re.compile(
+    r"\b(?:it|that|this|transfer|payment|money|arrive|reach|land|take|go(?:es)? through|"
+    r"effective|process(?:ed)?|clear|show up|fee|cost|charge)\b",
+    re.I,
+)
+
+
 def clear_yes(words: str) -> bool:
-    """Whether ``words`` open with a yes that nothing after it takes back ("ok, never mind")."""
+    """Whether ``words`` open with a yes that nothing after it takes back ("ok, never mind").
+
+    A question after a word that may only open the sentence ("ok, what's my balance?") is no
+    yes unless it asks about the action ("alright, when will it arrive?"); after a plain yes
+    ("yes, what's my balance after?") it is.
+    """
     if _ACCEPT_HEAD.search(words) is None or _REFUSE_HEAD.search(words):
         return False
-    rest = after_yes(words)
-    return not (rest and _REFUSE_HEAD.search(rest))
+    heads, rest = _yes_heads(words)
+    if rest and _REFUSE_HEAD.search(rest):
+        return False
+    if not rest or not asks(rest) or any(not _MARKER.match(h) for h in heads):
+        return True
+    # "alright, when will the transfer go through?" asks about the action: a yes to it
+    return bool(_ABOUT_ACTION.search(rest))
 
 
 def words_after(text: str, end: int) -> str:
@@ -152,14 +173,13 @@ def words_after(text: str, end: int) -> str:
     return text[end:].lstrip(" ,.;:!-–—").strip()
 
 
-def after_yes(text: str) -> str | None:
-    """What follows a clear yes ("yes please, send Sam 20" → "send Sam 20"), else None."""
-    words = clean(text)
-    head = _ACCEPT_HEAD.search(words)
-    if head is None or _REFUSE_HEAD.search(words):
-        return None
+def _yes_heads(words: str) -> tuple[list[str], str]:
+    """The yeses ``words`` open with ("right, please go ahead."), and what follows them."""
+    heads: list[str] = []
     rest = words
+    head = _ACCEPT_HEAD.search(rest)
     while head is not None:  # "yeah go ahead. and when...": every yes, then the joining word
+        heads.append(head.group(1))
         rest = words_after(rest, head.end())
         rest = re.sub(
             r"^(?:and|but|also|so|then|actually|please|thanks?|thank you)\b\W*",
@@ -168,11 +188,21 @@ def after_yes(text: str) -> str | None:
             flags=re.I,
         )
         head = _ACCEPT_HEAD.search(rest)
-    return rest or None
+    return heads, rest
+
+
+def after_yes(text: str) -> str | None:
+    """What follows a clear yes ("yes please, send Sam 20" → "send Sam 20"), else None."""
+    words = clean(text)
+    if _ACCEPT_HEAD.search(words) is None or _REFUSE_HEAD.search(words):
+        return None
+    return _yes_heads(words)[1] or None
 
 
 def asked_after_yes(text: str) -> str | None:
     """The question that follows a clear yes ("yes, how long will it take?"), else None."""
+    if not clear_yes(clean(text)):
+        return None
     rest = after_yes(text)
     if not rest or not ("?" in rest or _ASKING.search(rest)):
         return None

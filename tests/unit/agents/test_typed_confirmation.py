@@ -73,3 +73,11 @@ def test_a_plain_yes_asks_nothing_after() -> None:
     done = run_turn(graph, "typed-6", Command(resume={"text": "yes please"}))
     assert len(DONE) == 1 and "Moved $200.00." in last_text(done)
     assert [m for m in done["messages"] if m.type == "human"][-1].content == ASK["messages"][0][1]
+
+
+def test_ok_before_a_question_answers_it_and_runs_nothing() -> None:
+    DONE.clear()
+    graph = toy_graph()
+    run_turn(graph, "typed-7", ASK)
+    held = run_turn(graph, "typed-7", Command(resume={"text": "ok, what's my balancce?"}))
+    assert DONE == [] and held["__interrupt__"]

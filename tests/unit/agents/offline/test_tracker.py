@@ -132,7 +132,11 @@ def test_approved_with_a_question_approves_and_keeps_the_question() -> None:
     assert asked_after_yes("Approved. How long will the transfer take?") == (
         "How long will the transfer take?"
     )
+    assert asked_after_yes("sure, when does it land?") == "when does it land?"
+    # a word that may only open the sentence approves before a question about the action only
     assert asked_after_yes("alright, when does it land?") == "when does it land?"
+    assert asked_after_yes("alright, what's in savings?") is None
+    assert asked_after_yes("Right, please go ahead. How many days?") == "How many days?"
 
 
 def test_a_yes_taken_back_in_the_same_breath_is_no_yes() -> None:
@@ -150,3 +154,11 @@ def test_the_statements_of_a_message_leave_its_questions_out() -> None:
     assert statements("Yeah! Her name is Kim. Can you send it to her?") == "Yeah! Her name is Kim."
     assert statements("hang on, what's in savings?") == ""
     assert statements("50 to Sam") == "50 to Sam"
+
+
+def test_ok_before_a_question_is_no_yes() -> None:
+    from agents.offline.tracker import clear_yes
+
+    for said in ("ok, what's my balancce?", "okay what's in savings", "right, how much is left?"):
+        assert not clear_yes(said)
+    assert clear_yes("ok go ahead") and clear_yes("yes, what's my balance after?")

@@ -201,12 +201,11 @@ def after_yes(text: str) -> str | None:
 
 def asked_after_yes(text: str) -> str | None:
     """The question that follows a clear yes ("yes, how long will it take?"), else None."""
-    if not clear_yes(clean(text)):
+    words = clean(text)
+    if not clear_yes(words):
         return None
-    rest = after_yes(text)
-    if not rest or not ("?" in rest or _ASKING.search(rest)):
-        return None
-    return rest
+    rest = _yes_heads(words)[1]
+    return rest if rest and asks(rest) else None
 
 
 def read_confirmation(
@@ -222,7 +221,7 @@ def read_confirmation(
     action stays pending and is offered again rather than run on a guess.
     """
     words = clean(text)
-    question = "?" in words or bool(_ASKING.search(words))
+    question = asks(words)
     if ctx is not None and (not question or _CONTRAST.search(words)):
         # a question may name an account ("what's in savings?") without changing anything
         found = details(words, ctx)

@@ -35,7 +35,7 @@ from langgraph.types import Command, interrupt
 
 from agents.context import CustomerContext, context_of
 from agents.guardrails import check_input, mask_foreign_numbers
-from agents.offline.tracker import asked_after_yes, read_confirmation
+from agents.offline.tracker import asked_after_yes, read_confirmation, spelt
 from agents.state import ChatContext, ChatState
 from tools.feedback import record_offer_feedback
 
@@ -209,10 +209,11 @@ def build(
             # typed words mean what they say: a clear yes approves exactly the shown calls (as
             # the button does), a clear no declines them, a changed detail closes them for the
             # model to propose afresh, and anything else is answered while they stay pending
-            decision = read_confirmation(text, writes, context_of(state["messages"]), typed_acts())
+            ctx = context_of(state["messages"])
+            decision = read_confirmation(text, writes, ctx, typed_acts())
             if decision == "accept":
                 # "yes, when will it arrive?": the action runs, then the question is answered
-                question = asked_after_yes(text)
+                question = asked_after_yes(spelt(text, ctx))
                 return Command(goto="tools", update={"asked_after": question} if question else None)
             if decision == "refuse":
                 return Command(goto="agent", update={"messages": closed})

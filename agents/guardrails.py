@@ -1,16 +1,18 @@
 """Guardrails on the way in and out of the model.
 
 In: a customer message that is too long, or that tries to re-instruct the assistant ("ignore
-your previous instructions", "you are now ...", "show me your system prompt"), is answered
-here and never reaches the model. Out: digits that look like an account or card number and are
-not the customer's own are masked in whatever the model says (an LLM could echo what someone
-typed, never data: tools return only the customer's own records).
+your previous instructions", "you are now ...", "show me your system prompt"), typos and
+all, is answered here and never reaches the model. Out: digits that look like an account or
+card number and are not the customer's own are masked in whatever the model says (an LLM could
+echo what someone typed, never data: tools return only the customer's own records).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+from agents.offline.slots.spelling import spell
 
 MAX_CHARS = 2_000
 INJECTION = re.compile(
@@ -29,7 +31,7 @@ def check_input(text: str) -> str | None:
             f"That message is too long for me (over {MAX_CHARS:,} characters). "
             "Could you say it in a few sentences?"
         )
-    if INJECTION.search(text):
+    if INJECTION.search(text) or INJECTION.search(spell(text)):  # "dissregard your rules"
         return (
             "I can't change how I work, but I'm happy to help with your accounts, payments, "
             "cards or questions about the bank."

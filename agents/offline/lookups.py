@@ -50,6 +50,8 @@ _TASK = re.compile(
     r"round\s?ups?|automatic(?:ally)?)\b",
     re.I,
 )
+# What was spent out of pay is spending: "how much of my paycheck went on donuts"
+_SPENT = re.compile(r"\b(?:spent|spend|spending|bought|buy|buying|went\s+on)\b", re.I)
 _BALANCE = re.compile(
     r"\b(?:balances?|available|how\s+much\s+(?:is|do\s+i\s+have|have\s+i\s+got)\s+(?:in|on|left))\b",
     re.I,
@@ -105,10 +107,16 @@ def asks_income(text: str) -> bool:
     """Whether ``text`` asks about the customer's income (pay, salary, what they earned).
 
     Not when it asks for a balance ("my paycheck came in, what's my balance?"): the balance
-    is the answer then.
+    is the answer then; nor when it asks what was spent ("have I spent too much of my
+    paycheck?"): that is spending.
     """
     words = _cued(text)
-    return bool(_INCOME.search(words)) and not _TASK.search(words) and not _BALANCE.search(words)
+    return (
+        bool(_INCOME.search(words))
+        and not _TASK.search(words)
+        and not _BALANCE.search(words)
+        and not _SPENT.search(words)
+    )
 
 
 def named_merchant(text: str, ctx: CustomerContext, *, strict: bool = False) -> str | None:

@@ -233,12 +233,14 @@ def fill(frame: Frame, text: str, ctx: CustomerContext, *, asked: str | None = N
 
 # What names a credit card's bill when paying: its product or issuer, or the card itself.
 _CARD_BILL = re.compile(
-    r"\b(?:credit\s*cards?|credit|visa|master\s*card|mc|amex|american\s+express|discover|"
+    r"\b(?:credit\s*cards?|credit(?!\s+unions?\b)|visa|master\s*card|mc|amex|"
+    r"american\s+express|discover|"
     r"card(?:\s*(?:bill|balance|statement|payment))?|platinum|gold|rewards|cc)\b",
     re.I,
 )
 _CREDIT_CARD = re.compile(
-    r"\b(?:credit\s*cards?|credit|visa|master\s*card|amex|american\s+express|cc)\b", re.I
+    r"\b(?:credit\s*cards?|credit(?!\s+unions?\b)|visa|master\s*card|amex|american\s+express|cc)\b",
+    re.I,
 )
 # "pay it off", "in full", "the whole balance": all that is owed
 _IN_FULL = re.compile(
@@ -313,7 +315,8 @@ _PAID_WITH = re.compile(
 )
 # A card named by product, issuer or as a credit card (more than the word "card")
 _CARD_NAMED = re.compile(
-    r"\b(?:credit|visa|master\s*card|amex|american\s+express|discover|platinum|gold|"
+    r"\b(?:credit(?!\s+unions?\b)|visa|master\s*card|amex|american\s+express|discover|platinum|"
+    r"gold|"
     r"rewards|cc)\b",
     re.I,
 )

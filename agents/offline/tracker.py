@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from agents.context import CustomerContext
 from agents.offline.slots import match_account, match_payee, parse_amount, parse_date
+from agents.offline.slots.spelling import spell
 from agents.offline.understand import short_reply
 
 Decision = Literal["accept", "refuse", "change", "ask"]
@@ -73,6 +74,18 @@ def statements(text: str) -> str:
     """The sentences of ``text`` that are not questions ("Her name is Kim. Can you send it?")."""
     sentences = re.split(r"(?<=[.!?])\s+", text.strip())
     return " ".join(s for s in sentences if s and not asks(s))
+
+
+def spelt(text: str, ctx: CustomerContext | None) -> str:
+    """``text`` with typos of the words people use with a bank put right ("go ahad").
+
+    Every word of a name the customer's bank knows (an account, payee, merchant, goal or
+    scheduled payment) stays as typed.
+    """
+    if ctx is None:
+        return spell(text)
+    named = (*ctx.accounts, *ctx.payees, *ctx.goals, *ctx.scheduled, *ctx.closed)
+    return spell(text, [*(n.name for n in named), *ctx.merchants])
 
 
 def clean(text: str) -> str:
@@ -220,7 +233,7 @@ def read_confirmation(
     ``CONFIRM`` context. Acceptance needs a clear reading; an unclear message is ``ask``, so the
     action stays pending and is offered again rather than run on a guess.
     """
-    words = clean(text)
+    words = clean(spelt(text, ctx))
     question = asks(words)
     if ctx is not None and (not question or _CONTRAST.search(words)):
         # a question may name an account ("what's in savings?") without changing anything

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from nicknames import NickNamer
 from rapidfuzz.distance import OSA, Indel, Levenshtein
+from spellchecker import SpellChecker
 
 from agents.offline.slots.text import normalise
 
@@ -221,9 +222,24 @@ def match_merchant(
     """The merchants (from ``merchants``) that ``text`` names, best first, with scores 0..1.
 
     "starbucks", "Starbux" (a typo), "trader joes", "whole foods"; only names in
-    ``merchants`` come back.
+    ``merchants`` come back. A part of a name made only of everyday words ("power" of "City
+    Power", "bottle" of "Blue Bottle") names no merchant: "spending power" is not a question
+    about the power company.
     """
-    return rank(text, ((m, m) for m in merchants), people=False, threshold=threshold)
+    found = rank(text, ((m, m) for m in merchants), people=False, threshold=threshold)
+    if not found:
+        return found
+    content = [w for w in words(text) if w not in STOPWORDS]
+    return [
+        (name, score) for name, score in found if score >= 1.0 or not _everyday_part(name, content)
+    ]
+
+
+def _everyday_part(name: str, content: list[str]) -> bool:
+    """Whether ``content`` names only part of ``name``, and only by everyday words."""
+    significant = [w for w in _name_words(name) if w not in NAME_NOISE] or list(_name_words(name))
+    hits = [w for w in significant if any(similarity(w, t) for t in content)]
+    return 0 < len(hits) < len(significant) and all(is_everyday(w) for w in hits)
 
 
 def correct_words(text: str, vocabulary: frozenset[str]) -> str:
@@ -232,12 +248,14 @@ def correct_words(text: str, vocabulary: frozenset[str]) -> str:
     A word of five letters or more not in the vocabulary becomes the vocabulary word it is most
     like, when :func:`similarity` finds one close enough ("paychek" becomes "paycheck", "salry"
     "salary"); shorter words, numbers and words close to none are kept as typed. For the fixed
-    cue words of a rule ("salary", "deadline", "platinum"), never for names.
+    cue words of a rule ("salary", "deadline", "platinum"), never for names. An English word
+    spelt right is never a typo of another ("eating" is not "earning", "spending" not
+    "sending").
     """
     out = []
     for token in re.split(r"(\W+)", text):
         word = token.lower()
-        if len(word) < 5 or not word.isalpha() or word in vocabulary:
+        if len(word) < 5 or not word.isalpha() or word in vocabulary or is_english(word):
             out.append(token)
             continue
         best, score = token, 0.0
@@ -249,3 +267,20 @@ def correct_words(text: str, vocabulary: frozenset[str]) -> str:
 
 
 TYPO_SCORE = 0.75
+# How often a word must occur in English text to count as an everyday word
+EVERYDAY = 1e-6
+
+
+@lru_cache(maxsize=1)
+def _english() -> SpellChecker:
+    return SpellChecker(language="en", distance=1)
+
+
+def is_english(word: str) -> bool:
+    """Whether ``word`` (lower case) is a word of the English dictionary, spelt right."""
+    return word in _english()
+
+
+def is_everyday(word: str) -> bool:
+    """Whether ``word`` is an everyday English word ("power", "city"), not a brand or name."""
+    return _english().word_usage_frequency(word) >= EVERYDAY

@@ -120,6 +120,11 @@ _RULES: tuple[_Rule, ...] = (
         re.compile(r"\b(?:in|during|for|of)\s+(?P<y>(?:19|20)\d{2})\b"),
         lambda m, t: (date(int(m["y"]), 1, 1), date(int(m["y"]), 12, 31)),
     ),
+    # "lately", "recently": the past month, not the few days of this one
+    (
+        re.compile(r"\b(?:recently|lately|of\s+late|these\s+days|(?:past|last)\s+few\s+weeks)\b"),
+        lambda m, t: _rolling(t, 1, "month"),
+    ),
 )
 _BETWEEN = re.compile(
     r"\b(?:between|from)\s+(?P<a>.+?)\s+(?:and|to|until|till|through|-)\s+(?P<b>.+)"
@@ -132,8 +137,9 @@ def parse_period(text: str, *, today: date) -> Period | None:
 
     "last month" (the previous calendar month), "this month", "last week" (previous Monday to
     Sunday), "this year", "in October" (the latest October that has begun), "October 2025",
-    "past 30 days" (30 days ending today), "year to date", "since March", "between 3/1 and
-    3/15", or a single day ("on March 3", "yesterday", "last Friday").
+    "past 30 days" (30 days ending today), "lately" (the past month), "year to date",
+    "since March", "between 3/1 and 3/15", or a single day ("on March 3", "yesterday",
+    "last Friday").
 
     Returns:
         (first day, last day), or None when ``text`` names no period.

@@ -206,6 +206,8 @@ def test_questions_about_pay_are_income_questions(text: str) -> None:
         "pay my visa",
         "I just got my paycheck, what's my balance?",
         "did my salary come in? how much is in my checking",
+        "have i spent too much of my paycheck on donuts lately",
+        "how much have i spent on eating out recently",
     ],
 )
 def test_doing_something_with_pay_is_not_a_question_about_it(text: str) -> None:
@@ -351,6 +353,11 @@ def test_without_a_card_account_nothing_is_paid_and_it_says_so() -> None:
 def test_a_payee_named_in_full_is_still_paid_as_a_payee() -> None:
     assert not pays_card("pay Visa Nguyen 40", CTX)
     assert not pays_card("pay the power bill", CTX)
+
+
+def test_a_credit_union_is_no_credit_card() -> None:
+    assert not pays_card("send 100 to my credit union savings", CTX)
+    assert pays_card("pay my credit card bill", CTX)
 
 
 @pytest.mark.parametrize("text", ["pay Ana 20 with my card", "pay City Power using my debit card"])

@@ -32,6 +32,7 @@ SHORTEST = 4  # shorter words have too many neighbours to correct safely
 LONG = 6  # an unknown word this long may be put right to any everyday English word
 # An English word used less than this ("mooney", "spae") may be a typo of a bank word
 RARE = 1e-7
+COMMON = 3  # times a bank word is used in the phrasings to stand for a rare word
 
 
 @lru_cache(maxsize=1)
@@ -50,11 +51,15 @@ def _best(word: str, candidates: list[str], weight: Mapping[str, float]) -> str:
     return max(candidates, key=lambda c: (c[0] == word[0], weight[c], c))
 
 
-def _correction(word: str) -> str | None:
+def _correction(word: str, *, rare: bool = False) -> str | None:
     english = _english()
     near = english.edit_distance_1(word)
     vocabulary = bank_words()
-    if found := [c for c in near if c in vocabulary]:
+    # a rare word ("mooney", but also a surname: "Rowe") only for a word customers use often
+    # that starts with the same letter
+    least = COMMON if rare else 1
+    found = [c for c in near if vocabulary[c] >= least and (not rare or c[0] == word[0])]
+    if found:
         return _best(word, found, vocabulary)
     if _known(word) or len(word) < LONG:
         return None
@@ -99,9 +104,11 @@ def _spelt(word: str) -> str | None:
     lower = word.lower()
     if len(lower) < SHORTEST or not lower.isalpha() or lower in bank_words():
         return None
-    if _known(lower) and (lower in KEEP or _usage(lower) >= RARE):
+    if not _known(lower):
+        return _correction(lower)
+    if lower in KEEP or _usage(lower) >= RARE:
         return None
-    return _correction(lower)
+    return _correction(lower, rare=True)
 
 
 def _usage(word: str) -> float:

@@ -33,6 +33,7 @@ def test_a_typo_of_a_bank_word_is_put_right(typed: str, meant: str) -> None:
         "i dont think so, cant do it",  # chat spellings are meant
         "pay Svetlana 20 for the autopay",
         "send 25.50 to x9z3",  # numbers and codes are kept
+        "move it to my t rowe price account",  # a rare word that is a name: not "rome"
     ],
 )
 def test_words_spelt_right_stay_as_typed(typed: str) -> None:

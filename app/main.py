@@ -41,8 +41,10 @@ from app.api import (
     pages,
     transactions,
 )
+from app.api import live as live_chat
 from app.chat_threads import ChatThreads
 from app.heap import freeze_heap
+from app.live import make_hub
 from app.logging_setup import install as install_log_masking
 from app.warmup import WarmUp, app_parts
 from services.events import Event
@@ -103,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = bootstrap.open_engine(settings)
         bus = bootstrap.event_bus(settings)
         live: LiveUpdates | None = None
+        # announcements between customers' chats and advisors' consoles, across processes
+        app.state.live_hub = make_hub(settings.redis_url)
         warm_up: WarmUp | None = None
         # chat turns run here, a few at a time (see Settings.chat_threads), turns first
         app.state.chat_executor = ChatThreads(settings.chat_threads)
@@ -144,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 live.stop()
             app.state.chat_executor.shutdown(wait=True, cancel_futures=True)
             bus.close()
+            await app.state.live_hub.close()
             engine.dispose()
 
     app = FastAPI(
@@ -163,6 +168,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(api.router)
     app.include_router(advisor.router)
     app.include_router(cases.router)
+    app.include_router(live_chat.router)
+    app.include_router(live_chat.socket_router)
     app.include_router(chat.router)
     app.include_router(pages.router)
     app.mount("/static", pages.static_files(), name="static")

@@ -499,3 +499,55 @@ class HandoffCase(SQLModel, table=True):
     summary: str = Field(max_length=2000)
     status: str = Field(default="open", max_length=20)  # open | assigned | closed
     opened_at: datetime
+
+
+class LiveHandoff(SQLModel, table=True):
+    """A conversation waiting for, or held by, a human advisor in the same chat.
+
+    ``waiting`` in the queue, ``active`` once one advisor claimed it, ``returned`` to the
+    assistant, ``closed`` with an outcome, or ``left`` when the customer left a message and
+    went (the case stays open for an advisor).
+    """
+
+    __tablename__ = "live_handoff"
+    __table_args__ = (Index("ix_live_handoff_status_priority", "status", "priority"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    thread: str = Field(max_length=100)  # the customer's own conversation id
+    case_id: int | None = Field(default=None, foreign_key="handoff_case.id")
+    reason: str = Field(max_length=100)
+    priority: int = 0  # 2 suspected fraud, 1 a customer who may need more care, 0 otherwise
+    status: str = Field(default="waiting", max_length=20)
+    advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
+    requested_at: datetime
+    claimed_at: datetime | None = None
+    ended_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=100)
+
+
+class LiveMessage(SQLModel, table=True):
+    """One line of a live conversation: said by the customer, an advisor or the system."""
+
+    __tablename__ = "live_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handoff_id: int = Field(foreign_key="live_handoff.id", index=True)
+    author: str = Field(max_length=20)  # customer | advisor | system
+    advisor_id: int | None = Field(default=None, foreign_key="advisor.id")
+    kind: str = Field(default="text", max_length=20)  # text | joined | returned | closed | left
+    text: str = Field(max_length=2000)
+    at: datetime
+
+
+class AssistSuggestion(SQLModel, table=True):
+    """What the assistant suggested to the advisor holding a conversation; whether it was used."""
+
+    __tablename__ = "assist_suggestion"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handoff_id: int = Field(foreign_key="live_handoff.id", index=True)
+    kind: str = Field(max_length=20)  # article | action | draft
+    ref: str = Field(max_length=200)
+    used: bool = False
+    at: datetime

@@ -110,6 +110,35 @@ class Settings(BaseSettings):
         "summary lists 30 days of writes.",
     )
 
+    advisor_hours: str = Field(
+        "always",
+        description="When advisors answer in the chat, in the bank's time zone: e.g. "
+        "'mon-fri 08:00-20:00, sat 09:00-13:00', or 'always'. Outside them a request for a person "
+        "says so and leaves a case.",
+    )
+    bank_timezone: str = Field(
+        "UTC", description="The bank's IANA time zone (e.g. America/New_York), for advisor hours."
+    )
+
+    @field_validator("advisor_hours")
+    @classmethod
+    def _hours_readable(cls, value: str) -> str:
+        from services.handoffs import Hours
+
+        Hours.parse(value)  # a ValueError says what cannot be read
+        return value
+
+    @field_validator("bank_timezone")
+    @classmethod
+    def _zone_known(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. America/New_York)") from None
+        return value
+
     @field_validator(
         "database_url",
         "redis_url",

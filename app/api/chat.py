@@ -8,6 +8,9 @@ first turn then reads it). Client frames:
 * ``{"type": "USER_MESSAGE", "threadId": "...", "text": "..."}``
 * ``{"type": "CONFIRM", "threadId": "...", "approve": true|false}`` or, to change the request,
   ``{"type": "CONFIRM", "threadId": "...", "text": "sorry, I meant 65"}``
+* ``{"type": "RESUME", "threadId": "...", "after": 0}`` and ``{"type": "LEAVE_MESSAGE",
+  "threadId": "...", "text": "..."}``: the live hand-off to an advisor (:mod:`app.api.live`,
+  whose frames are ``CUSTOM`` ``handoff``, ``advisor_message`` and ``handoff_line``)
 
 Each run answers with ``RUN_STARTED``, then ``TOOL_CALL_START/ARGS/END/RESULT`` for every tool
 the run used, ``TEXT_MESSAGE_START/CONTENT/END`` for the reply, and ``RUN_FINISHED`` — or
@@ -36,10 +39,12 @@ from langgraph.types import Command
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from agents.runtime_patches.checkpoints import one_load
+from app.api.live import CustomerLink, tell_result
 from app.api.metrics import metrics_of
 from app.auth import Role, TokenError, read_token
 from app.chat_threads import ChatThreads
 from app.warmup import assistant_once as _build_once
+from services.banking.rules import Refused
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +213,16 @@ def _parse(raw: str | None) -> dict[str, Any]:
         approve, text = frame.get("approve"), frame.get("text")
         if not isinstance(approve, bool) and not (isinstance(text, str) and text.strip()):
             raise ChatError("bad_frame", "CONFIRM needs approve (true/false) or a text")
+    elif kind == "LEAVE_MESSAGE":
+        text = frame.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            raise ChatError(
+                "bad_frame", f"LEAVE_MESSAGE needs a text of 1 to {MAX_TEXT} characters"
+            )
+    elif kind == "RESUME":
+        after = frame.get("after", 0)
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**63:
+            raise ChatError("bad_frame", "RESUME's after must be a line id (0 or more)")
     else:
         raise ChatError("unknown_frame", f"unknown frame type {kind!r}")
     return frame
@@ -264,7 +279,7 @@ async def in_chat_thread(app: Any, fn: Any, *args: Any, background: bool = False
     return await asyncio.get_running_loop().run_in_executor(executor, context.run, fn, *args)
 
 
-async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> None:
+async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> list[BaseMessage]:
     metrics_of(websocket.app).chat_turns.inc()
     assistant = await assistant_of(websocket.app)
     thread, run_id = frame["threadId"], uuid.uuid4().hex
@@ -286,12 +301,13 @@ async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> N
                 "text": ask["text"],
             }
         )
-        return
+        return added
     await websocket.send_json({"type": "RUN_FINISHED", "threadId": thread, "runId": run_id})
     if frame["type"] == "CONFIRM" and frame.get("approve") is True:
         # the write changed the customer's records: read them again while the customer reads
         # the answer, not when they next speak (but only when no other turn is waiting)
         _background(_prepare(websocket.app, person_id, background=True))
+    return added
 
 
 _pending: set[asyncio.Task[None]] = set()
@@ -320,6 +336,7 @@ async def chat(websocket: WebSocket) -> None:
         await websocket.close(code=4401)
         return
     limiter = Limiter(*RATE)
+    link = CustomerLink(websocket, principal.person_id)
     try:
         await _open(websocket, principal.person_id)
         while True:
@@ -333,7 +350,12 @@ async def chat(websocket: WebSocket) -> None:
                 if not limiter.allow(time.monotonic()):
                     raise ChatError("rate_limited", "too many messages; wait a few seconds")
                 frame = _parse(raw)
-                await _run(websocket, principal.person_id, frame)
+                if await link.handle(frame):
+                    continue  # the advisor holds the conversation, or a live-side frame
+                added = await _run(websocket, principal.person_id, frame)
+                await link.after_run(frame["threadId"], added)
+                if frame["type"] == "CONFIRM":
+                    await tell_result(websocket.app, principal.person_id, frame["threadId"], added)
             except WebSocketDisconnect:
                 # The page closed or lost its connection while the answer was being sent, not
                 # a failure: what the run finished is checkpointed, and a reconnect with the
@@ -344,6 +366,11 @@ async def chat(websocket: WebSocket) -> None:
                 metrics_of(websocket.app).chat_errors.labels(exc.code).inc()
                 await websocket.send_json(
                     {"type": "RUN_ERROR", "code": exc.code, "message": str(exc)}
+                )
+            except Refused as exc:
+                metrics_of(websocket.app).chat_errors.labels("refused").inc()
+                await websocket.send_json(
+                    {"type": "RUN_ERROR", "code": "refused", "message": str(exc)}
                 )
             except (OperationalError, InterfaceError):
                 metrics_of(websocket.app).chat_errors.labels("unavailable").inc()
@@ -364,6 +391,8 @@ async def chat(websocket: WebSocket) -> None:
                 )
     except WebSocketDisconnect:
         return
+    finally:
+        await link.close()
 
 
 async def _open(websocket: WebSocket, person_id: int) -> None:

@@ -59,6 +59,11 @@ def _messages(saver: Any, thread_id: str) -> tuple[list[BaseMessage], datetime |
     return messages, datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
 
 
+def threads_count(saver: Any) -> int:
+    """How many customer conversations the checkpointer holds."""
+    return len(_thread_ids(saver, "customer-"))
+
+
 def threads_of(saver: Any, *, person_id: int) -> list[Thread]:
     """The customer's conversations, most recently active first.
 
@@ -87,12 +92,18 @@ def messages_of(saver: Any, *, thread_id: str) -> list[BaseMessage] | None:
 
 
 def transcript(messages: list[BaseMessage]) -> list[dict[str, Any]]:
-    """The conversation as lines: who spoke (customer, assistant, tool) and what was said."""
+    """The conversation as lines: who spoke (customer, assistant, advisor, tool) and what.
+
+    An action an advisor proposed in the conversation is the advisor's line.
+    """
     lines: list[dict[str, Any]] = []
     for n, m in enumerate(messages):
         text = m.content if isinstance(m.content, str) else str(m.content)
         if isinstance(m, HumanMessage):
             lines.append({"index": n, "role": "customer", "text": text})
+        elif isinstance(m, AIMessage) and m.additional_kwargs.get("proposed_by"):
+            calls = [c["name"] for c in m.tool_calls]
+            lines.append({"index": n, "role": "advisor", "text": text, "tool_calls": calls})
         elif isinstance(m, AIMessage):
             calls = [c["name"] for c in m.tool_calls]
             if text or calls:

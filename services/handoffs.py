@@ -1,0 +1,400 @@
+"""Live hand-off: the advisors' queue of conversations and what is said in them.
+
+A customer who asks for a person joins the queue (:func:`enqueue`), is told their place and an
+honest wait (:func:`place`), and keeps the same chat. One advisor claims a waiting conversation
+(:func:`claim`: a single conditional update, so of two advisors clicking at once exactly one
+wins, on SQLite and PostgreSQL alike), talks in it (:func:`say`), and hands it back to the
+assistant or closes it with an outcome. Every line said is a row here before it is delivered
+anywhere, so a restart loses nothing and a reader that missed a delivery reads on from the
+last line it saw (:func:`lines`).
+
+Opening hours (:class:`Hours`) are the bank's, in its time zone; outside them the customer is
+told so and the case stays open for an advisor to pick up.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlmodel import SQLModel
+
+from services.banking.rules import Refused, check_text
+
+_T = SQLModel.metadata.tables
+OPEN = ("waiting", "active")
+OUTCOMES = ("resolved", "follow_up", "no_answer", "referred")
+HANDLE_SECONDS = 300  # the wait per place in the queue before any conversation was timed
+RECENT = 50  # the latest timed conversations the wait estimate reads
+_FRAUD = re.compile(
+    r"\b(fraud\w*|stolen|scam\w*|hack\w*|unauthori[sz]ed|didn'?t (?:make|authori[sz]e)|"
+    r"don'?t recogni[sz]e|identity theft)\b",
+    re.I,
+)
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Hours:
+    """When advisors answer live: days of the week and a daily span, in the bank's zone.
+
+    Written as ``"mon-fri 08:00-20:00, sat 09:00-13:00"``; ``"always"`` for round the clock.
+    """
+
+    spans: tuple[tuple[int, time, time], ...]
+    zone: ZoneInfo
+
+    @classmethod
+    def parse(cls, text: str, zone: str = "UTC") -> Hours:
+        """The hours ``text`` gives, in time zone ``zone``.
+
+        Raises:
+            ValueError: an unknown day, a malformed time or an empty span.
+        """
+        tz = ZoneInfo(zone)
+        if text.strip().lower() in ("always", "24/7"):
+            return cls(tuple((d, time(0), time.max) for d in range(7)), tz)
+        spans: list[tuple[int, time, time]] = []
+        for part in filter(None, (p.strip().lower() for p in text.split(","))):
+            found = re.fullmatch(
+                r"(?P<a>[a-z]{3})(?:-(?P<b>[a-z]{3}))?\s+(?P<s>\d{1,2}:\d{2})-(?P<e>\d{1,2}:\d{2})",
+                part,
+            )
+            if not found or found["a"] not in _DAYS or (found["b"] or "mon") not in _DAYS:
+                raise ValueError(f"opening hours: cannot read {part!r} (e.g. mon-fri 08:00-20:00)")
+            first, last = _DAYS.index(found["a"]), _DAYS.index(found["b"] or found["a"])
+            start, end = _clock(found["s"]), _clock(found["e"])
+            if end <= start:
+                raise ValueError(f"opening hours: {part!r} ends before it starts")
+            days = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+            spans.extend((d, start, end) for d in days)
+        if not spans:
+            raise ValueError("opening hours: no days given")
+        return cls(tuple(spans), tz)
+
+    def open_at(self, now: datetime) -> bool:
+        """Whether advisors answer at ``now``."""
+        local = now.astimezone(self.zone)
+        return any(d == local.weekday() and s <= local.time() < e for d, s, e in self.spans)
+
+    def next_opening(self, now: datetime) -> datetime | None:
+        """When advisors next answer after ``now`` (in the bank's zone), None if never."""
+        local = now.astimezone(self.zone)
+        for ahead in range(8):
+            day: date = (local + timedelta(days=ahead)).date()
+            for d, start, _ in sorted(self.spans, key=lambda s: s[1]):
+                at = datetime.combine(day, start, tzinfo=self.zone)
+                if d == day.weekday() and at > local:
+                    return at
+        return None
+
+    def describe(self) -> str:
+        """The hours in words: "Mon-Fri 08:00-20:00 (America/New_York)"."""
+        by_span: dict[tuple[time, time], list[int]] = {}
+        for d, s, e in self.spans:
+            by_span.setdefault((s, e), []).append(d)
+        parts = []
+        for (s, e), days in by_span.items():
+            if len(days) == 7 and s == time(0) and e == time.max:
+                return "round the clock"
+            names = [_DAYS[d].title() for d in sorted(days)]
+            label = f"{names[0]}-{names[-1]}" if len(names) > 2 else "/".join(names)
+            parts.append(f"{label} {s:%H:%M}-{'24:00' if e == time.max else f'{e:%H:%M}'}")
+        return f"{', '.join(parts)} ({self.zone.key})"
+
+
+def _clock(text: str) -> time:
+    hours, minutes = (int(x) for x in text.split(":"))
+    if hours == 24 and minutes == 0:
+        return time.max
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ValueError(f"opening hours: {text!r} is no time of day")
+    return time(hours, minutes)
+
+
+def priority_of(reason: str, said: list[str], *, age: int | None = None) -> int:
+    """2 for a suspected fraud, 1 for a customer who may need more care (80 or older), else 0."""
+    if _FRAUD.search(" ".join([reason, *said])):
+        return 2
+    return 1 if age is not None and age >= 80 else 0
+
+
+def _row(found: Any) -> dict[str, Any] | None:
+    return dict(found._mapping) if found is not None else None
+
+
+def current(conn: Connection, *, person_id: int, thread: str) -> dict[str, Any] | None:
+    """The customer's waiting or active hand-off on ``thread``, if any."""
+    t = _T["live_handoff"]
+    query = select(t).where(t.c.person_id == person_id, t.c.thread == thread, t.c.status.in_(OPEN))
+    return _row(conn.execute(query.order_by(t.c.id.desc()).limit(1)).first())
+
+
+def get(conn: Connection, handoff_id: int) -> dict[str, Any] | None:
+    """One hand-off by id."""
+    t = _T["live_handoff"]
+    return _row(conn.execute(select(t).where(t.c.id == handoff_id)).first())
+
+
+def enqueue(
+    conn: Connection,
+    *,
+    person_id: int,
+    thread: str,
+    reason: str,
+    now: datetime,
+    case_id: int | None = None,
+    priority: int = 0,
+) -> dict[str, Any]:
+    """Put the customer's conversation in the queue; the one already open there if any."""
+    found = current(conn, person_id=person_id, thread=thread)
+    if found is not None:
+        return found
+    t = _T["live_handoff"]
+    new_id = conn.execute(
+        insert(t)
+        .values(
+            person_id=person_id,
+            thread=check_text(thread, "thread", 100),
+            case_id=case_id,
+            reason=check_text(reason, "reason", 100),
+            priority=priority,
+            status="waiting",
+            requested_at=now,
+        )
+        .returning(t.c.id)
+    ).scalar_one()
+    said(conn, new_id, author="system", kind="queued", text=f"Waiting for an advisor: {reason}")
+    found = get(conn, new_id)
+    assert found is not None
+    return found
+
+
+def queue(conn: Connection) -> list[dict[str, Any]]:
+    """Waiting conversations, in the order advisors should take them (priority, then age)."""
+    t, p = _T["live_handoff"], _T["person"]
+    query = (
+        select(t, p.c.first_name, p.c.last_name)
+        .join(p, p.c.id == t.c.person_id)
+        .where(t.c.status == "waiting")
+        .order_by(t.c.priority.desc(), t.c.requested_at, t.c.id)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def place(conn: Connection, handoff_id: int, *, now: datetime) -> dict[str, int] | None:
+    """``{"position", "wait_seconds"}`` of a waiting conversation; None once it is not waiting.
+
+    The wait is the place in the queue times the median time advisors took to claim the last
+    conversations (``HANDLE_SECONDS`` before any), shared among the advisors now holding one.
+    """
+    ordered = [r["id"] for r in queue(conn)]
+    if handoff_id not in ordered:
+        return None
+    t = _T["live_handoff"]
+    timed = conn.execute(
+        select(t.c.requested_at, t.c.claimed_at)
+        .where(t.c.claimed_at.is_not(None))
+        .order_by(t.c.claimed_at.desc())
+        .limit(RECENT)
+    ).all()
+    waits = [(_aware(c) - _aware(r)).total_seconds() for r, c in timed]
+    per_place = statistics.median(waits) if waits else HANDLE_SECONDS
+    advisors = conn.execute(
+        select(func.count(func.distinct(t.c.advisor_id))).where(t.c.status == "active")
+    ).scalar_one()
+    position = ordered.index(handoff_id) + 1
+    return {"position": position, "wait_seconds": int(position * per_place / max(1, advisors))}
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def claim(conn: Connection, handoff_id: int, *, advisor_id: int, now: datetime) -> bool:
+    """Take a waiting conversation for ``advisor_id``; False when another advisor was first."""
+    t = _T["live_handoff"]
+    taken = conn.execute(
+        update(t)
+        .where(and_(t.c.id == handoff_id, t.c.status == "waiting"))
+        .values(status="active", advisor_id=advisor_id, claimed_at=now)
+    ).rowcount
+    if taken != 1:
+        return False
+    name = _advisor_name(conn, advisor_id)
+    said(conn, handoff_id, author="system", kind="joined", text=f"{name} joined the chat")
+    return True
+
+
+def _advisor_name(conn: Connection, advisor_id: int) -> str:
+    a = _T["advisor"]
+    found = conn.execute(select(a.c.display_name).where(a.c.id == advisor_id)).scalar_one_or_none()
+    return str(found or "An advisor")
+
+
+def said(
+    conn: Connection,
+    handoff_id: int,
+    *,
+    author: str,
+    text: str,
+    kind: str = "text",
+    advisor_id: int | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Record one line of the conversation; the stored row (with its id) is returned."""
+    m = _T["live_message"]
+    values = {
+        "handoff_id": handoff_id,
+        "author": author,
+        "advisor_id": advisor_id,
+        "kind": kind,
+        "text": check_text(text, "message", 2000),
+        "at": now or datetime.now(UTC),
+    }
+    new_id = conn.execute(insert(m).values(**values).returning(m.c.id)).scalar_one()
+    return {"id": new_id, **values}
+
+
+def say(
+    conn: Connection, handoff_id: int, *, author: str, text: str, advisor_id: int | None = None
+) -> dict[str, Any]:
+    """A customer's or the holding advisor's message in an active conversation.
+
+    Raises:
+        Refused: the conversation is not active, or the advisor is not the one holding it.
+    """
+    found = get(conn, handoff_id)
+    if found is None or found["status"] != "active":
+        raise Refused("This conversation is not with an advisor now.")
+    if author == "advisor" and found["advisor_id"] != advisor_id:
+        raise Refused("Another advisor holds this conversation.")
+    return said(conn, handoff_id, author=author, text=text, advisor_id=advisor_id)
+
+
+def lines(conn: Connection, handoff_id: int, *, after: int = 0) -> list[dict[str, Any]]:
+    """The conversation's lines after line ``after``, oldest first."""
+    m = _T["live_message"]
+    query = select(m).where(m.c.handoff_id == handoff_id, m.c.id > after).order_by(m.c.id)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def end(
+    conn: Connection,
+    handoff_id: int,
+    *,
+    advisor_id: int,
+    status: str,
+    now: datetime,
+    outcome: str | None = None,
+) -> dict[str, Any]:
+    """Hand the conversation back to the assistant (``returned``) or close it (``closed``).
+
+    Raises:
+        Refused: not the holding advisor, not active, or an unknown outcome.
+    """
+    if status == "closed" and outcome not in OUTCOMES:
+        raise Refused(f"outcome must be one of {', '.join(OUTCOMES)}")
+    t = _T["live_handoff"]
+    done = conn.execute(
+        update(t)
+        .where(t.c.id == handoff_id, t.c.status == "active", t.c.advisor_id == advisor_id)
+        .values(status=status, ended_at=now, outcome=outcome if status == "closed" else None)
+    ).rowcount
+    if done != 1:
+        raise Refused("Only the advisor holding an active conversation can end it.")
+    found = get(conn, handoff_id)
+    assert found is not None
+    if found["case_id"] is not None and status == "closed":
+        c = _T["handoff_case"]
+        conn.execute(update(c).where(c.c.id == found["case_id"]).values(status="closed"))
+    text = "The assistant is back" if status == "returned" else f"Closed: {outcome}"
+    line = said(conn, handoff_id, author="system", kind=status, text=text, now=now)
+    return {**found, "line": line}
+
+
+def leave(conn: Connection, handoff_id: int, *, person_id: int, text: str, now: datetime) -> None:
+    """The customer leaves a message and goes: out of the queue, the case kept for an advisor.
+
+    Raises:
+        Refused: not the customer's waiting conversation.
+    """
+    t = _T["live_handoff"]
+    done = conn.execute(
+        update(t)
+        .where(t.c.id == handoff_id, t.c.person_id == person_id, t.c.status == "waiting")
+        .values(status="left", ended_at=now)
+    ).rowcount
+    if done != 1:
+        raise Refused("There is no conversation waiting for an advisor to leave a message in.")
+    said(conn, handoff_id, author="customer", kind="left", text=text, now=now)
+
+
+def suggested(
+    conn: Connection, handoff_id: int, items: list[tuple[str, str]], now: datetime
+) -> list[int]:
+    """Record what the assistant suggested to the advisor (kind, ref); their ids."""
+    s = _T["assist_suggestion"]
+    return [
+        conn.execute(
+            insert(s)
+            .values(handoff_id=handoff_id, kind=kind, ref=ref[:200], used=False, at=now)
+            .returning(s.c.id)
+        ).scalar_one()
+        for kind, ref in items
+    ]
+
+
+def used(conn: Connection, handoff_id: int, suggestion_id: int) -> bool:
+    """Mark one suggestion of this conversation used; False when there is no such suggestion."""
+    s = _T["assist_suggestion"]
+    return (
+        conn.execute(
+            update(s).where(s.c.id == suggestion_id, s.c.handoff_id == handoff_id).values(used=True)
+        ).rowcount
+        == 1
+    )
+
+
+def stats(conn: Connection, *, conversations: int) -> dict[str, Any]:
+    """Containment, hand-off rate, waits (p50/p95 seconds) and assist suggestions used.
+
+    ``conversations``: how many chat conversations there were (the checkpointer knows).
+    """
+    t, s = _T["live_handoff"], _T["assist_suggestion"]
+    handed = conn.execute(select(func.count()).select_from(t)).scalar_one()
+    timed = conn.execute(
+        select(t.c.requested_at, t.c.claimed_at).where(t.c.claimed_at.is_not(None))
+    ).all()
+    waits = sorted((_aware(c) - _aware(r)).total_seconds() for r, c in timed)
+    offered, taken = conn.execute(
+        select(func.count(), func.coalesce(func.sum(case((s.c.used, 1), else_=0)), 0)).select_from(
+            s
+        )
+    ).one()
+    waiting = conn.execute(
+        select(func.count()).select_from(t).where(t.c.status == "waiting")
+    ).scalar_one()
+    total = max(conversations, handed)
+    return {
+        "conversations": total,
+        "handed_off": handed,
+        "handoff_rate": round(handed / total, 4) if total else 0.0,
+        "containment": round(1 - handed / total, 4) if total else 1.0,
+        "waiting": waiting,
+        "wait_seconds_p50": _quantile(waits, 0.5),
+        "wait_seconds_p95": _quantile(waits, 0.95),
+        "assist_suggested": int(offered),
+        "assist_used": int(taken),
+    }
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    return round(values[min(len(values) - 1, int(q * len(values)))], 1)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
@@ -237,7 +237,11 @@ def _conversations(out: AdvisorSummary, conversations: dict[str, Sequence[BaseMe
             if isinstance(m, HumanMessage):
                 asked.append(n)
                 out.add("Recent conversation", f"Asked: {m.content}", source)
-            for text in _calls_said(by_message.get(n, [])):
+            elif isinstance(m, AIMessage) and m.name == "advisor" and m.content:
+                who = m.additional_kwargs.get("advisor") or "Advisor"
+                out.add("Recent conversation", f"{who} (advisor) said: {m.content}", source)
+            proposer = "Advisor" if isinstance(m, AIMessage) and _by_advisor(m) else "Assistant"
+            for text in _calls_said(by_message.get(n, []), proposer):
                 out.add("Recent conversation", text, source)
         tail = [m for m in messages if m.type in ("human", "ai")]
         if tail and isinstance(tail[-1], HumanMessage):
@@ -263,16 +267,20 @@ def _conversations(out: AdvisorSummary, conversations: dict[str, Sequence[BaseMe
                 )
 
 
-def _calls_said(calls: list[Outcome]) -> list[str]:
-    """What one assistant message's tool calls came to: used only when they actually ran."""
+def _by_advisor(message: AIMessage) -> bool:
+    return bool(message.additional_kwargs.get("proposed_by"))
+
+
+def _calls_said(calls: list[Outcome], who: str = "Assistant") -> list[str]:
+    """What one message's tool calls came to (``who`` made them): used only when they ran."""
     used = [o.name for o in calls if o.happened]
-    out = [f"Assistant used {', '.join(dict.fromkeys(used))}"] if used else []
+    out = [f"{who} used {', '.join(dict.fromkeys(used))}"] if used else []
     for o in calls:
         if not o.happened:
             verb = "tried" if o.status in ("refused", "failed") else "proposed"
             unasked = o.status == "pending" and not o.is_write  # a read needs no confirmation
             why = "not run" if unasked else NOT_RUN.get(o.status, o.status)
-            out.append(f"Assistant {verb} {o.name}; {why}")
+            out.append(f"{who} {verb} {o.name}; {why}")
     return out
 
 

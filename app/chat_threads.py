@@ -9,6 +9,8 @@ nothing is lost, only moved).
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import itertools
 import threading
 from collections import deque
@@ -103,3 +105,15 @@ class ChatThreads(Executor):
         if wait:
             for thread in self._threads:
                 thread.join()
+
+
+async def in_chat_thread(app: Any, fn: Any, *args: Any, background: bool = False) -> Any:
+    """``fn(*args)`` on the app's chat threads (``chat_threads`` of them), off the event loop.
+
+    ``background`` work waits until no turn is running or waiting (``app.chat_threads``).
+    """
+    executor = getattr(app.state, "chat_executor", None)
+    context = contextvars.copy_context()
+    if background and isinstance(executor, ChatThreads):
+        return await asyncio.wrap_future(executor.submit_background(context.run, fn, *args))
+    return await asyncio.get_running_loop().run_in_executor(executor, context.run, fn, *args)

@@ -162,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
-    app.state.metrics = metrics.Metrics()
+    app.state.metrics = metrics.Metrics(app)
     app.add_middleware(metrics.RequestMetrics)
     for api in (health, metrics, auth, customers, transactions, dashboard, advice, events):
         app.include_router(api.router)

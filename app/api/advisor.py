@@ -23,6 +23,7 @@ from app.api.deps import (
     SaverDep,
     SessionDep,
 )
+from app.api.live import live_conversations
 from app.api.queries import record_audit
 from services.reads.advisory import MAX_RESULTS, person_exists, search_customers
 
@@ -158,6 +159,7 @@ def customer_summary(
     conversations: dict[str, Any] = {}
     for thread in threads_of(saver, person_id=customer)[:SUMMARY_THREADS]:
         conversations[thread.thread_id] = messages_of(saver, thread_id=thread.thread_id) or []
+    conversations |= live_conversations(session.connection(), person_id=customer)
     try:
         summary = build_summary(
             Bank(engine, recommender=recommender),

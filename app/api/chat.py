@@ -25,7 +25,6 @@ customer, so a thread id can never open someone else's conversation; reconnectin
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import logging
 import time
@@ -42,7 +41,7 @@ from agents.runtime_patches.checkpoints import one_load
 from app.api.live import CustomerLink, tell_result
 from app.api.metrics import metrics_of
 from app.auth import Role, TokenError, read_token
-from app.chat_threads import ChatThreads
+from app.chat_threads import in_chat_thread
 from app.warmup import assistant_once as _build_once
 from services.banking.rules import Refused
 
@@ -265,18 +264,6 @@ def _check_and_run(
         payload = {"messages": [("user", frame["text"])]}
     before = len(state.values.get("messages", [])) if state.values else 0
     return before, assistant.run(config_thread, person_id, payload)
-
-
-async def in_chat_thread(app: Any, fn: Any, *args: Any, background: bool = False) -> Any:
-    """``fn(*args)`` on the app's chat threads (``chat_threads`` of them), off the event loop.
-
-    ``background`` work waits until no turn is running or waiting (``app.chat_threads``).
-    """
-    executor = getattr(app.state, "chat_executor", None)
-    context = contextvars.copy_context()
-    if background and isinstance(executor, ChatThreads):
-        return await asyncio.wrap_future(executor.submit_background(context.run, fn, *args))
-    return await asyncio.get_running_loop().run_in_executor(executor, context.run, fn, *args)
 
 
 async def _run(websocket: WebSocket, person_id: int, frame: dict[str, Any]) -> list[BaseMessage]:

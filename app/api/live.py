@@ -45,6 +45,7 @@ from app.api.conversations import messages_of, transcript
 from app.api.deps import CurrentAdvisor, RecordId
 from app.api.queries import record_audit
 from app.auth import Role, TokenError, read_token
+from app.chat_threads import in_chat_thread
 from app.live import QUEUE, LiveHub, Subscription, topic_of
 from services import handoffs
 from services.banking.rules import Refused
@@ -416,6 +417,30 @@ async def tell_result(app: Any, person_id: int, thread: str, added: list[BaseMes
     await announce(app, found["id"], line)
 
 
+def live_conversations(conn: Any, *, person_id: int, latest: int = 2) -> dict[str, list[Any]]:
+    """The customer's latest live conversations as messages: theirs, and the advisors'."""
+    from langchain_core.messages import HumanMessage
+
+    t = SQLModel.metadata.tables["live_handoff"]
+    ids = conn.execute(
+        select(t.c.id).where(t.c.person_id == person_id).order_by(t.c.id.desc()).limit(latest)
+    ).scalars()
+    out: dict[str, list[Any]] = {}
+    for handoff_id in ids:
+        messages: list[Any] = []
+        for line in _lines_with_names(conn, handoff_id, 0):
+            if line["kind"] != "text":
+                continue
+            if line["author"] == "customer":
+                messages.append(HumanMessage(line["text"]))
+            elif line["author"] == "advisor":
+                who = {"advisor": line.get("advisor", "Advisor")}
+                messages.append(AIMessage(line["text"], name="advisor", additional_kwargs=who))
+        if messages:
+            out[f"live-{handoff_id}"] = messages
+    return out
+
+
 # --- the advisor's side -------------------------------------------------------------------
 
 
@@ -481,6 +506,54 @@ def _queue_view(conn: Any) -> list[dict[str, Any]]:
     return out
 
 
+class LiveStats(BaseModel):
+    """The live hand-off's figures over every conversation."""
+
+    conversations: int
+    handed_off: int
+    handoff_rate: float
+    containment: float = Field(description="Share of conversations finished without a person.")
+    waiting: int
+    wait_seconds_p50: float | None
+    wait_seconds_p95: float | None
+    assist_suggested: int
+    assist_used: int
+
+
+class LineView(BaseModel):
+    """One stored line of a live conversation."""
+
+    id: int
+    author: str = Field(description="customer, advisor or system.")
+    kind: str
+    text: str
+    at: str
+    advisorId: int | None = None  # noqa: N815 - the sockets' spelling
+    advisor: str | None = None
+
+
+class ShownAction(BaseModel):
+    """The confirmation card the customer now sees for a proposed write."""
+
+    calls: list[dict[str, Any]]
+    text: str
+
+
+class Suggested(BaseModel):
+    """What the assistant suggests for the customer's latest message."""
+
+    message: str
+    articles: list[dict[str, Any]]
+    next_best_action: dict[str, Any] | None
+    draft: dict[str, Any]
+
+
+class Used(BaseModel):
+    """A suggestion marked used."""
+
+    used: int
+
+
 @router.get("/queue", response_model=list[QueueItem], responses=DENIED)
 async def live_queue(advisor_id: CurrentAdvisor, request: Request) -> list[dict[str, Any]]:
     """Conversations waiting for an advisor, the most urgent first, then the longest waiting."""
@@ -496,7 +569,7 @@ def live_stats(app: Any) -> dict[str, Any]:
         return handoffs.stats(conn, conversations=conversations)
 
 
-@router.get("/stats", responses=DENIED)
+@router.get("/stats", response_model=LiveStats, responses=DENIED)
 async def stats(advisor_id: CurrentAdvisor, request: Request) -> dict[str, Any]:
     """Containment, hand-off rate, waits and assist use.
 
@@ -605,6 +678,7 @@ class Say(BaseModel):
 
 @router.post(
     "/{handoff}/messages",
+    response_model=LineView,
     responses={**DENIED, 409: {"description": "Not held by this advisor."}},
 )
 async def advisor_says(
@@ -674,6 +748,7 @@ def _propose(app: Any, row: dict[str, Any], advisor_id: int, body: Proposal) -> 
 
 @router.post(
     "/{handoff}/propose",
+    response_model=ShownAction,
     responses={
         **DENIED,
         409: {"description": "Not held by this advisor, or an action already waits."},
@@ -684,8 +759,6 @@ async def propose_action(
     handoff: RecordId, body: Proposal, advisor_id: CurrentAdvisor, request: Request
 ) -> dict[str, Any]:
     """Propose a write; the customer sees the confirmation card and it runs only on their yes."""
-    from app.api.chat import in_chat_thread
-
     row = await held(request, handoff, advisor_id)
     try:
         shown = await in_chat_thread(request.app, _propose, request.app, row, advisor_id, body)
@@ -760,15 +833,17 @@ def _assist(app: Any, row: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-@router.get("/{handoff}/assist", responses={**DENIED, 409: {"description": "Not held."}})
+@router.get(
+    "/{handoff}/assist",
+    response_model=Suggested,
+    responses={**DENIED, 409: {"description": "Not held."}},
+)
 async def assist(handoff: RecordId, advisor_id: CurrentAdvisor, request: Request) -> dict[str, Any]:
     """What helps answer the customer's latest message, each suggestion with an id to mark used.
 
     The articles that answer it (with the passage), the next best action allowed now with its
     reason, and a drafted reply the advisor can send, edit or ignore.
     """
-    from app.api.chat import in_chat_thread
-
     row = await held(request, handoff, advisor_id)
     found = await in_chat_thread(request.app, _assist, request.app, row, datetime.now(UTC))
     await audited(request, advisor_id, "assist", handoff, "success")
@@ -777,6 +852,7 @@ async def assist(handoff: RecordId, advisor_id: CurrentAdvisor, request: Request
 
 @router.post(
     "/{handoff}/assist/{suggestion}/used",
+    response_model=Used,
     responses={**DENIED, 404: {"description": "No such suggestion in this conversation."}},
 )
 async def suggestion_used(

@@ -166,6 +166,10 @@ def test_the_whole_hand_off_from_queue_to_hand_back(client: TestClient) -> None:
             "please move 50 to savings"
         ]
         assert any(t["role"] == "customer" for t in seen["transcript"])
+        summary = client.get("/api/advisor/customers/1/summary", headers=_advisor(holder)).json()
+        recent = [f["text"] for f in summary["facts"] if f["section"] == "Recent conversation"]
+        assert any(t.endswith("(advisor) said: Hi, I'm here to help.") for t in recent), recent
+        assert "Asked: please move 50 to savings" in recent
 
         # the advisor proposes; nothing moves until the customer approves the exact card
         with client.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
@@ -238,6 +242,10 @@ def test_the_whole_hand_off_from_queue_to_hand_back(client: TestClient) -> None:
     stats = client.get("/api/advisor/live/stats", headers=_advisor(1)).json()
     assert stats["handed_off"] >= 1 and stats["assist_used"] >= 1
     assert 0 <= stats["containment"] < 1 and stats["wait_seconds_p50"] is not None
+    scraped = client.get("/metrics").text
+    assert f"concierge_containment {stats['containment']}" in scraped
+    assert 'concierge_assist_suggestions{used="true"} 1.0' in scraped
+    assert 'concierge_handoff_wait_seconds{quantile="0.95"}' in scraped
 
 
 def test_a_reload_resumes_the_waiting_conversation(client: TestClient) -> None:

@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     @field_validator("advisor_hours")
     @classmethod
     def _hours_readable(cls, value: str) -> str:
-        from services.handoffs import Hours
+        from services.opening_hours import Hours
 
         Hours.parse(value)  # a ValueError says what cannot be read
         return value

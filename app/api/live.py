@@ -782,6 +782,120 @@ async def propose_action(
     return shown
 
 
+class FeeView(BaseModel):
+    """One fee the bank charged the customer, and whether it was refunded."""
+
+    transaction: int
+    booked_at: datetime
+    amount: str
+    description: str
+    refunded: bool
+
+
+def _fees(conn: Any, person_id: int) -> list[dict[str, Any]]:
+    from services.banking.refunds import FEES, REFUND
+    from services.money import format_money
+
+    e = SQLModel.metadata.tables["ledger_entry"]
+    rows = conn.execute(
+        select(e)
+        .where(e.c.person_id == person_id, e.c.category.in_([FEES, REFUND]))
+        .order_by(e.c.booked_at.desc())
+    ).all()
+    refunded = {
+        int(str(r.source_ref).rsplit("refund-of-", 1)[1])
+        for r in rows
+        if r.category == REFUND and "refund-of-" in str(r.source_ref)
+    }
+    return [
+        {
+            "transaction": r.id,
+            "booked_at": r.booked_at,
+            "amount": format_money(-r.amount_minor, r.currency, plain=True),
+            "description": r.description.split(" concierge:")[0],
+            "refunded": r.id in refunded,
+        }
+        for r in rows
+        if r.category == FEES and r.amount_minor < 0
+    ]
+
+
+@router.get("/{handoff}/fees", response_model=list[FeeView], responses=DENIED)
+async def customer_fees(
+    handoff: RecordId, advisor_id: CurrentAdvisor, request: Request
+) -> list[dict[str, Any]]:
+    """The fees the customer was charged (newest first), for the advisor to refund one."""
+    row = await held(request, handoff, advisor_id)
+    return list(await db(request.app, _fees, row["person_id"]))
+
+
+class Refund(BaseModel):
+    """The fee to refund: its transaction id."""
+
+    transaction: int = Field(ge=1, le=2**63 - 1)
+
+
+def _refund(conn: Any, row: dict[str, Any], advisor_id: int, entry_id: int) -> dict[str, Any]:
+    from services.banking.refunds import refund_fee
+
+    done = refund_fee(
+        conn,
+        person_id=row["person_id"],
+        entry_id=entry_id,
+        advisor_id=advisor_id,
+        idempotency_key=f"advisor-{advisor_id}-refund-{entry_id}",
+        now=datetime.now(UTC),
+    )
+    line = handoffs.said(
+        conn,
+        row["id"],
+        author="system",
+        kind="result",
+        text=done.summary,
+        advisor_id=advisor_id,
+    )
+    return {"summary": done.summary, "line": line}
+
+
+class Refunded(BaseModel):
+    """What the refund did, as the customer is told."""
+
+    summary: str
+
+
+@router.post(
+    "/{handoff}/refund-fee",
+    response_model=Refunded,
+    responses={
+        **DENIED,
+        404: {"description": "No such transaction of this customer's."},
+        409: {"description": "Not held by this advisor."},
+        422: {"description": "Not a fee, or already refunded."},
+    },
+)
+async def refund_a_fee(
+    handoff: RecordId, body: Refund, advisor_id: CurrentAdvisor, request: Request
+) -> dict[str, str]:
+    """Refund one of the customer's fees: an advisor's action, audited with their identity."""
+    from services.banking import NotFound
+    from services.banking import Refused as BankRefused
+
+    row = await held(request, handoff, advisor_id)
+    try:
+        done = await db(request.app, _refund, row, advisor_id, body.transaction)
+    except NotFound:
+        await audited(request, advisor_id, "refund_fee", handoff, "failure", detail="not found")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "transaction not found") from None
+    except BankRefused as exc:
+        await audited(request, advisor_id, "refund_fee", handoff, "failure", detail=str(exc))
+        raise HTTPException(422, str(exc)) from None
+    await audited(
+        request, advisor_id, "refund_fee", handoff, "success", detail=str(body.transaction)
+    )
+    await announce(request.app, handoff, done["line"])
+    return {"summary": done["summary"]}
+
+
 def _assist(app: Any, row: dict[str, Any], now: datetime) -> dict[str, Any]:
     from app.warmup import assistant_once
     from tools.read import knowledge_answer

@@ -18,7 +18,8 @@ authenticated customer, from the caller, never from the model), then the request
 
 The work is split by subject: ``banking_money`` (transfers, payments), ``banking_schedule``
 (scheduled payments, savings rules), ``banking_cards`` (cards, disputes), ``banking_goals``,
-``banking_requests`` (preferences, offers, advisor cases), ``banking_rules`` (checks, booking,
+``banking_requests`` (preferences, offers, advisor cases), ``refunds`` (a fee refunded on an
+advisor's decision, never from the customer's chat), ``banking_rules`` (checks, booking,
 wording), ``banking_core`` (errors, results, idempotency, audit) and ``banking_retention`` (how
 long idempotency keys are kept).
 """

@@ -142,8 +142,11 @@ def execute(
     resource: str,
     resource_key: str,
     body: Callable[[Write], WriteResult],
+    actor: str | None = None,
 ) -> WriteResult:
     """Run ``body`` once per (customer, idempotency key); replay its stored result after that.
+
+    ``actor`` is who the audit log names (the customer unless an advisor acted).
 
     Raises:
         NotFound: the customer, or a record ``body`` looks up, is not this customer's.
@@ -184,7 +187,7 @@ def execute(
     append_audit(
         conn,
         occurred_at=now,
-        actor=f"customer:{person_id}",
+        actor=actor or f"customer:{person_id}",
         action=kind,
         resource=resource,
         resource_id=str(result.ids.get(resource_key, "")) or None,

@@ -1,4 +1,4 @@
-"""A person in the same chat: queue, exactly-once claim, advisor messages and proposals, hand back."""
+"""A person in the same chat: queue, one claim, advisor messages and proposals, hand back."""
 
 from __future__ import annotations
 
@@ -230,6 +230,53 @@ def test_the_whole_hand_off_from_queue_to_hand_back(client: TestClient) -> None:
             headers=_advisor(holder),
         )
         assert used.status_code == 200
+
+        # an advisor-only action: a fee refunded once, told to the customer, audited
+        with client.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
+            fee = conn.execute(
+                text(
+                    "INSERT INTO ledger_entry (account_id, person_id, booked_at, amount_minor, "
+                    "currency, category, channel, description, balance_after_minor) "
+                    "SELECT id, person_id, CURRENT_TIMESTAMP, -3500, currency, 'fees', 'fee', "
+                    "'OVERDRAFT FEE', balance_minor - 3500 FROM account WHERE id = :a "
+                    "RETURNING id"
+                ),
+                {"a": source},
+            ).scalar_one()
+            conn.execute(
+                text("UPDATE account SET balance_minor = balance_minor - 3500 WHERE id = :a"),
+                {"a": source},
+            )
+        fees = client.get(f"/api/advisor/live/{handoff}/fees", headers=_advisor(holder)).json()
+        assert fee in [f["transaction"] for f in fees if not f["refunded"]]
+        refund = client.post(
+            f"/api/advisor/live/{handoff}/refund-fee",
+            headers=_advisor(holder),
+            json={"transaction": fee},
+        )
+        assert refund.status_code == 200 and "$35.00" in refund.json()["summary"]
+        results = _until(
+            ws, lambda f: f.get("name") == "handoff_line" and "Refund" in f["value"]["text"]
+        )
+        assert results[-1]["value"]["kind"] == "result"
+        again = client.post(  # asked again: the same refund, not a second one
+            f"/api/advisor/live/{handoff}/refund-fee",
+            headers=_advisor(holder),
+            json={"transaction": fee},
+        )
+        assert again.status_code == 200
+        with client.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
+            credits = conn.execute(
+                text("SELECT count(*) FROM ledger_entry WHERE category = 'fee_refund'")
+            ).scalar_one()
+        assert credits == 1
+        with client.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
+            actors = (
+                conn.execute(text("SELECT actor FROM audit_log WHERE action = 'fee_refund'"))
+                .scalars()
+                .all()
+            )
+        assert actors == [f"advisor:{holder}"]
 
         # hand back: the customer sees it and the assistant answers again
         back = client.post(f"/api/advisor/live/{handoff}/return", headers=_advisor(holder))

@@ -1,11 +1,18 @@
 // The customer's chat over /ws/chat (AG-UI frames). The conversation's threadId lives in
 // sessionStorage, so a reload or a dropped connection continues the same conversation, and the
 // rendered entries are kept there too so the log survives a reload.
+//
+// A person in the same chat: when the customer asks for one, the server's CUSTOM "handoff"
+// frames say where the conversation stands (waiting in the queue, an advisor joined, back with
+// the assistant...), shown in a status bar above the message box; the advisor's words arrive
+// as "advisor_message" frames and show as their own bubbles. The last line id seen is kept, so
+// a reload or a reconnect asks the server (RESUME) for the state and every line since.
 
 import { el, newId, session } from "./common.js";
 import { renderMarkdown } from "./markdown.js";
 
 const KEEP = 120; // entries kept for a reload
+const ENDED = ["returned", "closed", "left", "closed_hours"]; // shown until the customer speaks
 const WORKING = {
   get_accounts: "Checking your accounts…",
   search_transactions: "Looking through your transactions…",
@@ -37,9 +44,88 @@ export class Chat {
     this.tools = new Map(); // toolCallId -> tool name
     this.retry = 0;
     this.closed = false;
+    // the live hand-off as last heard, for this conversation only
+    const kept = JSON.parse(session.get("handoff") || "null");
+    this.handoff = kept && kept.thread === this.threadId ? kept
+      : { thread: this.threadId, status: null, text: "", advisor: null, lastLine: 0 };
+    this.bar = document.getElementById("handoff");
+    if (this.bar) this.buildBar();
     this.entries.forEach((entry) => this.log.append(this.draw(entry)));
     this.scroll();
   }
+
+  /** The hand-off status bar: the server's words, and "Leave a message" while waiting. */
+  buildBar() {
+    this.barText = el("p", { class: "handoff-text", id: "handoff-text", role: "status" });
+    this.leaveOpen = el("button", { type: "button", class: "secondary", "aria-expanded": "false",
+      "aria-controls": "leave-form", hidden: true, onclick: () => this.toggleLeave(true) },
+    "Leave a message");
+    this.leaveText = el("textarea", { id: "leave-text", name: "leave", rows: "2",
+      maxlength: "2000", required: true });
+    this.leaveForm = el("form", { id: "leave-form", class: "leave-form", hidden: true,
+      onsubmit: (event) => { event.preventDefault(); this.leaveMessage(); },
+      onkeydown: (event) => { if (event.key === "Escape") this.toggleLeave(false); } },
+    el("label", { for: "leave-text" }, "Your note for the advisor"),
+    el("p", { class: "why", id: "leave-hint" },
+      "We'll keep it with your case and an advisor will get back to you. You can close the chat."),
+    this.leaveText,
+    el("div", { class: "actions" },
+      el("button", { type: "submit" }, "Leave message"),
+      el("button", { type: "button", class: "secondary", onclick: () => this.toggleLeave(false) },
+        "Cancel")));
+    this.leaveText.setAttribute("aria-describedby", "leave-hint");
+    this.bar.replaceChildren(this.barText, this.leaveOpen, this.leaveForm);
+    this.showBar();
+  }
+
+  toggleLeave(open) {
+    if (!this.leaveForm) return;
+    this.leaveForm.hidden = !open;
+    this.leaveOpen.setAttribute("aria-expanded", String(open));
+    if (open) this.leaveText.focus();
+    else if (!this.leaveOpen.hidden) this.leaveOpen.focus();
+  }
+
+  leaveMessage() {
+    const text = this.leaveText.value.trim();
+    if (!text) return;
+    this.add({ kind: "user", text, live: true, left: true });
+    this.sendFrame({ type: "LEAVE_MESSAGE", text });
+    this.leaveText.value = "";
+    this.leaveForm.hidden = true;
+    this.leaveOpen.setAttribute("aria-expanded", "false");
+  }
+
+  showBar() {
+    if (!this.bar) return;
+    const { status, text } = this.handoff;
+    this.bar.className = `handoff${status ? ` on ${status}` : ""}`;
+    if (this.barText.textContent !== (text || "")) this.barText.textContent = text || "";
+    const input = document.getElementById("chat-input");
+    if (input) {
+      this.placeholder ??= input.placeholder;
+      input.placeholder = status === "active" ? `Write to ${this.handoff.advisor}`
+        : this.placeholder;
+    }
+    const waiting = status === "waiting";
+    this.leaveOpen.hidden = !waiting;
+    if (!waiting) {
+      this.leaveForm.hidden = true;
+      this.leaveOpen.setAttribute("aria-expanded", "false");
+    }
+  }
+
+  saveHandoff() {
+    session.set("handoff", JSON.stringify(this.handoff));
+    this.showBar();
+  }
+
+  /** A line id the server sent: never asked for again on RESUME. */
+  sawLine(id) {
+    if (Number.isInteger(id) && id > this.handoff.lastLine) this.handoff.lastLine = id;
+  }
+
+  get withAdvisor() { return this.handoff.status === "active"; }
 
   connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -48,6 +134,9 @@ export class Chat {
     this.socket.addEventListener("open", () => {
       this.retry = 0;
       this.setStatus("");
+      // the live side of the conversation (waiting for or with an advisor) and what was missed
+      this.socket.send(JSON.stringify({
+        type: "RESUME", threadId: this.threadId, after: this.handoff.lastLine || 0 }));
       this.outbox.splice(0).forEach((frame) => this.socket.send(JSON.stringify(frame)));
     });
     this.socket.addEventListener("message", (event) => this.onFrame(JSON.parse(event.data)));
@@ -63,6 +152,7 @@ export class Chat {
 
   close() {
     this.closed = true;
+    session.drop("handoff");
     if (this.socket) this.socket.close();
   }
 
@@ -76,19 +166,26 @@ export class Chat {
   }
 
   say(text) {
-    this.add({ kind: "user", text });
+    if (ENDED.includes(this.handoff.status)) {
+      this.handoff = { ...this.handoff, status: null, text: "" };
+      this.saveHandoff();
+    }
     // While an action waits for approval, words answer it ("yes, go ahead", "no", "sorry, I
     // meant 30", or a question): they go with the CONFIRM frame and the server reads them; the
     // card says it was answered below, where the outcome (done, declined, a new card) appears.
     const waiting = [...this.entries].reverse()
       .find((e) => e.kind === "confirm" && e.state === "pending");
     if (waiting) {
+      this.add({ kind: "user", text });
       waiting.state = "answered";
       this.redraw(waiting);
       this.save();
       this.sendFrame({ type: "CONFIRM", text });
       return;
     }
+    // While an advisor holds the conversation the words go to them and come back as a stored
+    // line; no run starts, so nothing waits for one and the box stays ready for the next.
+    this.add({ kind: "user", text, live: this.withAdvisor || undefined });
     this.sendFrame({ type: "USER_MESSAGE", text });
   }
 
@@ -130,7 +227,9 @@ export class Chat {
         this.save();
         break;
       case "CONFIRMATION_REQUIRED":
-        this.add({ kind: "confirm", text: frame.text, state: "pending" });
+        this.add({ kind: "confirm", text: frame.text, state: "pending",
+          proposedBy: frame.proposedBy === "advisor" ? this.handoff.advisor || "Your advisor"
+            : null });
         this.idle();
         this.log.querySelector(".confirm:last-child button")?.focus();
         break;
@@ -143,9 +242,60 @@ export class Chat {
         if (frame.code === "unauthorized") { this.closed = true; this.onUnauthorized(); break; }
         this.add({ kind: "error", text: frame.message || "Something went wrong." });
         break;
+      case "CUSTOM":
+        this.onCustom(frame.name, frame.value || {});
+        break;
       default:
         break; // frames this page does not show (e.g. STATE_SNAPSHOT)
     }
+  }
+
+  onCustom(name, value) {
+    if (name === "handoff") this.onHandoff(value);
+    else if (name === "advisor_message") this.onAdvisorMessage(value);
+    else if (name === "handoff_line") this.onLine(value);
+  }
+
+  onHandoff(value) {
+    const { status, text } = value;
+    if (value.lineId) this.sawLine(value.lineId);
+    const was = this.handoff.status;
+    if (status === "none") {
+      // nothing live any more (it ended while the page was away): no stale bar
+      if (was === "waiting" || was === "active") {
+        this.handoff = { ...this.handoff, status: null, text: "", advisor: null };
+      }
+    } else if (status === "waiting") {
+      this.handoff = { ...this.handoff, status, text, handoffId: value.handoffId };
+    } else if (status === "active") {
+      // the bar says who joined; their name is on each of their messages
+      this.handoff = { ...this.handoff, status, text: text || `${value.advisor} joined the chat`,
+        advisor: value.advisor || "Your advisor" };
+    } else if (status) {
+      this.handoff = { ...this.handoff, status, text: text || "", advisor: null };
+      if (text) this.add({ kind: "note", text });
+      if (status === "left" || status === "closed_hours") this.idle();
+    }
+    this.saveHandoff();
+  }
+
+  onAdvisorMessage(value) {
+    if (value.id && value.id <= this.handoff.lastLine) return; // shown already
+    this.sawLine(value.id);
+    this.saveHandoff();
+    this.add({ kind: "advisor", text: value.text || "", advisor: value.advisor || "Advisor" });
+  }
+
+  /** A line of the live conversation: the customer's own words as stored, or a result. */
+  onLine(value) {
+    if (value.id && value.id <= this.handoff.lastLine) return;
+    this.sawLine(value.id);
+    this.saveHandoff();
+    // what an approved action did is already the assistant's reply in the conversation
+    if (value.author !== "customer") return;
+    const sent = this.entries.find((e) => e.kind === "user" && e.live && e.text === value.text);
+    if (sent) { delete sent.live; this.save(); return; }
+    this.add({ kind: "user", text: value.text, left: value.kind === "left" });
   }
 
   onToolResult(name, content) {
@@ -227,7 +377,19 @@ export class Chat {
     if (entry.kind === "user") {
       // the customer's own words, as typed: text, never Markdown or HTML
       return el("li", { class: "msg user" },
-        el("span", { class: "sr-only" }, "You: "), el("p", { class: "text" }, entry.text));
+        el("span", { class: "sr-only" }, entry.left ? "You left a message: " : "You: "),
+        entry.left ? el("p", { class: "from" }, "Message for the advisor") : null,
+        el("p", { class: "text" }, entry.text));
+    }
+    if (entry.kind === "advisor") {
+      // a person from the bank: their name on every message, apart from the assistant's
+      return el("li", { class: "msg advisor" },
+        el("p", { class: "from" }, entry.advisor, el("span", { class: "sr-only" }, ", advisor:"),
+          el("span", { class: "tag", "aria-hidden": "true" }, "Advisor")),
+        renderMarkdown(el("div", { class: "text" }), entry.text));
+    }
+    if (entry.kind === "note") {
+      return el("li", { class: "note" }, el("p", {}, entry.text));
     }
     if (entry.kind === "assistant") {
       // the assistant writes Markdown (lists, tables); markdown.js sanitises what it renders
@@ -254,6 +416,7 @@ export class Chat {
         : "You declined this.");
     return el("li", { class: "card confirm", role: "group", "aria-labelledby": id },
       el("p", { class: "card-title", id }, "Please confirm"),
+      entry.proposedBy ? el("p", { class: "why" }, `Proposed by ${entry.proposedBy}`) : null,
       el("p", { class: "confirm-text" }, entry.text),
       actions);
   }

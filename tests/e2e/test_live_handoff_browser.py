@@ -97,6 +97,7 @@ def test_an_advisor_takes_the_chat_proposes_a_transfer_and_hands_back(bank: Bank
     expect(log).to_contain_text("I want to talk to a person")  # what the assistant heard
     expect(log).to_contain_text("joined the chat")
     expect(advisor.locator("#summary .fact").first).to_be_visible()  # the context summary
+    expect(advisor.locator("#fees li").first).to_be_visible()  # fees the advisor may refund
     expect(page.locator("#handoff-text")).to_contain_text("joined the chat")
     expect(page.get_by_role("button", name="Leave a message")).to_be_hidden()
 

@@ -393,7 +393,8 @@ async function openLive(id, customerName) {
   $("live-title").textContent = `Live conversation with ${name}`;
   $("live-status").textContent = live.active ? `You hold this conversation — ${view.reason}.`
     : `This conversation has ended (${view.status.replace("_", " ")}).`;
-  ["reply-error", "propose-result", "propose-error", "assist-status"].forEach((key) => {
+  ["reply-error", "propose-result", "propose-error", "assist-status", "fees-result",
+    "fees-error"].forEach((key) => {
     $(key).textContent = "";
   });
   fill($("assist"));
@@ -406,6 +407,7 @@ async function openLive(id, customerName) {
   if (live.active) {
     watchLive();
     loadAssist();
+    loadFees();
   } else session.drop("live");
   $("live-title").focus();
   // the customer's context below: the console's own summary, cases and conversations
@@ -460,6 +462,35 @@ async function propose(tool, args) {
   } catch (error) {
     tell("propose-error", error);
     return false;
+  }
+}
+
+/** The fees the customer was charged, each with a button to refund it. */
+async function loadFees() {
+  $("fees-error").textContent = "";
+  try {
+    const fees = await call(liveUrl("/fees"));
+    const rows = fees.map((fee) => el("li", {},
+      el("span", {}, `${fee.booked_at.slice(0, 10)} · ${fee.description} · ${fee.amount}`),
+      fee.refunded ? el("span", { class: "why" }, " refunded")
+        : el("button", { type: "button", class: "secondary",
+          onclick: (event) => refund(fee, event.currentTarget) }, `Refund ${fee.amount}`)));
+    fill($("fees"), rows.length ? rows : [el("li", {}, "No fees charged.")]);
+  } catch (error) {
+    tell("fees-error", error);
+  }
+}
+
+async function refund(fee, button) {
+  button.disabled = true;
+  $("fees-result").textContent = "";
+  try {
+    const done = await post(liveUrl("/refund-fee"), { transaction: fee.transaction });
+    $("fees-result").textContent = done.summary;
+    await loadFees();
+  } catch (error) {
+    button.disabled = false;
+    tell("fees-error", error);
   }
 }
 

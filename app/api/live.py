@@ -176,6 +176,7 @@ class CustomerLink:
         self.threads: dict[int, str] = {}  # hand-off id -> the customer's thread id
         self.seen: dict[int, int] = {}  # hand-off id -> the last line id sent
         self.places: dict[int, dict[str, int] | None] = {}
+        self.sending = asyncio.Lock()
 
     async def handle(self, frame: dict[str, Any]) -> bool:
         """Answer the frames that are the live side's; True when the assistant must not run."""
@@ -192,8 +193,9 @@ class CustomerLink:
         if found is None or found["status"] != "active":
             return False
         line = await db(self.app, handoffs.say, found["id"], author="customer", text=frame["text"])
-        self.seen[found["id"]] = max(self.seen.get(found["id"], 0), line["id"])
-        await self._send_line(found["id"], line_view(line))
+        await self.watch(found["id"], thread)
+        # sent in order with any line stored before it and not yet sent (an advisor's, say)
+        await self.catch_up(found["id"])
         await announce(self.app, found["id"], line)
         return True
 
@@ -329,12 +331,13 @@ class CustomerLink:
 
     async def catch_up(self, handoff_id: int) -> None:
         """Send every line of the hand-off the customer has not been sent yet."""
-        after = self.seen.get(handoff_id, 0)
-        for line in await db(self.app, _lines_with_names, handoff_id, after):
-            if line["id"] <= self.seen.get(handoff_id, 0):
-                continue
-            self.seen[handoff_id] = line["id"]
-            await self._deliver(handoff_id, line)
+        async with self.sending:  # one reader at a time, so lines go out once and in order
+            after = self.seen.get(handoff_id, 0)
+            for line in await db(self.app, _lines_with_names, handoff_id, after):
+                if line["id"] <= self.seen.get(handoff_id, 0):
+                    continue
+                self.seen[handoff_id] = line["id"]
+                await self._deliver(handoff_id, line)
 
     async def _deliver(self, handoff_id: int, line: dict[str, Any]) -> None:
         thread = self.threads.get(handoff_id, "")

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from app.auth import Role, issue_token
 from app.main import create_app
+from services import handoffs
 from services.settings import Settings
 from services.synth.writer import seed_bank
 
@@ -156,11 +157,17 @@ def test_the_whole_hand_off_from_queue_to_hand_back(client: TestClient) -> None:
             f"/api/advisor/live/{handoff}/messages", headers=_advisor(other), json={"text": "hi"}
         )
         assert refused.status_code == 409
+        # a line stored just before the customer speaks, its announcement not yet heard: it
+        # still reaches the customer, before the echo of their own words
+        with client.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
+            handoffs.said(conn, handoff, author="advisor", text="One moment.", advisor_id=holder)
         ws.send_json(
             {"type": "USER_MESSAGE", "threadId": "t1", "text": "please move 50 to savings"}
         )
         echoed = _until(ws, _custom("handoff_line"))
         assert not any(f["type"] == "RUN_STARTED" for f in echoed)
+        early = [f["value"]["text"] for f in echoed if f.get("name") == "advisor_message"]
+        assert early == ["One moment."]
         seen = client.get(f"/api/advisor/live/{handoff}", headers=_advisor(holder)).json()
         assert [ln["text"] for ln in seen["lines"] if ln["author"] == "customer"] == [
             "please move 50 to savings"

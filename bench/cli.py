@@ -1,8 +1,9 @@
-"""``concierge bench events|decisions|chat|soak``: events, decisions, chat and a chat soak.
+"""``concierge bench events|decisions|chat|handoff|soak``: from events to live hand-offs.
 
 ``events``: how fast events become profile features, in-process and on Redis. ``decisions``:
 cached, cold and event-refreshed decisions (see ``bench/decisions.py``). ``chat``: a burst of
-websocket conversations (``bench/chat.py``); ``soak``: conversations held for a while, with
+websocket conversations (``bench/chat.py``); ``handoff``: customers handed to advisors live
+across server processes (``bench/handoff.py``); ``soak``: conversations held for a while, with
 the server's memory before and after (``bench/soak.py``).
 
 Each prints one JSON object with ``--json``, else a table; progress goes to stderr. Redis runs
@@ -283,6 +284,120 @@ def chat_command(
     table.add_column("value", justify="right")
     table.add_column("goal", justify="right")
     goals = {"errors": "0", "turns_per_s": ">= 100", "latency_ms_p95": "<= 100"}
+    for key, value in result.items():
+        if key != "error_samples":
+            table.add_row(key, str(value), goals.get(key, ""))
+    Console().print(table)
+    for sample in result["error_samples"]:
+        Console().print(f"error: {sample}")
+
+
+@bench_app.command("handoff")
+def handoff_command(
+    customers: Annotated[
+        int, typer.Option(min=1, max=2_000, help="Customers who each ask for a person at once.")
+    ] = 100,
+    advisors: Annotated[
+        int, typer.Option(min=1, max=200, help="Advisors taking the queue's head at once.")
+    ] = 10,
+    messages: Annotated[
+        int,
+        typer.Option(
+            min=1, max=15, help="Messages an advisor sends per conversation (each answered)."
+        ),
+    ] = 3,
+    servers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=8,
+            help="Server processes; customers on the first half, advisors on the rest.",
+        ),
+    ] = 2,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis for the live hub the processes share (default: CONCIERGE_REDIS_URL, "
+            "else local db 0)."
+        ),
+    ] = None,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process", help="The in-process hub, no Redis (one server process only)."
+        ),
+    ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="A PostgreSQL server to build the bank on, in a schema of its own dropped "
+            "afterwards (default: an SQLite file in a temporary folder)."
+        ),
+    ] = None,
+    turns: Annotated[
+        bool,
+        typer.Option(
+            "--turns",
+            help="Advisors wait for each reply before the next message (default: all at once, "
+            "so replies cross them in flight).",
+        ),
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the demo bank.")] = 7,
+    timeout: Annotated[
+        float, typer.Option(min=5, help="Seconds the hand-offs may take in all.")
+    ] = 300.0,
+    nlu_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Intent model to use (default: the offline model's, trained if missing)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Hand N customers to K advisors live across server processes; nothing lost or doubled."""
+    from pathlib import Path
+
+    from agents.offline.classifier import default_classifier, model_dir
+    from bench import handoff as bench_handoff
+
+    if in_process and servers > 1:
+        raise typer.BadParameter("the in-process hub serves one process", param_hint="--servers")
+    if database_url:
+        try:
+            bench_handoff.postgres_url(database_url)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--database-url") from None
+    settings = get_settings()
+    hub = None if in_process else redis_url or settings.redis_url or DEFAULT_REDIS_URL
+    with rich_phases() as phase:
+        if nlu_model:
+            model = Path(nlu_model)
+        else:
+            phase("intent model (trained once into var/nlu)", None)(1)
+            examples = settings.nlu_examples  # the model the app would serve
+            default_classifier(Path(settings.var_dir), examples=examples)
+            model = model_dir(Path(settings.var_dir), examples=examples)
+        result = bench_handoff.run(
+            customers,
+            advisors,
+            nlu_model=model,
+            servers=servers,
+            messages=messages,
+            redis_url=hub,
+            database_url=database_url,
+            seed=seed,
+            turns=turns,
+            timeout_s=timeout,
+            phase=phase,
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(title=f"hand-off: {customers} customers, {advisors} advisors, {servers} servers")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("goal", justify="right")
+    goals = {"lost": "0", "duplicated": "0", "misrouted": "0", "claim_conflicts_won_twice": "0"}
     for key, value in result.items():
         if key != "error_samples":
             table.add_row(key, str(value), goals.get(key, ""))

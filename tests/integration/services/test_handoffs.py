@@ -5,7 +5,8 @@ conversation at the same moment (released by a barrier), and exactly one wins; s
 working through a queue of many conversations at once claim each exactly once. Then the rest of
 the queue's behaviour: one open hand-off per thread, the order advisors take them in, the place
 and wait a customer is told, who may speak and end a conversation, leaving a message, the
-figures (containment, hand-off rate, waits, assist used), and the bank's opening hours.
+figures (containment, hand-off rate, waits, assist used), and the bank's opening hours
+(:mod:`services.opening_hours`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from sqlmodel import Session
 
 from services import handoffs
 from services.banking.rules import Refused
-from services.handoffs import Hours
 from services.models import Advisor, HandoffCase, Person
+from services.opening_hours import Hours
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 RACERS = 12  # threads claiming one conversation at once (within the PostgreSQL pool's 15)

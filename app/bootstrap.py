@@ -149,6 +149,9 @@ def knowledge_base(settings: Settings) -> KnowledgeBase:
     )
 
 
+CHECKPOINT_SETUP_LOCK = 0x636B7074  # a PostgreSQL advisory lock key: "ckpt"
+
+
 @contextmanager
 def checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
     """LangGraph's Postgres saver on PostgreSQL, else its SQLite saver under ``var/``.
@@ -174,7 +177,13 @@ def checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         ) as pool:
             saver = PostgresSaver(pool)
-            saver.setup()
+            # processes starting together would each run the saver's migrations: one at a time
+            with pool.connection() as conn:
+                conn.execute("SELECT pg_advisory_lock(%s)", (CHECKPOINT_SETUP_LOCK,))
+                try:
+                    saver.setup()
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (CHECKPOINT_SETUP_LOCK,))
             yield saver
         return
     from langgraph.checkpoint.sqlite import SqliteSaver

@@ -102,59 +102,111 @@ class InProcessHub:
         """Nothing to release."""
 
 
-class _RedisSubscription:
-    def __init__(self, client: Any) -> None:
-        self.pubsub = client.pubsub(ignore_subscribe_messages=True)
-        self.started = False
+class _SharedSubscription:
+    """A socket's subscription on a :class:`RedisHub`: local fan-out of one shared connection."""
+
+    def __init__(self, hub: RedisHub) -> None:
+        self.hub, self.local = hub, hub.local.subscribe()
+        self.topics: set[str] = set()
 
     async def listen(self, topic: str) -> None:
-        await self.pubsub.subscribe(PREFIX + topic)
-        self.started = True
+        if topic not in self.topics:
+            self.topics.add(topic)
+            await self.local.listen(topic)
+            await self.hub.hear(topic)
 
     async def forget(self, topic: str) -> None:
-        await self.pubsub.unsubscribe(PREFIX + topic)
+        if topic in self.topics:
+            self.topics.discard(topic)
+            await self.local.forget(topic)
+            await self.hub.unhear(topic)
 
     async def next(self, timeout: float) -> dict[str, Any] | None:
-        if not self.started:
-            await asyncio.sleep(timeout)
-            return None
-        found = await self.pubsub.get_message(timeout=timeout)
-        if found is None or found.get("type") != "message":
-            return None
-        try:
-            event = json.loads(found["data"])
-        except (TypeError, ValueError):
-            log.warning("dropped a malformed live announcement")
-            return None
-        channel = found["channel"]
-        channel = channel.decode() if isinstance(channel, bytes) else str(channel)
-        return {"topic": channel.removeprefix(PREFIX), **event}
+        return await self.local.next(timeout)
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.pubsub.aclose()
+        for topic in list(self.topics):
+            await self.forget(topic)
 
 
 class RedisHub:
-    """Topics on Redis pub/sub, shared by every server process on the same Redis."""
+    """Topics on Redis pub/sub, shared by every server process on the same Redis.
+
+    A process holds one pub/sub connection, whatever the number of sockets: it subscribes to a
+    topic while any local socket hears it, and one reader hands each announcement to the local
+    subscriptions (as :class:`InProcessHub` does), so a thousand open chats take one connection.
+    """
 
     def __init__(self, url: str) -> None:
         """Connect lazily to the Redis at ``url``."""
         import redis.asyncio as aioredis
 
         self.client = aioredis.Redis.from_url(url)
+        self.local = InProcessHub()
+        self.heard: dict[str, int] = {}
+        self.pubsub: Any = None
+        self.reader: asyncio.Task[None] | None = None
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         """Announce ``event`` on ``topic`` to every process."""
         await self.client.publish(PREFIX + topic, json.dumps(event, default=str))
 
     def subscribe(self) -> Subscription:
-        """A new subscription on its own pub/sub connection."""
-        return _RedisSubscription(self.client)
+        """A new subscription, fanned out from the process's one connection."""
+        return _SharedSubscription(self)
+
+    async def hear(self, topic: str) -> None:
+        """Subscribe the shared connection to ``topic`` (once, however many sockets hear it)."""
+        self.heard[topic] = self.heard.get(topic, 0) + 1
+        if self.heard[topic] > 1:
+            return
+        if self.pubsub is None:
+            self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        await self.pubsub.subscribe(PREFIX + topic)
+        if self.reader is None or self.reader.done():
+            self.reader = asyncio.create_task(self._read())
+
+    async def unhear(self, topic: str) -> None:
+        """One socket fewer hears ``topic``; unsubscribe when none does."""
+        left = self.heard.get(topic, 0) - 1
+        if left > 0:
+            self.heard[topic] = left
+            return
+        self.heard.pop(topic, None)
+        if self.pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self.pubsub.unsubscribe(PREFIX + topic)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                found = await self.pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis went away: the stores are read anyway
+                log.warning("live announcements interrupted; retrying", exc_info=True)
+                await asyncio.sleep(1.0)
+                continue
+            if found is None or found.get("type") != "message":
+                continue
+            try:
+                event = json.loads(found["data"])
+            except (TypeError, ValueError):
+                log.warning("dropped a malformed live announcement")
+                continue
+            channel = found["channel"]
+            channel = channel.decode() if isinstance(channel, bytes) else str(channel)
+            await self.local.publish(channel.removeprefix(PREFIX), event)
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Stop reading and close the connections."""
+        if self.reader is not None:
+            self.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.reader
         with contextlib.suppress(Exception):
+            if self.pubsub is not None:
+                await self.pubsub.aclose()
             await self.client.aclose()
 
 

@@ -169,7 +169,14 @@ def said(
     advisor_id: int | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Record one line of the conversation; the stored row (with its id) is returned."""
+    """Record one line of the conversation; the stored row (with its id) is returned.
+
+    The conversation's row is locked first, so its lines commit in the order of their ids:
+    a reader that has seen line ``n`` never misses a line below ``n`` committed later
+    (PostgreSQL hands out ids at insert, not at commit; SQLite serialises writers anyway).
+    """
+    t = _T["live_handoff"]
+    conn.execute(select(t.c.id).where(t.c.id == handoff_id).with_for_update(key_share=True))
     m = _T["live_message"]
     values = {
         "handoff_id": handoff_id,

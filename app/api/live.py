@@ -1081,10 +1081,15 @@ async def advisor_socket(websocket: WebSocket) -> None:
                     for handoff_id in list(seen):
                         await catch_up(handoff_id)
                 continue
-            if event["topic"] == QUEUE:
-                await send_queue()
-            elif event.get("event") == "line":
-                await catch_up(int(event["topic"].split(":", 1)[1]))
+            try:
+                if event["topic"] == QUEUE:
+                    await send_queue()
+                elif event.get("event") == "line":
+                    await catch_up(int(event["topic"].split(":", 1)[1]))
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            except Exception:  # noqa: BLE001 - one bad event must not stop the console's updates
+                log.exception("could not forward a live event to the advisor")
 
     await sub.listen(QUEUE)
     task = asyncio.create_task(forward())

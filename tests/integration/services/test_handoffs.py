@@ -434,3 +434,29 @@ def test_hours_that_cannot_be_read_are_refused_saying_why(written: str, says: st
 def test_hours_in_an_unknown_zone_are_refused() -> None:
     with pytest.raises(Exception, match="Nowhere"):
         Hours.parse("always", "Nowhere/Atlantis")
+
+
+def test_a_conversations_lines_commit_in_the_order_of_their_ids(engine: Engine) -> None:
+    """A reader that has seen line n never misses a lower line committed after it."""
+    [person] = _people(engine, 1)
+    handoff = _enqueue(engine, person)
+    first = engine.connect()
+    slow = first.begin()
+    early = handoffs.said(first, handoff, author="customer", text="typed first, committed late")
+    done: dict[str, Any] = {}
+
+    def later() -> None:
+        with engine.begin() as conn:
+            done["line"] = handoffs.said(conn, handoff, author="advisor", text="typed second")
+
+    racer = threading.Thread(target=later)
+    racer.start()
+    racer.join(timeout=0.5)
+    assert racer.is_alive(), "the second line committed while the first was still open"
+    slow.commit()
+    first.close()
+    racer.join(timeout=30)
+    assert done["line"]["id"] > early["id"]
+    with engine.connect() as conn:
+        after_first = handoffs.lines(conn, handoff, after=early["id"])
+    assert [line["text"] for line in after_first] == ["typed second"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -179,7 +180,12 @@ def checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
             saver = PostgresSaver(pool)
             # processes starting together would each run the saver's migrations: one at a time
             with pool.connection() as conn:
-                conn.execute("SELECT pg_advisory_lock(%s)", (CHECKPOINT_SETUP_LOCK,))
+                # polled, not waited on in a statement: the migrations' CREATE INDEX
+                # CONCURRENTLY waits for every running statement, a blocked lock call included
+                while not conn.execute(
+                    "SELECT pg_try_advisory_lock(%s) AS got", (CHECKPOINT_SETUP_LOCK,)
+                ).fetchone()["got"]:
+                    time.sleep(0.1)
                 try:
                     saver.setup()
                 finally:

@@ -55,8 +55,12 @@ router = APIRouter(prefix="/api/advisor/live", tags=["advisor"])
 socket_router = APIRouter()
 POLL_SECONDS = 5.0  # a listener also reads the store this often, should an announcement be lost
 DENIED: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body could not be read as JSON."},
     401: {"description": "Missing, invalid or expired token."},
     403: {"description": "Not an advisor's token."},
+    404: {"description": "No such conversation, suggestion or transaction."},
+    409: {"description": "The conversation is not held by this advisor."},
+    422: {"description": "A value out of range, or an action the bank refuses."},
 }
 
 
@@ -560,6 +564,7 @@ class Used(BaseModel):
 @router.get("/queue", response_model=list[QueueItem], responses=DENIED)
 async def live_queue(advisor_id: CurrentAdvisor, request: Request) -> list[dict[str, Any]]:
     """Conversations waiting for an advisor, the most urgent first, then the longest waiting."""
+    await audited(request, advisor_id, "view_queue", 0, "success")
     return list(await db(request.app, _queue_view))
 
 
@@ -579,6 +584,7 @@ async def stats(advisor_id: CurrentAdvisor, request: Request) -> dict[str, Any]:
     Containment is the share of conversations finished without a person; waits are p50/p95
     seconds from asking to being claimed; assist counts suggestions offered and used.
     """
+    await audited(request, advisor_id, "view_live_stats", 0, "success")
     return dict(await run_in_threadpool(live_stats, request.app))
 
 

@@ -313,7 +313,42 @@ RULES: dict[tuple[str, str], Rule] = {
         lambda who: [Probe("GET", f"/api/advisor/cases/{who.case}")],
         names_record=True,
     ),
+    ("GET", "/api/advisor/live/queue"): Rule("advisor", _get("/api/advisor/live/queue")),
+    ("GET", "/api/advisor/live/stats"): Rule("advisor", _get("/api/advisor/live/stats")),
+    ("GET", "/api/advisor/live/{handoff}"): Rule(
+        "advisor", lambda who: [Probe("GET", "/api/advisor/live/1")], names_record=True
+    ),
+    ("GET", "/api/advisor/live/{handoff}/assist"): Rule(
+        "advisor", lambda who: [Probe("GET", "/api/advisor/live/1/assist")], names_record=True
+    ),
+    ("GET", "/api/advisor/live/{handoff}/fees"): Rule(
+        "advisor", lambda who: [Probe("GET", "/api/advisor/live/1/fees")], names_record=True
+    ),
+    ("POST", "/api/advisor/live/{handoff}/assist/{suggestion}/used"): Rule(
+        "advisor",
+        lambda who: [Probe("POST", "/api/advisor/live/1/assist/1/used")],
+        names_record=True,
+    ),
+    ("POST", "/api/advisor/live/{handoff}/claim"): Rule(
+        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/claim")], names_record=True
+    ),
+    ("POST", "/api/advisor/live/{handoff}/close"): Rule(
+        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/close")], names_record=True
+    ),
+    ("POST", "/api/advisor/live/{handoff}/messages"): Rule(
+        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/messages")], names_record=True
+    ),
+    ("POST", "/api/advisor/live/{handoff}/propose"): Rule(
+        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/propose")], names_record=True
+    ),
+    ("POST", "/api/advisor/live/{handoff}/refund-fee"): Rule(
+        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/refund-fee")], names_record=True
+    ),
+    ("POST", "/api/advisor/live/{handoff}/return"): Rule(
+        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/return")], names_record=True
+    ),
     ("WS", "/ws/chat"): Rule("websocket", lambda who: [], names_record=True),
+    ("WS", "/ws/advisor"): Rule("websocket", lambda who: [], names_record=True),
 }
 
 

@@ -648,12 +648,14 @@ async def claim_conversation(
     return _view(row)
 
 
-async def held(request: Request, handoff: int, advisor_id: int) -> dict[str, Any]:
-    """The hand-off, when ``advisor_id`` holds it (active); else 404/409."""
+async def held(request: Request, handoff: int, advisor_id: int, action: str) -> dict[str, Any]:
+    """The hand-off, when ``advisor_id`` holds it (active); else 404/409, audited as ``action``."""
     row = await db(request.app, handoffs.get, handoff)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
-    if row["status"] != "active" or row["advisor_id"] != advisor_id:
+    if row is None or row["status"] != "active" or row["advisor_id"] != advisor_id:
+        why = "not found" if row is None else "not held"
+        await audited(request, advisor_id, action, handoff, "failure", detail=why)
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
         raise HTTPException(status.HTTP_409_CONFLICT, "you do not hold this conversation")
     return dict(row)
 
@@ -694,7 +696,7 @@ async def advisor_says(
     handoff: RecordId, body: Say, advisor_id: CurrentAdvisor, request: Request
 ) -> dict[str, Any]:
     """Send a message to the customer; stored, then delivered to their chat."""
-    await held(request, handoff, advisor_id)
+    await held(request, handoff, advisor_id, "send_message")
     try:
         line = await db(
             request.app,
@@ -705,7 +707,9 @@ async def advisor_says(
             advisor_id=advisor_id,
         )
     except Refused as exc:
+        await audited(request, advisor_id, "send_message", handoff, "failure", detail=str(exc))
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    await audited(request, advisor_id, "send_message", handoff, "success")
     await announce(request.app, handoff, line)
     return line_view(line)
 
@@ -768,7 +772,7 @@ async def propose_action(
     handoff: RecordId, body: Proposal, advisor_id: CurrentAdvisor, request: Request
 ) -> dict[str, Any]:
     """Propose a write; the customer sees the confirmation card and it runs only on their yes."""
-    row = await held(request, handoff, advisor_id)
+    row = await held(request, handoff, advisor_id, "propose_action")
     try:
         shown = await in_chat_thread(request.app, _propose, request.app, row, advisor_id, body)
     except HTTPException as exc:
@@ -834,7 +838,8 @@ async def customer_fees(
     handoff: RecordId, advisor_id: CurrentAdvisor, request: Request
 ) -> list[dict[str, Any]]:
     """The fees the customer was charged (newest first), for the advisor to refund one."""
-    row = await held(request, handoff, advisor_id)
+    row = await held(request, handoff, advisor_id, "view_fees")
+    await audited(request, advisor_id, "view_fees", handoff, "success")
     return list(await db(request.app, _fees, row["person_id"]))
 
 
@@ -863,7 +868,7 @@ def _refund(conn: Any, row: dict[str, Any], advisor_id: int, entry_id: int) -> d
         text=done.summary,
         advisor_id=advisor_id,
     )
-    return {"summary": done.summary, "line": line}
+    return {"summary": done.summary, "line": line, "replayed": done.replayed}
 
 
 class Refunded(BaseModel):
@@ -889,7 +894,7 @@ async def refund_a_fee(
     from services.banking import NotFound
     from services.banking import Refused as BankRefused
 
-    row = await held(request, handoff, advisor_id)
+    row = await held(request, handoff, advisor_id, "refund_fee")
     try:
         done = await db(request.app, _refund, row, advisor_id, body.transaction)
     except NotFound:
@@ -898,9 +903,10 @@ async def refund_a_fee(
     except BankRefused as exc:
         await audited(request, advisor_id, "refund_fee", handoff, "failure", detail=str(exc))
         raise HTTPException(422, str(exc)) from None
-    await audited(
-        request, advisor_id, "refund_fee", handoff, "success", detail=str(body.transaction)
-    )
+    if done["replayed"]:  # a refund booked now is audited by the write itself
+        await audited(
+            request, advisor_id, "refund_fee", handoff, "success", detail=str(body.transaction)
+        )
     await announce(request.app, handoff, done["line"])
     return {"summary": done["summary"]}
 
@@ -967,7 +973,7 @@ async def assist(handoff: RecordId, advisor_id: CurrentAdvisor, request: Request
     The articles that answer it (with the passage), the next best action allowed now with its
     reason, and a drafted reply the advisor can send, edit or ignore.
     """
-    row = await held(request, handoff, advisor_id)
+    row = await held(request, handoff, advisor_id, "assist")
     found = await in_chat_thread(request.app, _assist, request.app, row, datetime.now(UTC))
     await audited(request, advisor_id, "assist", handoff, "success")
     return dict(found)
@@ -985,8 +991,10 @@ async def suggestion_used(
     request: Request,
 ) -> dict[str, Any]:
     """Record that the advisor used one of the assistant's suggestions."""
-    await held(request, handoff, advisor_id)
-    if not await db(request.app, handoffs.used, handoff, suggestion):
+    await held(request, handoff, advisor_id, "use_suggestion")
+    found = await db(request.app, handoffs.used, handoff, suggestion)
+    await audited(request, advisor_id, "use_suggestion", handoff, "success" if found else "failure")
+    if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "suggestion not found")
     return {"used": suggestion}
 
@@ -1000,7 +1008,8 @@ class Close(BaseModel):
 async def _end(
     request: Request, handoff: int, advisor_id: int, end_as: str, outcome: str | None = None
 ) -> dict[str, Any]:
-    await held(request, handoff, advisor_id)
+    action = f"{end_as}_conversation"
+    await held(request, handoff, advisor_id, action)
     try:
         row = await db(
             request.app,
@@ -1012,8 +1021,9 @@ async def _end(
             outcome=outcome,
         )
     except Refused as exc:
+        await audited(request, advisor_id, action, handoff, "failure", detail=str(exc))
         raise HTTPException(422, str(exc)) from None
-    await audited(request, advisor_id, f"{end_as}_conversation", handoff, "success", detail=outcome)
+    await audited(request, advisor_id, action, handoff, "success", detail=outcome)
     await announce(request.app, handoff, row["line"])
     return _view(row)
 

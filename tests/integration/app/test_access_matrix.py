@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from agents.customer import customer_context
 from agents.graph import compile_graph
 from app.auth import Role, issue_token
 from app.main import create_app
+from services import handoffs
 from services.settings import Settings
 from services.synth.writer import seed_bank
 from tests.support.bank_world import CASES, NOW, World, build_world, snapshot
@@ -65,6 +66,9 @@ class Who:
     case: int
     thread: str  # the client's thread id
     secrets: list[str]
+    # live hand-offs held by the advisor (one to talk in, one to close, one to hand back), one
+    # waiting to be claimed, a suggestion made in the first, and a fee to refund
+    live: dict[str, int] = field(default_factory=dict)
 
     @property
     def full_thread(self) -> str:
@@ -142,9 +146,38 @@ def _dress(app: FastAPI, person: int) -> Who:
         username = conn.execute(
             text("SELECT username FROM credential WHERE person_id = :p"), {"p": person}
         ).scalar_one()
+        live = _live(conn, person, accounts[0][0], balance)
+        secrets.append(f"{(balance - 35_00) / 100:,.2f}")
     thread = f"thread-of-{person}"
     _chat(app, f"customer-{person}:{thread}", f"I am {first} {last}, account {accounts[0][1]}")
-    return Who(person, username, accounts[0][0], case, thread, secrets)
+    return Who(person, username, accounts[0][0], case, thread, secrets, live)
+
+
+def _live(conn: Any, person: int, account: int, balance: int) -> dict[str, int]:
+    """The customer's live hand-offs, a suggestion and a fee (see ``Who.live``)."""
+    now = datetime.now(UTC)
+    live = {}
+    for name in ("held", "closing", "returning", "waiting"):
+        row = handoffs.enqueue(
+            conn, person_id=person, thread=f"live-{name}-{person}", reason="talk", now=now
+        )
+        if name != "waiting":
+            handoffs.claim(conn, row["id"], advisor_id=ADVISOR, now=now)
+        live[name] = row["id"]
+    [live["suggestion"]] = handoffs.suggested(conn, live["held"], [("draft", "Hi")], now)
+    conn.execute(
+        text("UPDATE account SET balance_minor = :b WHERE id = :a"),
+        {"b": balance - 35_00, "a": account},
+    )
+    live["fee"] = conn.execute(
+        text(
+            "INSERT INTO ledger_entry (account_id, person_id, booked_at, amount_minor, currency, "
+            "category, channel, description, balance_after_minor) VALUES (:a, :p, :t, -3500, "
+            "'USD', 'fees', 'fee', 'OVERDRAFT FEE', :b) RETURNING id"
+        ),
+        {"a": account, "p": person, "t": now.replace(tzinfo=None), "b": balance - 35_00},
+    ).scalar_one()
+    return live
 
 
 @dataclass
@@ -237,6 +270,13 @@ def _digital(who: Who) -> list[Probe]:
     return [Probe("POST", "/api/events", body={"events": [event]})]
 
 
+def _live_probe(
+    method: str, which: str, rest: str = "", body: Any = None
+) -> Callable[[Who], list[Probe]]:
+    """A request on one of the customer's live hand-offs (``Who.live``)."""
+    return lambda who: [Probe(method, f"/api/advisor/live/{who.live[which]}{rest}", body=body)]
+
+
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): Rule("public", _get("/openapi.json")),
     ("GET", "/docs"): Rule("public", _get("/docs")),
@@ -315,40 +355,57 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/advisor/live/queue"): Rule("advisor", _get("/api/advisor/live/queue")),
     ("GET", "/api/advisor/live/stats"): Rule("advisor", _get("/api/advisor/live/stats")),
-    ("GET", "/api/advisor/live/{handoff}"): Rule(
-        "advisor", lambda who: [Probe("GET", "/api/advisor/live/1")], names_record=True
-    ),
+    ("GET", "/api/advisor/live/{handoff}"): Rule("advisor", _live_probe("GET", "held")),
     ("GET", "/api/advisor/live/{handoff}/assist"): Rule(
-        "advisor", lambda who: [Probe("GET", "/api/advisor/live/1/assist")], names_record=True
+        "advisor", _live_probe("GET", "held", "/assist")
     ),
     ("GET", "/api/advisor/live/{handoff}/fees"): Rule(
-        "advisor", lambda who: [Probe("GET", "/api/advisor/live/1/fees")], names_record=True
+        "advisor", _live_probe("GET", "held", "/fees")
     ),
     ("POST", "/api/advisor/live/{handoff}/assist/{suggestion}/used"): Rule(
         "advisor",
-        lambda who: [Probe("POST", "/api/advisor/live/1/assist/1/used")],
-        names_record=True,
+        lambda who: [
+            Probe(
+                "POST", f"/api/advisor/live/{who.live['held']}/assist/{who.live['suggestion']}/used"
+            )
+        ],
     ),
     ("POST", "/api/advisor/live/{handoff}/claim"): Rule(
-        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/claim")], names_record=True
+        "advisor", _live_probe("POST", "waiting", "/claim")
     ),
     ("POST", "/api/advisor/live/{handoff}/close"): Rule(
-        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/close")], names_record=True
-    ),
-    ("POST", "/api/advisor/live/{handoff}/messages"): Rule(
-        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/messages")], names_record=True
-    ),
-    ("POST", "/api/advisor/live/{handoff}/propose"): Rule(
-        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/propose")], names_record=True
-    ),
-    ("POST", "/api/advisor/live/{handoff}/refund-fee"): Rule(
-        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/refund-fee")], names_record=True
+        "advisor", _live_probe("POST", "closing", "/close", {"outcome": "resolved"})
     ),
     ("POST", "/api/advisor/live/{handoff}/return"): Rule(
-        "advisor", lambda who: [Probe("POST", "/api/advisor/live/1/return")], names_record=True
+        "advisor", _live_probe("POST", "returning", "/return")
+    ),
+    ("POST", "/api/advisor/live/{handoff}/messages"): Rule(
+        "advisor", _live_probe("POST", "held", "/messages", {"text": "Hello"})
+    ),
+    ("POST", "/api/advisor/live/{handoff}/propose"): Rule(
+        "advisor",
+        lambda who: _live_probe(
+            "POST",
+            "held",
+            "/propose",
+            {
+                "tool": "transfer",
+                "args": {
+                    "from_account": f"acc-{who.account}",
+                    "to_account": f"acc-{who.account}",
+                    "amount": "1.00",
+                },
+            },
+        )(who),
+    ),
+    ("POST", "/api/advisor/live/{handoff}/refund-fee"): Rule(
+        "advisor",
+        lambda who: _live_probe("POST", "held", "/refund-fee", {"transaction": who.live["fee"]})(
+            who
+        ),
     ),
     ("WS", "/ws/chat"): Rule("websocket", lambda who: [], names_record=True),
-    ("WS", "/ws/advisor"): Rule("websocket", lambda who: [], names_record=True),
+    ("WS", "/ws/advisor"): Rule("websocket", lambda who: []),
 }
 
 
@@ -478,8 +535,8 @@ def _ws_frames(ws: Any) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(
     ("role", "target"),
-    [(c[2], c[3]) for c in CASES_ if c[0] == "WS"],
-    ids=["WS /ws/chat as {} on {}'s".format(*c[2:]) for c in CASES_ if c[0] == "WS"],
+    [(c[2], c[3]) for c in CASES_ if c[:2] == ("WS", "/ws/chat")],
+    ids=["WS /ws/chat as {} on {}'s".format(*c[2:]) for c in CASES_ if c[:2] == ("WS", "/ws/chat")],
 )
 def test_websocket_access(matrix: Matrix, role: str, target: str) -> None:
     who = {"a": matrix.a, "b": matrix.b}[target]
@@ -504,6 +561,18 @@ def test_websocket_access(matrix: Matrix, role: str, target: str) -> None:
     after = saver.get_tuple({"configurable": {"thread_id": who.full_thread}})
     if who.person != caller.person:
         assert after.checkpoint["id"] == before.checkpoint["id"]  # their thread untouched
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_advisors_hear_the_live_queue(matrix: Matrix, role: str) -> None:
+    token = matrix.token(role) or ""
+    with matrix.client.websocket_connect(f"/ws/advisor?token={token}") as ws:
+        frame = ws.receive_json()
+    if role == "advisor":
+        assert frame["type"] == "QUEUE"
+        assert matrix.b.live["waiting"] in [item["id"] for item in frame["items"]]
+    else:
+        assert frame == {"type": "ERROR", "code": "unauthorized", "message": frame["message"]}
 
 
 def test_the_matrix_covers_every_route_role_and_owner() -> None:

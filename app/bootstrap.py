@@ -182,9 +182,12 @@ def checkpointer(settings: Settings) -> Iterator[BaseCheckpointSaver[Any]]:
             with pool.connection() as conn:
                 # polled, not waited on in a statement: the migrations' CREATE INDEX
                 # CONCURRENTLY waits for every running statement, a blocked lock call included
-                while not conn.execute(
-                    "SELECT pg_try_advisory_lock(%s) AS got", (CHECKPOINT_SETUP_LOCK,)
-                ).fetchone()["got"]:
+                while not (
+                    conn.execute(
+                        "SELECT pg_try_advisory_lock(%s) AS got", (CHECKPOINT_SETUP_LOCK,)
+                    ).fetchone()
+                    or {}
+                ).get("got"):
                     time.sleep(0.1)
                 try:
                     saver.setup()

@@ -30,6 +30,11 @@ def topic_of(handoff_id: int) -> str:
     return f"handoff:{handoff_id}"
 
 
+def handoff_of(topic: str) -> int:
+    """The hand-off a conversation's topic (:func:`topic_of`) names."""
+    return int(topic.removeprefix("handoff:"))
+
+
 class Subscription(Protocol):
     """What one socket listens to; topics may be added while it listens."""
 

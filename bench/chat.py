@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from sqlalchemy import make_url, text
 
 from services.stats import percentile
 
@@ -306,16 +309,20 @@ def _warm(base: str, username: str, password: str) -> None:
     asyncio.run(session(base, username, password, -1, Tally()))
 
 
-def seed_users(var: Path, customers: int, *, nlu_model: Path, seed: int = 7) -> list[str]:
-    """Seed a demo bank of ``customers`` into ``var/bank.db``; their usernames, in id order.
+def seed_users(
+    var: Path, customers: int, *, nlu_model: Path, seed: int = 7, database_url: str | None = None
+) -> list[str]:
+    """Seed a demo bank of ``customers``; their usernames, in id order.
 
-    Every demo customer's password is the settings' ``demo_password``.
+    The bank is ``var/bank.db``, or the database at ``database_url``. Every demo customer's
+    password is the settings' ``demo_password``.
     """
     from app.bootstrap import open_engine
     from services.settings import Settings
     from services.synth.writer import seed_bank
 
-    settings = Settings(var_dir=var, database_url=bank_url(var), nlu_model=nlu_model)
+    url = database_url or bank_url(var)
+    settings = Settings(var_dir=var, database_url=url, nlu_model=nlu_model)
     engine = open_engine(settings)
     try:
         seed_bank(
@@ -339,6 +346,38 @@ def seed_users(var: Path, customers: int, *, nlu_model: Path, seed: int = 7) -> 
 def bank_url(var: Path) -> str:
     """The SQLite URL of the bank a benchmark seeds under ``var``."""
     return f"sqlite:///{(var / 'bank.db').as_posix()}"
+
+
+def postgres_url(url: str) -> str:
+    """``url`` on the psycopg driver (a bare ``postgresql://`` means psycopg2 to SQLAlchemy)."""
+    found = make_url(url)
+    if found.get_backend_name() != "postgresql":
+        raise ValueError(f"{url!r} is not a PostgreSQL URL")
+    return found.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+class Schema:
+    """A schema of its own on a PostgreSQL server, dropped when the run is over."""
+
+    def __init__(self, server_url: str, *, prefix: str = "bench") -> None:
+        """Create the schema (named ``prefix`` and a random part); :attr:`url` reaches it."""
+        from services.db import make_engine
+
+        self.name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        self.admin = make_engine(postgres_url(server_url))
+        with self.admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{self.name}"'))
+        self.url = (
+            make_url(postgres_url(server_url))
+            .update_query_dict({"options": f"-csearch_path={self.name}"})
+            .render_as_string(hide_password=False)
+        )
+
+    def drop(self) -> None:
+        """Drop the schema and everything in it."""
+        with self.admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{self.name}" CASCADE'))
+        self.admin.dispose()
 
 
 def start_server(
@@ -392,41 +431,61 @@ def run(
     seed: int = 7,
     workers: int = 1,
     think_ms: int = 0,
+    database_url: str | None = None,
+    redis_url: str | None = None,
     phase: Callable[[str, int | None], Callable[[int], None]] | None = None,
 ) -> dict[str, Any]:
     """Seed a bank, serve it in a child process, drive ``sessions`` concurrent chats.
 
-    ``workers`` server processes share the SQLite bank and checkpoints; each connection
-    stays with the process that accepted it.
+    ``workers`` server processes share the bank and the checkpoints; each connection stays
+    with the process that accepted it. The bank is an SQLite file under the work folder, or,
+    with ``database_url`` (the scale path), a schema of its own on that PostgreSQL server,
+    dropped afterwards; ``redis_url`` is the Redis the processes share (the live hub).
     """
     from bench.proc import cpu_seconds
     from services.settings import Settings
 
     tell = phase or (lambda _label, _total: lambda _n: None)
-    with tempfile.TemporaryDirectory(prefix="concierge-bench-chat-") as tmp:
-        var = workdir or Path(tmp)
-        password = Settings(var_dir=var).demo_password
-        step = tell("seed the bank", None)
-        users = seed_users(var, sessions + 1, nlu_model=nlu_model, seed=seed)
-        step(1)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start_server(var, nlu_model=nlu_model, port=port, workers=workers)
-        try:
-            tell("warm up the assistant", None)(1)
-            for _ in range(workers * 2):  # each process builds its assistant once
-                _warm(base, users[-1], password)
-            advance = tell("chat sessions", sessions)
-            result = run_client(
-                drive(
-                    base,
-                    users[:sessions],
-                    password,
-                    advance,
-                    think_s=think_ms / 1000,
-                    server_cpu=lambda: cpu_seconds(server.pid),
+    schema = Schema(database_url, prefix="bench_chat") if database_url else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="concierge-bench-chat-") as tmp:
+            var = workdir or Path(tmp)
+            url = schema.url if schema else bank_url(var)
+            password = Settings(var_dir=var).demo_password
+            step = tell("seed the bank", None)
+            users = seed_users(var, sessions + 1, nlu_model=nlu_model, seed=seed, database_url=url)
+            step(1)
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            env = {
+                "CONCIERGE_DATABASE_URL": url,
+                "CONCIERGE_REDIS_URL": redis_url or "",
+                "CONCIERGE_SECRET_KEY": secrets.token_urlsafe(32),  # one key for every worker
+            }
+            server = start_server(var, nlu_model=nlu_model, port=port, workers=workers, env=env)
+            try:
+                tell("warm up the assistant", None)(1)
+                for _ in range(workers * 2):  # each process builds its assistant once
+                    _warm(base, users[-1], password)
+                advance = tell("chat sessions", sessions)
+                result = run_client(
+                    drive(
+                        base,
+                        users[:sessions],
+                        password,
+                        advance,
+                        think_s=think_ms / 1000,
+                        server_cpu=lambda: cpu_seconds(server.pid),
+                    )
                 )
-            )
-        finally:
-            stop_server(server)
-        return {**result, "workers": workers}
+            finally:
+                stop_server(server)
+    finally:
+        if schema is not None:
+            schema.drop()
+    return {
+        **result,
+        "workers": workers,
+        "database": "postgresql" if database_url else "sqlite",
+        "hub": "redis" if redis_url else "in-process",
+    }

@@ -244,6 +244,17 @@ def chat_command(
             help="A customer's pause before each message, jittered 50-150% (0: none).",
         ),
     ] = 500,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="A PostgreSQL server to build the bank on, in a schema of its own dropped "
+            "afterwards (default: an SQLite file in a temporary folder)."
+        ),
+    ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(help="Redis the server processes share (default: none, in-process)."),
+    ] = None,
     nlu_model: Annotated[
         str | None,
         typer.Option(
@@ -259,6 +270,11 @@ def chat_command(
     from app.serving import usable_cpus
     from bench import chat as bench_chat
 
+    if database_url:
+        try:
+            bench_chat.postgres_url(database_url)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--database-url") from None
     settings = get_settings()
     with rich_phases() as phase:
         if nlu_model:
@@ -274,6 +290,8 @@ def chat_command(
             seed=seed,
             workers=workers or usable_cpus(),
             think_ms=think_ms,
+            database_url=database_url,
+            redis_url=redis_url,
             phase=phase,
         )
     if as_json:
@@ -358,13 +376,14 @@ def handoff_command(
     from pathlib import Path
 
     from agents.offline.classifier import default_classifier, model_dir
+    from bench import chat as bench_chat
     from bench import handoff as bench_handoff
 
     if in_process and servers > 1:
         raise typer.BadParameter("the in-process hub serves one process", param_hint="--servers")
     if database_url:
         try:
-            bench_handoff.postgres_url(database_url)
+            bench_chat.postgres_url(database_url)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--database-url") from None
     settings = get_settings()

@@ -43,15 +43,15 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, make_url, text
+from sqlalchemy import insert, text
 
 from bench.chat import (
     TURN_TIMEOUT_S,
+    Schema,
     bank_url,
     free_port,
     opened,
@@ -408,37 +408,21 @@ def figures(tally: Tally) -> dict[str, Any]:
 # --- the bank and the servers ---------------------------------------------------------------
 
 
-def postgres_url(url: str) -> str:
-    """``url`` on the psycopg driver (a bare ``postgresql://`` means psycopg2 to SQLAlchemy)."""
-    found = make_url(url)
-    if found.get_backend_name() != "postgresql":
-        raise ValueError(f"{url!r} is not a PostgreSQL URL")
-    return found.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-
-
 def build_bank(
     url: str, var: Path, customers: int, advisors: int, *, nlu_model: Path, seed: int
 ) -> tuple[list[str], list[str]]:
     """Seed ``customers`` and ``advisors`` at ``url``; their usernames (customers in id order)."""
     from sqlmodel import SQLModel
 
-    from app.bootstrap import open_engine
+    from bench.chat import seed_users
     from services.credentials import hash_password
-    from services.settings import Settings
-    from services.synth.writer import seed_bank
+    from services.db import make_engine
 
-    settings = Settings(var_dir=var, database_url=url, nlu_model=nlu_model)
-    engine = open_engine(settings)
+    users = seed_users(var, customers, nlu_model=nlu_model, seed=seed, database_url=url)
+    desks = [f"desk{k}@concierge.example" for k in range(advisors)]
+    hashed = hash_password(ADVISOR_PASSWORD)
+    engine = make_engine(url)
     try:
-        seed_bank(
-            engine,
-            customers=customers,
-            seed=seed,
-            as_of=date.today(),
-            password=settings.demo_password,
-        )
-        desks = [f"desk{k}@concierge.example" for k in range(advisors)]
-        hashed = hash_password(ADVISOR_PASSWORD)
         with engine.begin() as conn:
             conn.execute(
                 insert(SQLModel.metadata.tables["advisor"]),
@@ -447,13 +431,9 @@ def build_bank(
                     for k, d in enumerate(desks)
                 ],
             )
-            users = [
-                str(r[0])
-                for r in conn.execute(text("SELECT username FROM credential ORDER BY person_id"))
-            ]
-        return users, desks
     finally:
         engine.dispose()
+    return users, desks
 
 
 def stored(url: str, tally: Tally) -> dict[str, int]:
@@ -474,30 +454,6 @@ def stored(url: str, tally: Tally) -> dict[str, int]:
         "stored_advisor_messages": authors["advisor"],
         "stored_customer_messages": authors["customer"],
     }
-
-
-class Schema:
-    """A schema of its own on a PostgreSQL server, dropped when the run is over."""
-
-    def __init__(self, server_url: str) -> None:
-        """Create the schema; :attr:`url` reaches it."""
-        from services.db import make_engine
-
-        self.name = f"bench_handoff_{uuid.uuid4().hex[:10]}"
-        self.admin = make_engine(postgres_url(server_url))
-        with self.admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{self.name}"'))
-        self.url = (
-            make_url(postgres_url(server_url))
-            .update_query_dict({"options": f"-csearch_path={self.name}"})
-            .render_as_string(hide_password=False)
-        )
-
-    def drop(self) -> None:
-        """Drop the schema and everything in it."""
-        with self.admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{self.name}" CASCADE'))
-        self.admin.dispose()
 
 
 async def _warm(base: str, username: str, password: str) -> None:
@@ -542,7 +498,7 @@ def run(
     if redis_url is None and servers > 1:
         raise ValueError("more than one server process needs Redis for the live hub")
     tell = phase or (lambda _label, _total: lambda _n: None)
-    schema = Schema(database_url) if database_url else None
+    schema = Schema(database_url, prefix="bench_handoff") if database_url else None
     running: list[Any] = []
     try:
         with tempfile.TemporaryDirectory(prefix="concierge-bench-handoff-") as tmp:

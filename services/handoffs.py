@@ -19,7 +19,7 @@ import statistics
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, case, false, func, insert, select, update
 from sqlmodel import SQLModel
 
 from services.banking.rules import Refused, check_text
@@ -109,16 +109,20 @@ def queue(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def place(conn: Connection, handoff_id: int, *, now: datetime) -> dict[str, int] | None:
-    """``{"position", "wait_seconds"}`` of a waiting conversation; None once it is not waiting.
+def places(conn: Connection) -> dict[int, dict[str, int]]:
+    """``{hand-off id: {"position", "wait_seconds"}}`` for every waiting conversation.
 
-    The wait is the place in the queue times the median time advisors took to claim the last
-    conversations (``HANDLE_SECONDS`` before any), shared among the advisors now holding one.
+    The position is the order advisors take them in (:func:`queue`); the wait is the position
+    times the median time advisors took to claim the last conversations (``HANDLE_SECONDS``
+    before any), shared among the advisors now holding one. One read serves every waiting
+    customer, however many are told their place when the queue moves.
     """
-    ordered = [r["id"] for r in queue(conn)]
-    if handoff_id not in ordered:
-        return None
     t = _T["live_handoff"]
+    waiting = conn.execute(
+        select(t.c.id)
+        .where(t.c.status == "waiting")
+        .order_by(t.c.priority.desc(), t.c.requested_at, t.c.id)
+    ).scalars()
     timed = conn.execute(
         select(t.c.requested_at, t.c.claimed_at)
         .where(t.c.claimed_at.is_not(None))
@@ -130,8 +134,18 @@ def place(conn: Connection, handoff_id: int, *, now: datetime) -> dict[str, int]
     advisors = conn.execute(
         select(func.count(func.distinct(t.c.advisor_id))).where(t.c.status == "active")
     ).scalar_one()
-    position = ordered.index(handoff_id) + 1
-    return {"position": position, "wait_seconds": int(position * per_place / max(1, advisors))}
+    return {
+        int(handoff_id): {
+            "position": position,
+            "wait_seconds": int(position * per_place / max(1, advisors)),
+        }
+        for position, handoff_id in enumerate(waiting, start=1)
+    }
+
+
+def place(conn: Connection, handoff_id: int) -> dict[str, int] | None:
+    """The place and wait (:func:`places`) of one conversation; None once it is not waiting."""
+    return places(conn).get(handoff_id)
 
 
 def _aware(value: datetime) -> datetime:
@@ -171,13 +185,23 @@ def said(
 ) -> dict[str, Any]:
     """Record one line of the conversation; the stored row (with its id) is returned.
 
-    The conversation's row is locked first, so its lines commit in the order of their ids:
-    a reader that has seen line ``n`` never misses a line below ``n`` committed later
-    (PostgreSQL hands out ids at insert, not at commit; SQLite serialises writers anyway).
+    The conversation's row is locked first (on SQLite, the database's write lock), so its
+    lines commit in the order of their ids: a reader that has seen line ``n`` never misses a
+    line below ``n`` committed later (PostgreSQL hands out ids at insert, not at commit).
+    ``prev`` is the id of the conversation's line before this one (0 for the first), read
+    under that lock, so a listener told of the line can send it straight on when ``prev`` is
+    the last it sent, and reads the store for the lines between otherwise.
     """
     t = _T["live_handoff"]
-    conn.execute(select(t.c.id).where(t.c.id == handoff_id).with_for_update(key_share=True))
+    if conn.dialect.name == "sqlite":
+        # a write that touches no row still takes the write lock and a fresh snapshot
+        conn.execute(update(t).where(false()).values(id=t.c.id))
+    else:
+        conn.execute(select(t.c.id).where(t.c.id == handoff_id).with_for_update(key_share=True))
     m = _T["live_message"]
+    prev = conn.execute(
+        select(func.coalesce(func.max(m.c.id), 0)).where(m.c.handoff_id == handoff_id)
+    ).scalar_one()
     values = {
         "handoff_id": handoff_id,
         "author": author,
@@ -187,7 +211,7 @@ def said(
         "at": now or datetime.now(UTC),
     }
     new_id = conn.execute(insert(m).values(**values).returning(m.c.id)).scalar_one()
-    return {"id": new_id, **values}
+    return {"id": new_id, "prev": int(prev), **values}
 
 
 def say(
@@ -207,9 +231,14 @@ def say(
 
 
 def lines(conn: Connection, handoff_id: int, *, after: int = 0) -> list[dict[str, Any]]:
-    """The conversation's lines after line ``after``, oldest first."""
-    m = _T["live_message"]
-    query = select(m).where(m.c.handoff_id == handoff_id, m.c.id > after).order_by(m.c.id)
+    """The conversation's lines after line ``after``, oldest first, with the advisor's name."""
+    m, a = _T["live_message"], _T["advisor"]
+    query = (
+        select(m, a.c.display_name.label("advisor_name"))
+        .outerjoin(a, a.c.id == m.c.advisor_id)
+        .where(m.c.handoff_id == handoff_id, m.c.id > after)
+        .order_by(m.c.id)
+    )
     return [dict(r._mapping) for r in conn.execute(query)]
 
 

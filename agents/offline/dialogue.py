@@ -49,7 +49,7 @@ from agents.offline.tasks import (
     question,
     tool_args,
 )
-from agents.offline.tracker import after_yes, asks, clean, statements
+from agents.offline.tracker import after_yes, asks, clean, spelt, statements
 from agents.offline.understand import UNSURE, IntentClassifier, Reading, read, short_reply
 from services.money import format_money, to_minor
 
@@ -169,10 +169,15 @@ class Turn:
     def __init__(
         self, messages: Sequence[BaseMessage], classifier: IntentClassifier, tools: set[str]
     ) -> None:
-        """Read the context and the pending state off the messages."""
-        self.messages, self.classifier, self.tools = list(messages), classifier, tools
+        """Read the context and the pending state off the messages.
+
+        The customer's latest message is read with its typos put right (``messages``, as the
+        scope check reads them too); the conversation keeps what they typed.
+        """
+        self.classifier, self.tools = classifier, tools
         now = datetime.now(UTC).date()
         self.ctx = context_of(messages) or CustomerContext(first_name="there", today=now)
+        self.messages = _spelt_last(list(messages), self.ctx)
         self.state = _state(messages)
         raw = self.state.get("frame")
         self.frame = Frame.from_dict(raw) if raw else None
@@ -693,3 +698,14 @@ def _tool_of(messages: Sequence[BaseMessage], call_id: str) -> str:
                 if call.get("id") == call_id:
                     return str(call["name"])
     return ""
+
+
+def _spelt_last(messages: list[BaseMessage], ctx: CustomerContext) -> list[BaseMessage]:
+    """The conversation with the customer's latest message's typos put right, to be read."""
+    if not messages or not isinstance(messages[-1], HumanMessage):
+        return messages
+    last = messages[-1]
+    text = spelt(str(last.content), ctx)
+    if text == last.content:
+        return messages
+    return [*messages[:-1], last.model_copy(update={"content": text})]

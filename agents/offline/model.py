@@ -14,17 +14,15 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, Field
 
-from agents.context import context_of
 from agents.offline.dialogue import Turn
 from agents.offline.scope import decline
-from agents.offline.tracker import spelt
 from agents.offline.understand import IntentClassifier
 
 
@@ -79,21 +77,7 @@ class OfflineChatModel(BaseChatModel):
         # one reading per text within a turn: the scope check and the dialogue read the same
         # message, and an encoder pass is most of a turn's cost
         classifier: IntentClassifier = ReadOnce(self.classifier)
-        messages = _spelt_last(messages)
+        turn = Turn(messages, classifier, set(self.tool_names))
         # out of scope with nothing under way: an honest answer, no task
-        message = (
-            decline(messages, classifier)
-            or Turn(messages, classifier, set(self.tool_names)).reply()
-        )
+        message = decline(turn.messages, classifier) or turn.reply()
         return ChatResult(generations=[ChatGeneration(message=message)])
-
-
-def _spelt_last(messages: list[BaseMessage]) -> list[BaseMessage]:
-    """The conversation with the customer's latest message's typos put right, to be read."""
-    if not messages or not isinstance(messages[-1], HumanMessage):
-        return messages
-    last = messages[-1]
-    text = spelt(str(last.content), context_of(messages))
-    if text == last.content:
-        return messages
-    return [*messages[:-1], last.model_copy(update={"content": text})]

@@ -84,7 +84,7 @@ def spelt(text: str, ctx: CustomerContext | None) -> str:
     """
     if ctx is None:
         return spell(text)
-    named = (*ctx.accounts, *ctx.payees, *ctx.goals, *ctx.scheduled, *ctx.closed)
+    named: tuple[Any, ...] = (*ctx.accounts, *ctx.payees, *ctx.goals, *ctx.scheduled, *ctx.closed)
     return spell(text, [*(n.name for n in named), *ctx.merchants])
 
 

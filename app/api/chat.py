@@ -38,9 +38,10 @@ from langgraph.types import Command
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from agents.runtime_patches.checkpoints import one_load
+from app.api.deps import socket_principal
 from app.api.live import CustomerLink, tell_result
 from app.api.metrics import metrics_of
-from app.auth import Role, TokenError, read_token
+from app.auth import Role
 from app.chat_threads import in_chat_thread
 from app.warmup import assistant_once as _build_once
 from services.banking.rules import Refused
@@ -309,18 +310,10 @@ def _background(job: Any) -> None:
 @router.websocket("/ws/chat")
 async def chat(websocket: WebSocket) -> None:
     """One customer's chat connection (see the module docstring for the frames)."""
-    await websocket.accept()
-    try:
-        principal = read_token(
-            websocket.query_params.get("token", ""), key=websocket.app.state.secret_key
-        )
-        if principal.role != Role.customer:
-            raise TokenError("only customers chat here")
-    except TokenError as exc:
-        await websocket.send_json(
-            {"type": "RUN_ERROR", "code": "unauthorized", "message": str(exc)}
-        )
-        await websocket.close(code=4401)
+    principal = await socket_principal(
+        websocket, Role.customer, error="RUN_ERROR", refusal="only customers chat here"
+    )
+    if principal is None:
         return
     limiter = Limiter(*RATE)
     link = CustomerLink(websocket, principal.person_id)

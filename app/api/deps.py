@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Request, WebSocket, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -181,3 +181,25 @@ RecommenderDep = Annotated[Recommender, Depends(get_recommender)]
 EventBusDep = Annotated[EventBus, Depends(get_event_bus)]
 FeatureStoreDep = Annotated[FeatureStore, Depends(get_feature_store)]
 SaverDep = Annotated[Any, Depends(get_saver)]
+
+
+async def socket_principal(
+    websocket: WebSocket, role: Role, *, error: str, refusal: str
+) -> Principal | None:
+    """Accept ``websocket`` and read its ``?token=``; None once a wrong one is refused.
+
+    A token that is missing, invalid, expired or not ``role``'s gets one ``error`` frame
+    (code ``unauthorized``; ``refusal`` says why for another role) and close code 4401.
+    """
+    await websocket.accept()
+    try:
+        principal = read_token(
+            websocket.query_params.get("token", ""), key=websocket.app.state.secret_key
+        )
+        if principal.role != role:
+            raise TokenError(refusal)
+    except TokenError as exc:
+        await websocket.send_json({"type": error, "code": "unauthorized", "message": str(exc)})
+        await websocket.close(code=4401)
+        return None
+    return principal

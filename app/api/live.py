@@ -42,12 +42,13 @@ from sqlmodel import Session, SQLModel
 from starlette.concurrency import run_in_threadpool
 
 from app.api.conversations import messages_of, transcript
-from app.api.deps import CurrentAdvisor, RecordId
+from app.api.deps import CurrentAdvisor, RecordId, socket_principal
 from app.api.queries import record_audit
-from app.auth import Role, TokenError, read_token
+from app.auth import Role
 from app.chat_threads import in_chat_thread
-from app.live import QUEUE, LiveHub, Subscription, topic_of
+from app.live import QUEUE, LiveHub, Subscription, handoff_of, topic_of
 from services import handoffs
+from services.audit import append_audit
 from services.banking.rules import Refused
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,8 @@ async def db(app: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
     return await run_in_threadpool(_tx, app.state.engine, fn, *args, **kwargs)
 
 
-def line_view(line: dict[str, Any], names: dict[int, str] | None = None) -> dict[str, Any]:
-    """A stored line as the sockets send it."""
+def line_view(line: dict[str, Any]) -> dict[str, Any]:
+    """A stored line (as :func:`services.handoffs.lines` reads it) as the sockets send it."""
     at = line["at"]
     view = {
         "id": line["id"],
@@ -96,25 +97,72 @@ def line_view(line: dict[str, Any], names: dict[int, str] | None = None) -> dict
     }
     if line.get("advisor_id") is not None:
         view["advisorId"] = line["advisor_id"]
-        if names and line["advisor_id"] in names:
-            view["advisor"] = names[line["advisor_id"]]
+        if line.get("advisor_name"):
+            view["advisor"] = line["advisor_name"]
     return view
 
 
-def _advisor_names(conn: Any) -> dict[int, str]:
-    a = SQLModel.metadata.tables["advisor"]
-    return {r.id: r.display_name for r in conn.execute(select(a.c.id, a.c.display_name))}
-
-
 def _lines_with_names(conn: Any, handoff_id: int, after: int) -> list[dict[str, Any]]:
-    found = handoffs.lines(conn, handoff_id, after=after)
-    names = _advisor_names(conn) if any(r["advisor_id"] for r in found) else {}
-    return [line_view(r, names) for r in found]
+    return [line_view(r) for r in handoffs.lines(conn, handoff_id, after=after)]
 
 
 async def announce(app: Any, handoff_id: int, line: dict[str, Any]) -> None:
-    """Tell both ends that ``line`` was stored (the store is read for the line itself)."""
-    await hub_of(app).publish(topic_of(handoff_id), {"event": "line", "id": line["id"]})
+    """Tell both ends that ``line`` was stored; the line travels with the announcement.
+
+    With it goes ``prev``, the conversation's line before it (when the caller knows it): a
+    listener that last sent ``prev`` sends this line on as it is, any other reads the store
+    from its last line, so a line missed in between is never skipped.
+    """
+    event = {"event": "line", "id": line["id"], "prev": line.get("prev"), "line": line_view(line)}
+    await hub_of(app).publish(topic_of(handoff_id), event)
+
+
+def sent_straight(event: dict[str, Any], seen: int) -> dict[str, Any] | None:
+    """The announced line when it follows the last one sent (``seen``) directly, else None."""
+    line = event.get("line")
+    return line if line is not None and event.get("prev") == seen else None
+
+
+class SharedRead:
+    """One read of the store shared by every caller asking at once.
+
+    Each caller gets the result of a read that began after it asked, so it is never older than
+    the announcement that prompted it; callers arriving during a read share the next one. A
+    queue change heard by a hundred waiting customers on one process costs one read, not a
+    hundred. The result is shared: callers must not change it.
+    """
+
+    def __init__(self, app: Any, fn: Any) -> None:
+        """Reads ``fn(conn)`` in one transaction (:func:`db`)."""
+        self.app, self.fn = app, fn
+        self.pending: asyncio.Future[Any] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def get(self) -> Any:
+        """A result read after this call began."""
+        if self.pending is None:
+            self.pending = asyncio.get_running_loop().create_future()
+            self.pending.add_done_callback(lambda f: f.cancelled() or f.exception())
+        asked = self.pending
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run())
+        return await asyncio.shield(asked)
+
+    async def _run(self) -> None:
+        while self.pending is not None:
+            answer, self.pending = self.pending, None
+            try:
+                answer.set_result(await db(self.app, self.fn))
+            except Exception as exc:  # noqa: BLE001 - handed to every caller of this read
+                answer.set_exception(exc)
+
+
+def shared_read(app: Any, fn: Any) -> SharedRead:
+    """The process's :class:`SharedRead` of ``fn``."""
+    reads = getattr(app.state, "shared_reads", None)
+    if reads is None:
+        reads = app.state.shared_reads = {}
+    return reads.setdefault(fn, SharedRead(app, fn))
 
 
 async def announce_queue(app: Any) -> None:
@@ -166,7 +214,15 @@ def _enqueue(
         case_id=case,
         priority=priority,
     )
-    return {"row": row, "place": handoffs.place(conn, row["id"], now=now)}
+    return {"row": row, "place": handoffs.place(conn, row["id"])}
+
+
+def _customer_says(conn: Any, *, person_id: int, thread: str, text: str) -> dict[str, Any] | None:
+    """The customer's line, stored when an advisor holds ``thread`` (None when none does)."""
+    found = handoffs.current(conn, person_id=person_id, thread=thread)
+    if found is None or found["status"] != "active":
+        return None
+    return handoffs.say(conn, found["id"], author="customer", text=text)
 
 
 class CustomerLink:
@@ -193,14 +249,17 @@ class CustomerLink:
             return True
         if kind != "USER_MESSAGE":
             return False
-        found = await db(self.app, handoffs.current, person_id=self.person_id, thread=thread)
-        if found is None or found["status"] != "active":
+        line = await db(
+            self.app, _customer_says, person_id=self.person_id, thread=thread, text=frame["text"]
+        )
+        if line is None:
             return False
-        line = await db(self.app, handoffs.say, found["id"], author="customer", text=frame["text"])
-        await self.watch(found["id"], thread)
+        handoff_id = line["handoff_id"]
+        await self.watch(handoff_id, thread)
         # sent in order with any line stored before it and not yet sent (an advisor's, say)
-        await self.catch_up(found["id"])
-        await announce(self.app, found["id"], line)
+        heard = {"id": line["id"], "prev": line["prev"], "line": line_view(line)}
+        await self.take(handoff_id, heard)
+        await announce(self.app, handoff_id, line)
         return True
 
     async def after_run(self, thread: str, added: list[BaseMessage]) -> None:
@@ -248,7 +307,7 @@ class CustomerLink:
         self.seen[handoff_id] = after
         await self.watch(handoff_id, thread)
         if found["status"] == "waiting":
-            place = await db(self.app, handoffs.place, handoff_id, now=datetime.now(UTC))
+            place = await db(self.app, handoffs.place, handoff_id)
             await self._tell_place(handoff_id, place)
         await self.catch_up(handoff_id)
 
@@ -270,13 +329,13 @@ class CustomerLink:
             "status": "left",
             "text": "Thanks — your message is with the case, and an advisor will get back to you.",
         }
+        await self._no_longer_waiting(found["id"])
         await self._send_status(thread, value)
 
     async def watch(self, handoff_id: int, thread: str) -> None:
-        """Hear the hand-off's lines (and, while it waits, the queue) from now on."""
+        """Hear the hand-off's lines from now on (and the queue while it waits: `_tell_place`)."""
         if self.sub is None:
             self.sub = hub_of(self.app).subscribe()
-            await self.sub.listen(QUEUE)
             self.task = asyncio.create_task(self._forward())
         if handoff_id not in self.threads:
             self.threads[handoff_id] = thread
@@ -313,12 +372,15 @@ class CustomerLink:
 
     async def _hear(self, event: dict[str, Any]) -> None:
         if event["topic"] == QUEUE:
-            for handoff_id in list(self.threads):
-                place = await db(self.app, handoffs.place, handoff_id, now=datetime.now(UTC))
+            if not self.places:
+                return
+            places = await shared_read(self.app, handoffs.places).get()
+            for handoff_id in list(self.places):
+                place = places.get(handoff_id)
                 if place is not None and place != self.places.get(handoff_id):
                     await self._tell_place(handoff_id, place)
             return
-        handoff_id = int(event["topic"].split(":", 1)[1])
+        handoff_id = handoff_of(event["topic"])
         if event.get("event") == "confirmation":
             await self.ws.send_json(
                 {
@@ -331,6 +393,23 @@ class CustomerLink:
                 }
             )
             return
+        await self.take(handoff_id, event)
+
+    async def take(self, handoff_id: int, event: dict[str, Any]) -> None:
+        """Send an announced line; one already sent is not sent again.
+
+        The line goes as it came when it follows the last one sent, else the store is read from
+        the last one sent (:meth:`catch_up`), so a line missed in between goes first.
+        """
+        async with self.sending:
+            seen = self.seen.get(handoff_id, 0)
+            if event.get("id") is not None and event["id"] <= seen:
+                return
+            line = sent_straight(event, seen)
+            if line is not None:
+                self.seen[handoff_id] = line["id"]
+                await self._deliver(handoff_id, line)
+                return
         await self.catch_up(handoff_id)
 
     async def catch_up(self, handoff_id: int) -> None:
@@ -349,7 +428,7 @@ class CustomerLink:
         if kind == "joined":
             name = line["text"].removesuffix(" joined the chat")
             value = {"status": "active", "advisor": name, "text": line["text"]}
-            self.places.pop(handoff_id, None)
+            await self._no_longer_waiting(handoff_id)
             await self._send_status(thread, value, line_id=line["id"])
         elif kind in ("returned", "closed"):
             text = (
@@ -383,10 +462,18 @@ class CustomerLink:
             {"type": "CUSTOM", "name": "handoff_line", "threadId": thread, "value": line}
         )
 
+    async def _no_longer_waiting(self, handoff_id: int) -> None:
+        self.places.pop(handoff_id, None)
+        if not self.places and self.sub is not None:
+            await self.sub.forget(QUEUE)  # the queue's changes concern this socket no more
+
     async def _tell_place(self, handoff_id: int, place: dict[str, int] | None) -> None:
-        self.places[handoff_id] = place
         if place is None:
+            await self._no_longer_waiting(handoff_id)
             return
+        self.places[handoff_id] = place
+        if self.sub is not None:
+            await self.sub.listen(QUEUE)  # each change of the queue may move it up
         minutes = max(1, round(place["wait_seconds"] / 60))
         value = {
             "status": "waiting",
@@ -511,6 +598,13 @@ def _queue_view(conn: Any) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _queue_frame(conn: Any) -> list[dict[str, Any]]:
+    """The queue as ``/ws/advisor`` sends it (JSON-ready)."""
+    return [
+        {**item, "requested_at": item["requested_at"].isoformat()} for item in _queue_view(conn)
+    ]
 
 
 class LiveStats(BaseModel):
@@ -695,23 +789,52 @@ class Say(BaseModel):
 async def advisor_says(
     handoff: RecordId, body: Say, advisor_id: CurrentAdvisor, request: Request
 ) -> dict[str, Any]:
-    """Send a message to the customer; stored, then delivered to their chat."""
-    await held(request, handoff, advisor_id, "send_message")
-    try:
-        line = await db(
-            request.app,
-            handoffs.say,
-            handoff,
-            author="advisor",
-            text=body.text,
-            advisor_id=advisor_id,
-        )
-    except Refused as exc:
-        await audited(request, advisor_id, "send_message", handoff, "failure", detail=str(exc))
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    await audited(request, advisor_id, "send_message", handoff, "success")
-    await announce(request.app, handoff, line)
-    return line_view(line)
+    """Send a message to the customer; stored and audited in one transaction, then delivered."""
+    origin = request.client.host if request.client else None
+    said = await db(request.app, _advisor_says, handoff, advisor_id, body.text, origin)
+    if said["refused"] == "not found":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
+    if said["refused"] == "not held":
+        raise HTTPException(status.HTTP_409_CONFLICT, "you do not hold this conversation")
+    if said["refused"]:
+        raise HTTPException(status.HTTP_409_CONFLICT, said["refused"])
+    await announce(request.app, handoff, said["line"])
+    return line_view(said["line"])
+
+
+def _advisor_says(
+    conn: Any, handoff_id: int, advisor_id: int, text: str, origin: str | None
+) -> dict[str, Any]:
+    """The advisor's line stored with its audit row, or the refusal audited (``refused``)."""
+    row = handoffs.get(conn, handoff_id)
+    refused: str | None = None
+    if row is None:
+        refused = "not found"
+    elif row["status"] != "active" or row["advisor_id"] != advisor_id:
+        refused = "not held"
+    line = None
+    if refused is None:
+        try:
+            line = handoffs.say(
+                conn, handoff_id, author="advisor", text=text, advisor_id=advisor_id
+            )
+        except Refused as exc:
+            refused = str(exc)
+    a = SQLModel.metadata.tables["advisor"]
+    if line is not None:
+        name = conn.execute(select(a.c.display_name).where(a.c.id == advisor_id)).scalar()
+        line["advisor_name"] = name
+    append_audit(
+        conn,
+        actor=f"advisor:{advisor_id}",
+        action="send_message",
+        resource="live_handoff",
+        resource_id=str(handoff_id),
+        outcome="failure" if refused else "success",
+        origin=origin,
+        detail=refused,
+    )
+    return {"line": line, "refused": refused}
 
 
 class Proposal(BaseModel):
@@ -806,30 +929,25 @@ class FeeView(BaseModel):
 
 
 def _fees(conn: Any, person_id: int) -> list[dict[str, Any]]:
-    from services.banking.refunds import FEES, REFUND
+    from services.banking.refunds import FEES, refunded_fees
     from services.money import format_money
 
     e = SQLModel.metadata.tables["ledger_entry"]
     rows = conn.execute(
         select(e)
-        .where(e.c.person_id == person_id, e.c.category.in_([FEES, REFUND]))
+        .where(e.c.person_id == person_id, e.c.category == FEES, e.c.amount_minor < 0)
         .order_by(e.c.booked_at.desc())
     ).all()
-    refunded = {
-        int(str(r.source_ref).rsplit("refund-of-", 1)[1])
-        for r in rows
-        if r.category == REFUND and "refund-of-" in str(r.source_ref)
-    }
+    refunded = refunded_fees(conn, person_id=person_id)
     return [
         {
             "transaction": r.id,
             "booked_at": r.booked_at,
             "amount": format_money(-r.amount_minor, r.currency, plain=True),
-            "description": r.description.split(" concierge:")[0],
+            "description": r.description,
             "refunded": r.id in refunded,
         }
         for r in rows
-        if r.category == FEES and r.amount_minor < 0
     ]
 
 
@@ -1055,16 +1173,10 @@ async def advisor_socket(websocket: WebSocket) -> None:
     "line"}``. Client frames: ``{"type": "WATCH", "handoffId", "after"}`` (a conversation the
     advisor holds; every line after ``after`` follows).
     """
-    await websocket.accept()
-    try:
-        principal = read_token(
-            websocket.query_params.get("token", ""), key=websocket.app.state.secret_key
-        )
-        if principal.role != Role.advisor:
-            raise TokenError("only advisors listen here")
-    except TokenError as exc:
-        await websocket.send_json({"type": "ERROR", "code": "unauthorized", "message": str(exc)})
-        await websocket.close(code=4401)
+    principal = await socket_principal(
+        websocket, Role.advisor, error="ERROR", refusal="only advisors listen here"
+    )
+    if principal is None:
         return
     app, advisor_id = websocket.app, principal.person_id
     sub = hub_of(app).subscribe()
@@ -1072,10 +1184,19 @@ async def advisor_socket(websocket: WebSocket) -> None:
     lock = asyncio.Lock()
 
     async def send_queue() -> None:
-        items = await db(app, _queue_view)
-        for item in items:
-            item["requested_at"] = item["requested_at"].isoformat()
+        items = await shared_read(app, _queue_frame).get()
         await websocket.send_json({"type": "QUEUE", "items": items})
+
+    async def take(handoff_id: int, event: dict[str, Any]) -> None:
+        async with lock:  # as the customer's side does (:meth:`CustomerLink.take`)
+            if handoff_id not in seen or event["id"] <= seen[handoff_id]:
+                return
+            line = sent_straight(event, seen[handoff_id])
+            if line is not None:
+                seen[handoff_id] = line["id"]
+                await websocket.send_json({"type": "LINE", "handoffId": handoff_id, "line": line})
+                return
+        await catch_up(handoff_id)
 
     async def catch_up(handoff_id: int) -> None:
         async with lock:
@@ -1101,7 +1222,7 @@ async def advisor_socket(websocket: WebSocket) -> None:
                 if event["topic"] == QUEUE:
                     await send_queue()
                 elif event.get("event") == "line":
-                    await catch_up(int(event["topic"].split(":", 1)[1]))
+                    await take(handoff_of(event["topic"]), event)
             except (WebSocketDisconnect, RuntimeError):
                 return
             except Exception:  # noqa: BLE001 - one bad event must not stop the console's updates
@@ -1118,7 +1239,7 @@ async def advisor_socket(websocket: WebSocket) -> None:
                 continue
             handoff_id = frame.get("handoffId")
             row = await db(app, handoffs.get, handoff_id) if isinstance(handoff_id, int) else None
-            if row is None or row["advisor_id"] != advisor_id:
+            if not isinstance(handoff_id, int) or row is None or row["advisor_id"] != advisor_id:
                 await websocket.send_json({"type": "ERROR", "code": "not_yours"})
                 continue
             after = frame.get("after")

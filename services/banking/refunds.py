@@ -15,7 +15,6 @@ from sqlmodel import SQLModel
 
 from services.banking.core import Refused, Write, WriteResult, execute
 from services.banking.rules import (
-    SOURCE_PREFIX,
     book,
     check_usable,
     day,
@@ -28,6 +27,18 @@ from services.banking.rules import (
 _T = SQLModel.metadata.tables
 FEES = "fees"
 REFUND = "fee_refund"
+REFUND_OF = "refund-of-"  # the refund's ledger leg names the fee: its source ref ends with it
+
+
+def refunded_fees(conn: Connection, *, person_id: int) -> set[int]:
+    """The ids of the customer's fees already refunded."""
+    entries = _T["ledger_entry"]
+    refs = conn.execute(
+        select(entries.c.source_ref).where(
+            entries.c.person_id == person_id, entries.c.category == REFUND
+        )
+    ).scalars()
+    return {int(ref.rsplit(REFUND_OF, 1)[1]) for ref in refs if ref and REFUND_OF in ref}
 
 
 def refund_fee(
@@ -52,15 +63,7 @@ def refund_fee(
         fee = owned(w, "ledger_entry", entry_id, "transaction")
         if fee.category != FEES or fee.amount_minor >= 0:
             raise Refused("Only a fee the bank charged can be refunded.")
-        entries = _T["ledger_entry"]
-        done = w.conn.execute(
-            select(entries.c.id).where(
-                entries.c.person_id == w.person_id,
-                entries.c.category == REFUND,
-                entries.c.source_ref.like(f"{SOURCE_PREFIX}%:refund-of-{entry_id}"),
-            )
-        ).first()
-        if done is not None:
+        if entry_id in refunded_fees(w.conn, person_id=w.person_id):
             raise Refused("That fee was already refunded.")
         account = lock_accounts(w, [fee.account_id])[fee.account_id]
         check_usable(account)
@@ -69,10 +72,10 @@ def refund_fee(
             w,
             account,
             amount_minor=amount,
-            leg=f"refund-of-{entry_id}",
+            leg=f"{REFUND_OF}{entry_id}",
             category=REFUND,
             channel="fee",
-            description=f"REFUND OF {fee.description.split(' concierge:')[0][:80]}",
+            description=f"REFUND OF {fee.description[:80]}",
             counterparty="fee refund",
         )
         return WriteResult(

@@ -29,9 +29,9 @@ from typer.testing import CliRunner
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from bench.chat import bank_url, free_port, start_server, stop_server
+from bench.chat import Schema, bank_url, free_port, start_server, stop_server
 from bench.cli import register
-from bench.handoff import ADVISOR_PASSWORD, Schema, build_bank
+from bench.handoff import ADVISOR_PASSWORD, build_bank
 from services.settings import Settings
 from tests.support.servers import POSTGRES_URL, REDIS_URL, require_postgres, require_redis
 

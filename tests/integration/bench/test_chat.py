@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from app.serving import usable_cpus
 from bench.chat import SCRIPT
 from bench.cli import register
+from tests.support.servers import POSTGRES_URL, REDIS_URL, require_postgres, require_redis
 
 
 def _cli() -> typer.Typer:
@@ -43,6 +44,41 @@ def test_bench_chat_drives_every_session_through_its_script(classifier_dir: Path
     assert out["server_cpu_ms_per_turn"] > 0 and out["client_cpu_ms_per_turn"] > 0
     assert out["cores_busy"] > 0
     assert out["workers"] == usable_cpus()  # one server process per core by default
+    assert (out["database"], out["hub"]) == ("sqlite", "in-process")
+
+
+def test_bench_chat_on_the_scale_path_postgresql_redis_and_two_processes(
+    classifier_dir: Path,
+) -> None:
+    """The bank in a schema of its own on PostgreSQL, dropped afterwards; Redis shared."""
+    from sqlalchemy import create_engine, text
+
+    require_postgres()
+    require_redis()
+    engine = create_engine(POSTGRES_URL)
+    schemas = (
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'bench_chat_%'"
+    )
+    with engine.connect() as conn:
+        before = conn.execute(text(schemas)).scalar_one()
+    args = ["bench", "chat", "--sessions", "4", "--workers", "2", "--think-ms", "0"]
+    args += ["--database-url", POSTGRES_URL, "--redis-url", REDIS_URL]
+    result = CliRunner().invoke(_cli(), [*args, "--nlu-model", str(classifier_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["errors"] == 0, out["error_samples"]
+    assert out["turns"] == 4 * len(SCRIPT) + out["confirmations"] and out["confirmations"] > 0
+    assert (out["database"], out["hub"], out["workers"]) == ("postgresql", "redis", 2)
+    with engine.connect() as conn:
+        assert conn.execute(text(schemas)).scalar_one() == before  # nothing left behind
+    engine.dispose()
+
+
+def test_bench_chat_refuses_a_database_url_that_is_not_postgresql() -> None:
+    result = CliRunner().invoke(
+        _cli(), ["bench", "chat", "--database-url", "sqlite:///bank.db", "--json"]
+    )
+    assert result.exit_code == 2 and "--database-url" in result.output
 
 
 def test_sessions_say_each_step_in_their_own_words() -> None:

@@ -211,22 +211,27 @@ def test_the_place_and_wait_told_follow_the_queue_and_how_fast_advisors_claimed(
     h3 = _enqueue(engine, p3, at=NOW + timedelta(seconds=2))
     with engine.connect() as conn:
         # nothing timed yet: HANDLE_SECONDS per place, and no advisor is busy
-        assert handoffs.place(conn, h1, now=NOW) == {
+        assert handoffs.place(conn, h1) == {
             "position": 1,
             "wait_seconds": handoffs.HANDLE_SECONDS,
         }
-        assert handoffs.place(conn, h3, now=NOW)["position"] == 3  # type: ignore[index]
+        assert handoffs.place(conn, h3)["position"] == 3  # type: ignore[index]
     assert _claim(engine, h1, a1, NOW + timedelta(seconds=60))  # waited 60 s
     with engine.connect() as conn:
-        assert handoffs.place(conn, h1, now=NOW) is None  # no longer waiting
+        assert handoffs.place(conn, h1) is None  # no longer waiting
         # one advisor busy, 60 s per place
-        assert handoffs.place(conn, h3, now=NOW) == {"position": 2, "wait_seconds": 120}
+        assert handoffs.place(conn, h3) == {"position": 2, "wait_seconds": 120}
     assert _claim(engine, h2, a2, NOW + timedelta(seconds=121))  # waited 120 s
     h4 = _enqueue(engine, p4, at=NOW + timedelta(seconds=130))
     with engine.connect() as conn:
         # the median of 60 and 120 s per place, shared between two busy advisors
-        assert handoffs.place(conn, h3, now=NOW) == {"position": 1, "wait_seconds": 45}
-        assert handoffs.place(conn, h4, now=NOW) == {"position": 2, "wait_seconds": 90}
+        assert handoffs.place(conn, h3) == {"position": 1, "wait_seconds": 45}
+        assert handoffs.place(conn, h4) == {"position": 2, "wait_seconds": 90}
+        # one read tells every waiting customer their place, in the order advisors take them
+        assert handoffs.places(conn) == {
+            h3: {"position": 1, "wait_seconds": 45},
+            h4: {"position": 2, "wait_seconds": 90},
+        }
 
 
 # --- speaking and ending --------------------------------------------------------------------
@@ -261,6 +266,8 @@ def test_only_the_holding_advisor_speaks_and_only_in_an_active_conversation(
     assert found[1]["text"] == "Desk 0 joined the chat"
     assert found[2]["text"] == "Hi, Maya" and found[2]["advisor_id"] == holder
     assert [r["id"] for r in after] == [theirs["id"]]  # a reader reads on from its last line
+    # each line names the one before it in its conversation, so a listener can tell a gap
+    assert [mine["prev"], theirs["prev"]] == [found[1]["id"], found[2]["id"]]
 
 
 def test_ending_a_conversation_hands_it_back_or_closes_it_with_an_outcome(
@@ -319,7 +326,7 @@ def test_a_customer_who_leaves_a_message_goes_out_of_the_queue(engine: Engine) -
     assert row["status"] == "left"
     with engine.connect() as conn:
         last = handoffs.lines(conn, handoff)[-1]
-        assert handoffs.queue(conn) == [] and handoffs.place(conn, handoff, now=NOW) is None
+        assert handoffs.queue(conn) == [] and handoffs.place(conn, handoff) is None
         assert handoffs.current(conn, person_id=person, thread="t") is None
     assert (last["author"], last["kind"], last["text"]) == ("customer", "left", "call me tomorrow")
     assert not _claim(engine, handoff, advisor)  # nobody can take a conversation that left
@@ -460,3 +467,27 @@ def test_a_conversations_lines_commit_in_the_order_of_their_ids(engine: Engine) 
     with engine.connect() as conn:
         after_first = handoffs.lines(conn, handoff, after=early["id"])
     assert [line["text"] for line in after_first] == ["typed second"]
+
+
+def test_lines_said_at_once_each_name_the_line_before_them(engine: Engine) -> None:
+    """Whoever commits next, ``prev`` is the line stored just before it in the conversation."""
+    [person] = _people(engine, 1)
+    handoff = _enqueue(engine, person)
+    told: list[dict[str, Any]] = []
+
+    def speak(who: int) -> None:
+        for n in range(5):
+            with engine.begin() as conn:
+                line = handoffs.said(conn, handoff, author="customer", text=f"{who}.{n}")
+            told.append(line)
+
+    threads = [threading.Thread(target=speak, args=(who,)) for who in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with engine.connect() as conn:
+        stored = [line["id"] for line in handoffs.lines(conn, handoff)]
+    assert len(told) == 30 and len(stored) == 31  # the queued line, then the thirty
+    by_id = sorted(told, key=lambda line: line["id"])
+    assert [line["prev"] for line in by_id] == stored[:-1]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.handoff import Tally, _tag, figures, postgres_url
+from bench.chat import postgres_url
+from bench.handoff import Tally, _tag, figures
 
 
 def _tally() -> Tally:

@@ -37,6 +37,7 @@ from app.api import (
     dashboard,
     events,
     health,
+    inbox,
     metrics,
     pages,
     transactions,
@@ -46,6 +47,7 @@ from app.chat_threads import ChatThreads
 from app.heap import freeze_heap
 from app.live import make_hub
 from app.logging_setup import install as install_log_masking
+from app.notify import Notifications
 from app.warmup import WarmUp, app_parts
 from services.events import Event
 from services.features.live import LiveUpdates
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = bootstrap.open_engine(settings)
         bus = bootstrap.event_bus(settings)
         live: LiveUpdates | None = None
+        notify: Notifications | None = None
         # announcements between customers' chats and advisors' consoles, across processes
         app.state.live_hub = make_hub(settings.redis_url)
         warm_up: WarmUp | None = None
@@ -121,10 +124,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             app.state.event_bus = bus
             store = app.state.feature_store = bootstrap.feature_store(settings)
+            notify = app.state.notifications = Notifications(
+                settings, engine, recommender.catalog, app.state.live_hub
+            )
             live = app.state.live_updates = LiveUpdates(
-                bus, engine, store, handlers=[_refresh(recommender)]
+                bus, engine, store, handlers=[_refresh(recommender), notify.notifier.on_events]
             )
             live.start()
+            await notify.start()
             with bootstrap.checkpointer(settings) as saver:
                 app.state.saver = saver
 
@@ -144,6 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if warm_up is not None:
                 warm_up.stop()
+            if notify is not None:
+                await notify.stop()
             if live is not None:
                 live.stop()
             app.state.chat_executor.shutdown(wait=True, cancel_futures=True)
@@ -164,7 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.state.metrics = metrics.Metrics(app)
     app.add_middleware(metrics.RequestMetrics)
-    for api in (health, metrics, auth, customers, transactions, dashboard, advice, events):
+    for api in (health, metrics, auth, customers, transactions, dashboard, advice, inbox, events):
         app.include_router(api.router)
     app.include_router(advisor.router)
     app.include_router(cases.router)

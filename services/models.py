@@ -551,3 +551,76 @@ class AssistSuggestion(SQLModel, table=True):
     ref: str = Field(max_length=200)
     used: bool = False
     at: datetime
+
+
+class Notification(SQLModel, table=True):
+    """Something the bank tells a customer unprompted: an insight or a due reminder.
+
+    ``dedupe_key`` names the situation (``large_transaction:ledger:123``), so the same insight
+    is one notification however often it is detected. ``message_class`` is ``mandatory``
+    (bypasses caps and quiet hours), ``service`` or ``marketing`` (needs opt-in). The
+    customer's answer (``opened``, ``dismissed``, ``not_helpful``) is kept with it.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("person_id", "dedupe_key", name="uq_notification_dedupe"),
+        Index("ix_notification_person_created", "person_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=40)  # an insight type, or a reminder kind
+    message_class: str = Field(max_length=20)  # mandatory | service | marketing
+    dedupe_key: str = Field(max_length=200)
+    title: str = Field(max_length=200)
+    body: str = Field(max_length=1000)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    source: str = Field(max_length=100)  # the event id or scheduler run that produced it
+    created_at: datetime
+    read_at: datetime | None = None
+    feedback: str | None = Field(default=None, max_length=20)
+    feedback_at: datetime | None = None
+
+
+class NotificationDelivery(SQLModel, table=True):
+    """The outbox: one row per notification and channel, and where its delivery stands.
+
+    ``pending`` (due at ``due_at``), ``deferred`` (quiet hours: due when they end), ``sending``
+    (claimed by a worker until ``lease_until``), ``sent``, ``failed`` (retried with backoff),
+    ``dead`` (a poison row: the error is kept) or ``skipped`` (the contact policy said no).
+    ``reason`` says why it was sent, deferred or not sent.
+    """
+
+    __tablename__ = "notification_delivery"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel", name="uq_delivery_channel"),
+        Index("ix_delivery_state_due", "state", "due_at"),
+        Index("ix_delivery_person_channel_sent", "person_id", "channel", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id")
+    person_id: int = Field(foreign_key="person.id")
+    channel: str = Field(max_length=20)  # in_app | email | push | sms
+    state: str = Field(max_length=20)
+    reason: str = Field(default="", max_length=200)
+    attempts: int = 0
+    due_at: datetime
+    lease_until: datetime | None = None
+    worker: str | None = Field(default=None, max_length=100)
+    last_error: str | None = Field(default=None, max_length=500)
+    provider_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class NotificationPreference(SQLModel, table=True):
+    """A customer's own thresholds: tell me about charges over X, a balance under Y."""
+
+    __tablename__ = "notification_preference"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    large_purchase_minor: int | None = Field(default=None, sa_type=BigInteger)
+    low_balance_minor: int | None = Field(default=None, sa_type=BigInteger)
+    updated_at: datetime

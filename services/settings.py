@@ -120,6 +120,43 @@ class Settings(BaseSettings):
         "UTC", description="The bank's IANA time zone (e.g. America/New_York), for advisor hours."
     )
 
+    smtp_host: str | None = Field(
+        None, description="SMTP server notifications are e-mailed through; no e-mail when unset."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_sender: str = Field(
+        "Concierge <notifications@bank.example.com>", description="From address of e-mails."
+    )
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_username: str | None = Field(None, description="SMTP sign-in, when the server needs one.")
+    smtp_password: str | None = Field(None, description="SMTP password (kept out of logs).")
+    push_webhook_url: str | None = Field(
+        None, description="HTTPS endpoint of the push provider; no push when unset."
+    )
+    sms_webhook_url: str | None = Field(
+        None, description="HTTPS endpoint of the text-message provider; no SMS when unset."
+    )
+    webhook_secret: str | None = Field(
+        None, description="Key that signs webhook requests (HMAC-SHA256) for the providers."
+    )
+    notify_allowed_domains: str = Field(
+        "",
+        description="E-mail domains notifications may go to besides the reserved example.* "
+        "ones, comma-separated, or '*' for any address, number and provider. Empty: only "
+        "reserved addresses, so synthetic customers can never be reached.",
+    )
+    notify_dispatch: bool = Field(
+        True, description="Send due notifications from the server process (else run workers)."
+    )
+    notify_sweep_seconds: int = Field(
+        300,
+        ge=5,
+        description="How often the scheduler looks at customers whose data or day changed.",
+    )
+    app_url: str = Field(
+        "http://127.0.0.1:8000/", description="The app's address, for links in e-mails."
+    )
+
     @field_validator("advisor_hours")
     @classmethod
     def _hours_readable(cls, value: str) -> str:
@@ -147,6 +184,12 @@ class Settings(BaseSettings):
         "secret_key",
         "nlu_examples",
         "knowledge_questions",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "push_webhook_url",
+        "sms_webhook_url",
+        "webhook_secret",
         mode="before",
     )
     @classmethod

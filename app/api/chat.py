@@ -319,6 +319,7 @@ async def chat(websocket: WebSocket) -> None:
     link = CustomerLink(websocket, principal.person_id)
     try:
         await _open(websocket, principal.person_id)
+        await link.hear_inbox()
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":

@@ -47,6 +47,7 @@ from app.api.queries import record_audit
 from app.auth import Role
 from app.chat_threads import in_chat_thread
 from app.live import QUEUE, LiveHub, Subscription, handoff_of, topic_of
+from app.notify import inbox_topic
 from services import handoffs
 from services.audit import append_audit
 from services.banking.rules import Refused
@@ -332,15 +333,23 @@ class CustomerLink:
         await self._no_longer_waiting(found["id"])
         await self._send_status(thread, value)
 
-    async def watch(self, handoff_id: int, thread: str) -> None:
-        """Hear the hand-off's lines from now on (and the queue while it waits: `_tell_place`)."""
+    def _listening(self) -> Subscription:
         if self.sub is None:
             self.sub = hub_of(self.app).subscribe()
             self.task = asyncio.create_task(self._forward())
+        return self.sub
+
+    async def hear_inbox(self) -> None:
+        """Show new in-app notifications on this page as they are sent (a toast)."""
+        await self._listening().listen(inbox_topic(self.person_id))
+
+    async def watch(self, handoff_id: int, thread: str) -> None:
+        """Hear the hand-off's lines from now on (and the queue while it waits: `_tell_place`)."""
+        sub = self._listening()
         if handoff_id not in self.threads:
             self.threads[handoff_id] = thread
             self.seen.setdefault(handoff_id, 0)
-            await self.sub.listen(topic_of(handoff_id))
+            await sub.listen(topic_of(handoff_id))
 
     async def close(self) -> None:
         """Stop listening (the socket closed)."""
@@ -371,6 +380,10 @@ class CustomerLink:
                 log.exception("could not forward a live event to the customer")
 
     async def _hear(self, event: dict[str, Any]) -> None:
+        if event["topic"] == inbox_topic(self.person_id):
+            frame = {"type": "CUSTOM", "name": "notification", "value": event["value"]}
+            await self.ws.send_json(frame)
+            return
         if event["topic"] == QUEUE:
             if not self.places:
                 return

@@ -39,6 +39,8 @@ from agents.graph import compile_graph
 from app.auth import Role, issue_token
 from app.main import create_app
 from services import handoffs
+from services.notifications import Candidate, outbox
+from services.notifications.policy import Contact
 from services.settings import Settings
 from services.synth.writer import seed_bank
 from tests.support.bank_world import CASES, NOW, World, build_world, snapshot
@@ -69,6 +71,7 @@ class Who:
     # live hand-offs held by the advisor (one to talk in, one to close, one to hand back), one
     # waiting to be claimed, a suggestion made in the first, and a fee to refund
     live: dict[str, int] = field(default_factory=dict)
+    notification: int = 0  # one in their inbox
 
     @property
     def full_thread(self) -> str:
@@ -147,10 +150,20 @@ def _dress(app: FastAPI, person: int) -> Who:
             text("SELECT username FROM credential WHERE person_id = :p"), {"p": person}
         ).scalar_one()
         live = _live(conn, person, accounts[0][0], balance)
+        notification = _notification(conn, person, last)
         secrets.append(f"{(balance - 35_00) / 100:,.2f}")
     thread = f"thread-of-{person}"
     _chat(app, f"customer-{person}:{thread}", f"I am {first} {last}, account {accounts[0][1]}")
-    return Who(person, username, accounts[0][0], case, thread, secrets, live)
+    return Who(person, username, accounts[0][0], case, thread, secrets, live, notification)
+
+
+def _notification(conn: Any, person: int, last: str) -> int:
+    """A notification in the customer's inbox that names them."""
+    candidate = Candidate(
+        person, "large_transaction", f"matrix:{person}", "Large transaction", f"{last} paid", "t"
+    )
+    rows = outbox.record(conn, candidate, Contact(person_id=person), datetime.now(UTC))
+    return int(rows[0]["notification_id"])
 
 
 def _live(conn: Any, person: int, account: int, balance: int) -> dict[str, int]:
@@ -309,6 +322,27 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/me/dashboard"): Rule("customer", _get("/api/me/dashboard")),
     ("GET", "/api/me/insights"): Rule("customer", _get("/api/me/insights")),
     ("GET", "/api/me/notifications"): Rule("customer", _get("/api/me/notifications")),
+    ("GET", "/api/me/inbox"): Rule("customer", _get("/api/me/inbox")),
+    ("POST", "/api/me/inbox/{notification}/feedback"): Rule(
+        "customer",
+        lambda who: [
+            Probe(
+                "POST",
+                f"/api/me/inbox/{who.notification}/feedback",
+                body={"response": "opened"},
+            )
+        ],
+        names_record=True,
+    ),
+    ("GET", "/api/me/notification-settings"): Rule(
+        "customer", _get("/api/me/notification-settings")
+    ),
+    ("PATCH", "/api/me/notification-settings"): Rule(
+        "customer",
+        lambda who: [
+            Probe("PATCH", "/api/me/notification-settings", body={"large_purchase_over": "300"})
+        ],
+    ),
     ("GET", "/api/me/recommendations"): Rule("customer", _get("/api/me/recommendations")),
     # Offer codes are the catalogue's, not a customer's: the answer is always the caller's own.
     ("POST", "/api/me/recommendations/{offer}/response"): Rule(

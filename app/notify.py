@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -40,7 +41,11 @@ class Notifications:
         self.settings, self.hub = settings, hub
         self.channels = build_channels(settings)
         self.dispatcher = Dispatcher(
-            engine, self.channels, in_app=self.tell_pages, app_url=settings.app_url
+            engine,
+            self.channels,
+            in_app=self.tell_pages,
+            app_url=settings.app_url,
+            lease=timedelta(seconds=settings.notify_lease_seconds),
         )
         self.notifier = Notifier(
             engine,

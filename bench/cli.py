@@ -489,3 +489,77 @@ def soak_command(
     Console().print(f"server memory (MB) over time: {memory}")
     for sample in result["error_samples"]:
         Console().print(f"error: {sample}")
+
+
+@bench_app.command("notifications")
+def notifications_command(
+    customers: Annotated[int, typer.Option(min=5, max=5_000, help="Customers of the bank.")] = 200,
+    events: Annotated[
+        int, typer.Option(min=100, max=1_000_000, help="Transactions through the bus.")
+    ] = 20_000,
+    toasts: Annotated[int, typer.Option(min=1, max=1_000, help="Toasts timed.")] = 40,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis for the Redis Streams run (default: CONCIERGE_REDIS_URL, else local db 0)."
+        ),
+    ] = None,
+    in_process_only: Annotated[
+        bool, typer.Option("--in-process-only", help="Skip the Redis Streams run.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the demo bank and the events.")] = 7,
+    nlu_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Intent model to use (default: the offline model's, trained if missing)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Events in -> notifications decided, toasts on open pages, workers killed mid-send."""
+    from pathlib import Path
+
+    from agents.offline.classifier import default_classifier, model_dir
+    from bench import notifications as bench_notifications
+
+    settings = get_settings()
+    hub = None if in_process_only else redis_url or settings.redis_url or DEFAULT_REDIS_URL
+    with rich_phases() as phase:
+        if nlu_model:
+            model = Path(nlu_model)
+        else:
+            phase("intent model (trained once into var/nlu)", None)(1)
+            examples = settings.nlu_examples
+            default_classifier(Path(settings.var_dir), examples=examples)
+            model = model_dir(Path(settings.var_dir), examples=examples)
+        result = bench_notifications.run(
+            nlu_model=model,
+            customers=customers,
+            events=events,
+            redis_url=hub,
+            toast_count=toasts,
+            seed=seed,
+            phase=phase,
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(title="notifications")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("goal", justify="right")
+    goals = {
+        "in_process.events_per_s": ">= 5,000",
+        "redis.events_per_s": ">= 2,000",
+        "toast_ms_p99": "<= 500",
+        "duplicates": "0",
+        "lost": "0",
+    }
+    for key, value in result.items():
+        if isinstance(value, dict) and key in ("in_process", "redis"):
+            for inner, figure in value.items():
+                name = f"{key}.{inner}"
+                table.add_row(name, str(figure), goals.get(name, ""))
+        else:
+            table.add_row(key, str(value), goals.get(key, ""))
+    Console().print(table)

@@ -63,6 +63,29 @@ def recommendations(
         typer.echo(f"{kind:>24}: {figures}")
 
 
+@evals.command("notifications")
+def notifications(
+    customers: Annotated[int, typer.Option(min=10, help="Size of the bank.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bank.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Notify a seeded bank for a day; recall of its planted situations, and the policy kept."""
+    from evals.notifications import run_notifications_eval
+
+    err = Console(stderr=True)
+    with err.status("starting") as status:
+        result = run_notifications_eval(
+            customers=customers, seed=seed, step=lambda name: status.update(name)
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for key in ("recall", "precision", "sent_against_consent", "sent_in_quiet_hours"):
+        typer.echo(f"{key:>22}: {result[key]}")
+    for kind, figures in result["kinds"].items():
+        typer.echo(f"{kind:>22}: {figures}")
+
+
 @evals.command("knowledge")
 def knowledge(
     data: Annotated[Path, typer.Option(help="A text,category CSV (e.g. BANKING77 test.csv).")],

@@ -153,6 +153,12 @@ class Settings(BaseSettings):
         ge=5,
         description="How often the scheduler looks at customers whose data or day changed.",
     )
+    notify_lease_seconds: int = Field(
+        60,
+        ge=1,
+        description="How long a worker holds a notification it is sending before another may "
+        "take it over (the first one died).",
+    )
     app_url: str = Field(
         "http://127.0.0.1:8000/", description="The app's address, for links in e-mails."
     )

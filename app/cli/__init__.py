@@ -32,7 +32,7 @@ def _register_groups() -> None:
     # they add their groups through the `concierge.commands` entry points (pyproject.toml).
     from importlib.metadata import entry_points
 
-    from app.cli import audit, chat, data, nlu, seed, serve
+    from app.cli import audit, chat, data, nlu, notify, seed, serve
 
     seed.register(cli)
     serve.register(cli)
@@ -42,6 +42,7 @@ def _register_groups() -> None:
     nlu.register(cli)
     chat.register(cli)
     audit.register(cli)
+    notify.register(cli)
 
 
 _register_groups()

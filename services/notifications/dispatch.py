@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 
 from services.notifications.channels import Channel, DeliveryError, Message
 from services.notifications.copy import email_html, email_text
-from services.notifications.outbox import Claimed, claim, mark_failed, mark_sent
+from services.notifications.outbox import LEASE, Claimed, claim, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
 _T = SQLModel.metadata.tables
@@ -53,6 +53,7 @@ class Dispatcher:
         worker: This worker's name in the outbox (default: host and process id).
         batch: Deliveries claimed at once.
         app_url: Where the e-mails' link goes.
+        lease: How long a claimed delivery is this worker's before another may take it.
         clock: The time (tests fix it).
     """
 
@@ -65,11 +66,12 @@ class Dispatcher:
         worker: str | None = None,
         batch: int = 50,
         app_url: str = "http://127.0.0.1:8000/",
+        lease: timedelta = LEASE,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.engine, self.channels, self.in_app = engine, dict(channels), in_app
         self.worker = worker or f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
-        self.batch, self.app_url = batch, app_url
+        self.batch, self.app_url, self.lease = batch, app_url, lease
         self.clock = clock or (lambda: datetime.now(UTC))
         self.sent = self.failed = 0
         self._wake: asyncio.Event | None = None
@@ -106,7 +108,14 @@ class Dispatcher:
 
     def _claim(self) -> tuple[list[Claimed], dict[int, tuple[str | None, str | None]]]:
         with self.engine.begin() as conn:
-            rows = claim(conn, worker=self.worker, now=self.clock(), limit=self.batch)
+            rows = claim(
+                conn,
+                worker=self.worker,
+                now=self.clock(),
+                limit=self.batch,
+                lease=self.lease,
+                channels=("in_app", *self.channels),  # a channel it cannot send is another's
+            )
             if not rows:
                 return [], {}
             p = _T["person"]

@@ -136,11 +136,13 @@ def claim(
     now: datetime,
     limit: int = 50,
     channels: tuple[str, ...] | None = None,
+    lease: timedelta = LEASE,
 ) -> list[Claimed]:
     """Take up to ``limit`` due deliveries for ``worker`` (one transaction: commit to hold them).
 
     A row is claimed by one worker at a time: the update re-checks that it is still due, so of
-    two workers racing for a row exactly one gets it, on SQLite and PostgreSQL alike.
+    two workers racing for a row exactly one gets it, on SQLite and PostgreSQL alike. The
+    worker holds it for ``lease``; after that another may claim it (the first one died).
     """
     d, n = _T["notification_delivery"], _T["notification"]
     query = select(d.c.id).where(_due(now)).order_by(d.c.due_at, d.c.id).limit(limit)
@@ -155,7 +157,7 @@ def claim(
         conn.execute(
             update(d)
             .where(d.c.id.in_(ids), _due(now))
-            .values(state="sending", worker=worker[:100], lease_until=now + LEASE)
+            .values(state="sending", worker=worker[:100], lease_until=now + lease)
             .returning(d.c.id)
         ).scalars()
     )

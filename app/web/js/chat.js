@@ -7,6 +7,9 @@
 // the assistant...), shown in a status bar above the message box; the advisor's words arrive
 // as "advisor_message" frames and show as their own bubbles. The last line id seen is kept, so
 // a reload or a reconnect asks the server (RESUME) for the state and every line since.
+//
+// A new in-app notification arrives as a CUSTOM "notification" frame; the chat does not show it
+// but passes it on as a "concierge:notification" window event (inbox.js shows the toast).
 
 import { el, newId, session } from "./common.js";
 import { renderMarkdown } from "./markdown.js";
@@ -254,6 +257,9 @@ export class Chat {
     if (name === "handoff") this.onHandoff(value);
     else if (name === "advisor_message") this.onAdvisorMessage(value);
     else if (name === "handoff_line") this.onLine(value);
+    else if (name === "notification") {
+      window.dispatchEvent(new CustomEvent("concierge:notification", { detail: value }));
+    }
   }
 
   onHandoff(value) {

@@ -1,17 +1,23 @@
-// The customer page: sign in, then the chat beside the personalised dashboard.
+// The customer page: sign in, then the chat beside the personalised dashboard, with the inbox,
+// notification toasts and notification settings (inbox.js) in reach from the header.
 
 import { ApiError, api, every, pick, session, signIn } from "./common.js";
 import { Chat } from "./chat.js";
 import { renderDashboard } from "./dashboard.js";
+import { Notifications } from "./inbox.js";
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 5000;
 let chat = null;
 let stopPolling = null;
+const inbox = new Notifications({
+  onUnauthorized: () => signedOut("Your session has ended. Please sign in again."),
+});
 
 function signedOut(message = "") {
   if (chat) chat.close();
   if (stopPolling) stopPolling();
+  inbox.stop();
   chat = null;
   stopPolling = null;
   session.drop("token", "thread", "chat", "greeted", "name");
@@ -93,6 +99,7 @@ function start(token) {
     onUnauthorized: () => signedOut("Your session has ended. Please sign in again."),
   });
   chat.connect();
+  inbox.start(token);
   stopPolling = every(REFRESH_MS, refresh);
   $("chat-input").focus();
 }

@@ -58,7 +58,12 @@ class Notifications:
 
     async def tell_pages(self, person_id: int, value: dict[str, Any]) -> None:
         """Show a new in-app notification on the customer's open pages, on any process."""
-        await self.hub.publish(inbox_topic(person_id), {"event": "notification", "value": value})
+        try:
+            await self.hub.publish(
+                inbox_topic(person_id), {"event": "notification", "value": value}
+            )
+        except Exception:  # noqa: BLE001 - the inbox holds it; a missed toast is not a failure
+            log.warning("could not show a notification on the customer's open pages")
 
     async def start(self) -> None:
         """Run the dispatcher (when this process sends) and the scheduler."""

@@ -8,8 +8,10 @@ customer is refused by the real ones, by design). Reported:
 
 - ``recall``: of the (customer, planted situation) pairs whose situation has a notification
   kind, the share told about it (a notification of that kind, delivered on at least one
-  channel); ``precision``: of the customers notified of such a kind, the share with the planted
-  situation. Per kind too (``kinds``).
+  channel), leaving out the pairs the contact policy rightly withheld on every channel
+  (``withheld_by_policy``: marketing without opt-in, a customer with every channel off;
+  ``recall_with_withheld`` counts them as misses); ``precision``: of the customers notified of
+  such a kind, the share with the planted situation. Per kind too (``kinds``).
 - ``sent_against_consent``: deliveries sent on a channel the customer has off, or marketing
   without their opt-in (mandatory messages excepted); ``sent_in_quiet_hours``: push, text or
   e-mail sent inside the customer's quiet hours (mandatory excepted). Both must be 0.
@@ -99,12 +101,24 @@ def score(engine: Engine) -> dict[str, Any]:
             figures = _json(data).get("figures") or {}
             if qualifier is None or figures.get(qualifier) is not None:
                 notified.setdefault(kind, set()).add(int(pid))
+        # recorded, but the policy let it out on no channel (e.g. marketing without opt-in)
+        withheld: dict[str, set[int]] = {}
+        for pid, kind in conn.execute(
+            text(
+                "SELECT n.person_id, n.kind FROM notification n WHERE NOT EXISTS ("
+                "SELECT 1 FROM notification_delivery d WHERE d.notification_id = n.id "
+                "AND d.state <> 'skipped')"
+            )
+        ):
+            withheld.setdefault(str(kind), set()).add(int(pid))
         kinds: dict[str, Any] = {}
-        hits = known_total = told_total = 0
+        hits = known_total = told_total = held_total = 0
         for kind, label in PLANTED_SITUATION.items():
             if kind not in ROUTES:
                 continue
-            known = set(labelled(conn, kind="situation", label=label))
+            planted = set(labelled(conn, kind="situation", label=label))
+            held = (planted & withheld.get(kind, set())) - notified.get(kind, set())
+            known = planted - held  # the customers the policy allowed to be told
             told = notified.get(kind, set())
             both = len(known & told)
             hits, known_total, told_total = (
@@ -112,11 +126,13 @@ def score(engine: Engine) -> dict[str, Any]:
                 known_total + len(known),
                 told_total + len(told),
             )
+            held_total += len(held)
             kinds[kind] = {
                 "recall": round(both / len(known), 4) if known else None,
                 "precision": round(both / len(told), 4) if told else None,
                 "support": len(known),
                 "notified": len(told),
+                "withheld_by_policy": len(held),
             }
         against, quiet = _policy_record(conn)
         states = Counter(
@@ -140,6 +156,10 @@ def score(engine: Engine) -> dict[str, Any]:
         )
     return {
         "recall": round(hits / known_total, 4) if known_total else None,
+        "recall_with_withheld": (
+            round(hits / (known_total + held_total), 4) if known_total + held_total else None
+        ),
+        "withheld_by_policy": held_total,
         "precision": round(hits / told_total, 4) if told_total else None,
         "kinds": kinds,
         "sent_against_consent": against,
@@ -175,10 +195,15 @@ def _policy_record(conn: Any) -> tuple[int, int]:
                 quiet_end=_time(r.quiet_end),
                 timezone=r.timezone or "UTC",
             )
-            sent = r.sent_at if r.sent_at.tzinfo else r.sent_at.replace(tzinfo=UTC)
+            sent = _moment(r.sent_at)
             if quiet_until(contact, sent) is not None:
                 quiet += 1
     return against, quiet
+
+
+def _moment(value: Any) -> datetime:
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _time(value: Any) -> Any:

@@ -340,8 +340,15 @@ class CustomerLink:
         return self.sub
 
     async def hear_inbox(self) -> None:
-        """Show new in-app notifications on this page as they are sent (a toast)."""
-        await self._listening().listen(inbox_topic(self.person_id))
+        """Show new in-app notifications on this page as they are sent (a toast).
+
+        Without the hub (Redis unreachable) the page goes without toasts; the inbox still
+        holds every notification, and the chat is not held up.
+        """
+        try:
+            await self._listening().listen(inbox_topic(self.person_id))
+        except Exception:  # noqa: BLE001 - toasts are a convenience, the chat is not
+            log.warning("new notifications will not show as toasts on this page", exc_info=True)
 
     async def watch(self, handoff_id: int, thread: str) -> None:
         """Hear the hand-off's lines from now on (and the queue while it waits: `_tell_place`)."""

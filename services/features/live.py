@@ -53,44 +53,6 @@ def _exists(conn: Connection, table: str, ref: str) -> bool:
     return conn.execute(select(t.c.id).where(t.c.source_ref == ref)).first() is not None
 
 
-def _book_transaction(conn: Connection, event: Event) -> bool:
-    data, ref = event.data, source_ref(event.id)
-    if _exists(conn, "ledger_entry", ref):
-        return False
-    account = _T["account"]
-    row = conn.execute(
-        select(account.c.id, account.c.balance_minor, account.c.currency).where(
-            account.c.id == data["account_id"], account.c.person_id == event.person_id
-        )
-    ).first()
-    if row is None or row.currency != data["currency"]:
-        log.warning("event %s: account is not the person's, or in another currency", event.id)
-        return False
-    amount = int(data["amount_minor"])
-    after = data.get("balance_after_minor")
-    balance = int(after) if isinstance(after, int) else int(row.balance_minor) + amount
-    merchant = data.get("merchant")
-    conn.execute(
-        _T["ledger_entry"]
-        .insert()
-        .values(
-            account_id=row.id,
-            person_id=event.person_id,
-            booked_at=event.occurred_at,
-            amount_minor=amount,
-            currency=data["currency"],
-            merchant=merchant,
-            category=data["category"],
-            channel=str(data["channel"])[:20],
-            description=(merchant or data["category"])[:200],
-            balance_after_minor=balance,
-            source_ref=ref,
-        )
-    )
-    conn.execute(update(account).where(account.c.id == row.id).values(balance_minor=balance))
-    return True
-
-
 def _book_digital(conn: Connection, event: Event) -> bool:
     data, ref = event.data, source_ref(event.id)
     if _exists(conn, "digital_event", ref):
@@ -111,6 +73,75 @@ def _book_digital(conn: Connection, event: Event) -> bool:
         )
     )
     return True
+
+
+def _book_transactions(conn: Connection, events: list[Event]) -> int:
+    """Book transactions, in the order given; how many were new.
+
+    Each is a ``ledger_entry`` row; its account's balance moves by the amount, or is set to
+    ``balance_after_minor`` when core banking sent it. One booked already (its ``source_ref``),
+    or on an account that is not the person's or in another currency, books nothing. The batch
+    is read and written in a few statements: the refs already booked and the accounts in one
+    query each, the entries in one insert, one balance update per account.
+    """
+    if not events:
+        return 0
+    ledger, account = _T["ledger_entry"], _T["account"]
+    refs = [source_ref(e.id) for e in events]
+    seen = set(
+        conn.execute(select(ledger.c.source_ref).where(ledger.c.source_ref.in_(refs))).scalars()
+    )
+    wanted = {int(e.data["account_id"]) for e in events}
+    accounts = {
+        int(r.id): (int(r.person_id), int(r.balance_minor), str(r.currency))
+        for r in conn.execute(
+            select(
+                account.c.id, account.c.person_id, account.c.balance_minor, account.c.currency
+            ).where(account.c.id.in_(wanted))
+        )
+    }
+    balances = {key: value[1] for key, value in accounts.items()}
+    rows: list[dict[str, Any]] = []
+    for event, ref in zip(events, refs, strict=True):
+        if ref in seen:
+            continue
+        data = event.data
+        found = accounts.get(int(data["account_id"]))
+        if found is None or found[0] != event.person_id or found[2] != data["currency"]:
+            log.warning("event %s: account is not the person's, or in another currency", event.id)
+            continue
+        seen.add(ref)
+        amount, after = int(data["amount_minor"]), data.get("balance_after_minor")
+        account_id = int(data["account_id"])
+        balance = int(after) if isinstance(after, int) else balances[account_id] + amount
+        balances[account_id] = balance
+        merchant = data.get("merchant")
+        rows.append(
+            {
+                "account_id": account_id,
+                "person_id": event.person_id,
+                "booked_at": event.occurred_at,
+                "amount_minor": amount,
+                "currency": data["currency"],
+                "merchant": merchant,
+                "category": data["category"],
+                "channel": str(data["channel"])[:20],
+                "description": (merchant or data["category"])[:200],
+                "balance_after_minor": balance,
+                "source_ref": ref,
+            }
+        )
+    if not rows:
+        return 0
+    conn.execute(ledger.insert(), rows)
+    moved = {row["account_id"] for row in rows}
+    for account_id in sorted(moved):
+        conn.execute(
+            update(account)
+            .where(account.c.id == account_id)
+            .values(balance_minor=balances[account_id])
+        )
+    return len(rows)
 
 
 def _preference_value(name: str, value: Any) -> tuple[bool, Any]:
@@ -184,7 +215,7 @@ def refusals(conn: Connection, events: Sequence[Event]) -> list[dict[str, Any]]:
     return out
 
 
-BOOKERS = {"transaction": _book_transaction, "digital": _book_digital, "profile": _book_profile}
+BOOKERS = {"digital": _book_digital, "profile": _book_profile}  # transactions: in one go
 
 
 def book_events(engine: Engine, events: Sequence[Event]) -> int:
@@ -195,9 +226,12 @@ def book_events(engine: Engine, events: Sequence[Event]) -> int:
         events: Validated events, in any order.
     """
     booked = 0
+    ordered = sorted(events, key=lambda e: e.occurred_at)
     with engine.begin() as conn:
-        for event in sorted(events, key=lambda e: e.occurred_at):
-            booked += BOOKERS[event.type](conn, event)
+        booked += _book_transactions(conn, [e for e in ordered if e.type == "transaction"])
+        for event in ordered:
+            if event.type != "transaction":
+                booked += BOOKERS[event.type](conn, event)
     return booked
 
 

@@ -3,7 +3,7 @@
 A transaction event is decided on its own when it can be: a charge over the customer's own
 "tell me about charges over X" threshold, a balance that crossed their "under Y" threshold.
 Events that may make a detector fire (a larger charge, pay landing, a charge from a merchant
-the customer pays on a schedule, the same charge twice) mark their customer for detection, and
+the customer pays on a schedule above its usual amount) mark their customer for detection, and
 the detectors run once per marked customer per batch, on their history; only insights that the
 batch's own entries are evidence of become candidates, so an old situation is not announced
 again by an unrelated purchase. The scheduler (:func:`scheduled`) runs every detector for the
@@ -117,30 +117,37 @@ def threshold_candidates(event: Event, contact: Contact, entry_id: int | None) -
     return out
 
 
-def needs_detection(event: Event, contact: Contact, scheduled_merchants: set[str]) -> bool:
-    """Whether this transaction may make one of :data:`EVENT_DETECTORS` fire."""
+def needs_detection(event: Event, contact: Contact, scheduled: dict[str, int]) -> bool:
+    """Whether this transaction may make one of :data:`EVENT_DETECTORS` fire.
+
+    ``scheduled``: the merchants the customer pays on a schedule, with the latest amount known
+    (positive minor units). A charge from one of them matters when it is higher than that (a
+    price rise); one no higher leaves the detectors to the scheduler's daily pass, which runs
+    them all.
+    """
     data = event.data
     amount = int(data["amount_minor"])
     if amount > 0:
         return str(data.get("category", "")).lower() in INCOME
     merchant = str(data.get("merchant") or "").lower()
-    if merchant and merchant in scheduled_merchants:
-        return True  # a price rise or a trial turning paid
+    if merchant in scheduled:
+        return -amount > scheduled[merchant]
     # the customer's own threshold replaces the detector's idea of large
     return contact.large_purchase_minor is None and -amount >= LARGE_FLOOR_MINOR
 
 
-def scheduled_merchants(conn: Connection, person_ids: Sequence[int]) -> dict[int, set[str]]:
-    """The merchants each customer pays on a schedule (subscriptions, bills), lower case."""
+def scheduled_merchants(conn: Connection, person_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """The merchants each customer pays on a schedule (lower case), with the latest amount."""
     r = _T["recurring_series"]
     rows = conn.execute(
-        select(r.c.person_id, r.c.merchant).where(
+        select(r.c.person_id, r.c.merchant, r.c.amount_minor).where(
             r.c.person_id.in_(list(person_ids)), r.c.amount_minor < 0
         )
     ).all()
-    out: dict[int, set[str]] = {pid: set() for pid in person_ids}
-    for pid, merchant in rows:
-        out[pid].add(str(merchant).lower())
+    out: dict[int, dict[str, int]] = {pid: {} for pid in person_ids}
+    for pid, merchant, amount in rows:
+        name = str(merchant).lower()
+        out[pid][name] = max(out[pid].get(name, 0), -int(amount))
     return out
 
 

@@ -25,7 +25,7 @@ from services.notifications.outbox import record
 from services.notifications.policy import Contact, load_contacts
 from services.notifications.triggers import (
     detected,
-    needs_detection,
+    detectors_for,
     scheduled,
     scheduled_merchants,
     threshold_candidates,
@@ -90,7 +90,7 @@ class Notifier:
         merchants = scheduled_merchants(conn, people)
         entries = _entries(conn, [e for e in events if e.type == "transaction"])
         found: list[Candidate] = []
-        marked: dict[int, set[str]] = {}
+        marked: dict[int, tuple[set[str], set[str]]] = {}  # person -> entries, detectors
         for event in events:
             contact = contacts.get(event.person_id)
             if contact is None:
@@ -100,18 +100,14 @@ class Notifier:
                 continue
             entry = entries.get(event.id)
             found.extend(threshold_candidates(event, contact, entry))
-            if entry is not None and needs_detection(event, contact, merchants[event.person_id]):
-                marked.setdefault(event.person_id, set()).add(f"ledger:{entry}")
-        for person, refs in marked.items():
+            wanted = detectors_for(event, contact, merchants[event.person_id])
+            if entry is not None and wanted:
+                refs, names = marked.setdefault(event.person_id, (set(), set()))
+                refs.add(f"ledger:{entry}")
+                names.update(wanted)
+        for person, (refs, names) in marked.items():
             found.extend(
-                detected(
-                    conn,
-                    person,
-                    entries=refs,
-                    now=now,
-                    source="events",
-                    skip_large=contacts[person].large_purchase_minor is not None,
-                )
+                detected(conn, person, entries=refs, detectors=names, now=now, source="events")
             )
         return self._record(conn, found, contacts, now)
 

@@ -23,7 +23,7 @@ from sqlmodel import SQLModel
 from services.events import Event
 from services.insights import INSIGHT_COPY, Insight, customer_may_read
 from services.insights.detectors import DETECTORS, detect_all
-from services.insights.history import load_history
+from services.insights.history import LOOKBACK_DAYS, load_history
 from services.insights.spending import LARGE_FLOOR_MINOR
 from services.money import display_money
 from services.notifications import ROUTES, Candidate
@@ -32,6 +32,7 @@ from services.notifications.policy import Contact
 _T = SQLModel.metadata.tables
 # Detectors a single booked transaction can make fire; the rest are the scheduler's.
 EVENT_DETECTORS = ("large_transaction", "duplicate_charge", "price_increase", "paycheck_landed")
+PAY_LOOKBACK_DAYS = 7  # paycheck_landed looks two days back
 INCOME = ("income", "salary", "payroll", "paycheck", "wages")
 # Kinds whose situation comes back on a cycle: the period is part of the dedupe key, so next
 # week's bills are news again while this week's are told once.
@@ -117,8 +118,8 @@ def threshold_candidates(event: Event, contact: Contact, entry_id: int | None) -
     return out
 
 
-def needs_detection(event: Event, contact: Contact, scheduled: dict[str, int]) -> bool:
-    """Whether this transaction may make one of :data:`EVENT_DETECTORS` fire.
+def detectors_for(event: Event, contact: Contact, scheduled: dict[str, int]) -> tuple[str, ...]:
+    """Which of :data:`EVENT_DETECTORS` this transaction may make fire (often none).
 
     ``scheduled``: the merchants the customer pays on a schedule, with the latest amount known
     (positive minor units). A charge from one of them matters when it is higher than that (a
@@ -128,12 +129,14 @@ def needs_detection(event: Event, contact: Contact, scheduled: dict[str, int]) -
     data = event.data
     amount = int(data["amount_minor"])
     if amount > 0:
-        return str(data.get("category", "")).lower() in INCOME
+        return ("paycheck_landed",) if str(data.get("category", "")).lower() in INCOME else ()
     merchant = str(data.get("merchant") or "").lower()
     if merchant in scheduled:
-        return -amount > scheduled[merchant]
+        return ("price_increase",) if -amount > scheduled[merchant] else ()
     # the customer's own threshold replaces the detector's idea of large
-    return contact.large_purchase_minor is None and -amount >= LARGE_FLOOR_MINOR
+    if contact.large_purchase_minor is None and -amount >= LARGE_FLOOR_MINOR:
+        return ("large_transaction",)
+    return ()
 
 
 def scheduled_merchants(conn: Connection, person_ids: Sequence[int]) -> dict[int, dict[str, int]]:
@@ -156,15 +159,20 @@ def detected(
     person_id: int,
     *,
     entries: set[str],
+    detectors: set[str],
     now: datetime,
     source: str,
-    skip_large: bool = False,
 ) -> list[Candidate]:
-    """Run the event detectors on one customer's history; insights the ``entries`` evidence."""
-    history = load_history(conn, person_id=person_id, now=now)
+    """Run ``detectors`` on one customer's history; the insights ``entries`` are evidence of.
+
+    Pay landing needs only the last days (and the customer's savings rule): its history is read
+    that far back alone.
+    """
+    lookback = PAY_LOOKBACK_DAYS if detectors == {"paycheck_landed"} else LOOKBACK_DAYS
+    history = load_history(conn, person_id=person_id, now=now, lookback_days=lookback)
     found: list[Candidate] = []
     for name in EVENT_DETECTORS:
-        if skip_large and name == "large_transaction":
+        if name not in detectors:
             continue
         for insight in DETECTORS[name](history, now):
             if _notifiable(insight) and entries.intersection(insight.evidence):

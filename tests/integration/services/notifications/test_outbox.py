@@ -337,3 +337,13 @@ def test_the_scheduler_reads_only_customers_whose_data_or_day_changed(engine: En
     notifier.clock = lambda: NOON + timedelta(days=1)
     assert notifier.sweep()["customers"] == 2  # a new day for both
     assert other != person
+
+
+def test_pay_landing_is_told_as_it_is_booked(engine: Engine) -> None:
+    person, account = _customer(engine)
+    pay = _charge(person, account, -250_000, 1, category="income", merchant="ACME Payroll")
+    _notify(engine, [pay, _charge(person, account, 450, 2)])  # pay, and a coffee
+    with engine.connect() as conn:
+        kinds = conn.execute(text("SELECT kind, title FROM notification")).all()
+    assert [k for k, _ in kinds] == ["paycheck_landed"]
+    assert kinds[0][1] == "Your pay has landed"

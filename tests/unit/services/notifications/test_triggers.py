@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time
 
 from services.events import Event
 from services.notifications.policy import Contact, decide, quiet_until
-from services.notifications.triggers import needs_detection, threshold_candidates
+from services.notifications.triggers import detectors_for, threshold_candidates
 
 AT = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 
@@ -27,15 +27,16 @@ def _tx(minor: int, merchant: str = "Corner Cafe", category: str = "shopping", *
 def test_only_events_that_may_make_a_detector_fire_need_the_history() -> None:
     plain = Contact(person_id=7)
     scheduled = {"streamflix": 1_599}
-    assert not needs_detection(_tx(-450), plain, scheduled)  # a coffee
-    assert needs_detection(_tx(-25_000), plain, scheduled)  # large: the detector judges
-    assert needs_detection(_tx(-1_799, "StreamFlix"), plain, scheduled)  # a price rise?
-    assert not needs_detection(_tx(-1_599, "StreamFlix"), plain, scheduled)  # the usual price
-    assert needs_detection(_tx(250_000, "ACME Payroll", "income"), plain, scheduled)
-    assert not needs_detection(_tx(2_000, "Refund Co"), plain, scheduled)  # a refund
+    assert detectors_for(_tx(-450), plain, scheduled) == ()  # a coffee
+    assert detectors_for(_tx(-25_000), plain, scheduled) == ("large_transaction",)
+    assert detectors_for(_tx(-1_799, "StreamFlix"), plain, scheduled) == ("price_increase",)
+    assert detectors_for(_tx(-1_599, "StreamFlix"), plain, scheduled) == ()  # the usual price
+    pay = _tx(250_000, "ACME Payroll", "income")
+    assert detectors_for(pay, plain, scheduled) == ("paycheck_landed",)
+    assert detectors_for(_tx(2_000, "Refund Co"), plain, scheduled) == ()  # a refund
     # with the customer's own threshold, "large" is theirs: no detector for it
     own = Contact(person_id=7, large_purchase_minor=50_000)
-    assert not needs_detection(_tx(-25_000), own, scheduled)
+    assert detectors_for(_tx(-25_000), own, scheduled) == ()
 
 
 def test_the_customers_thresholds_decide_without_history() -> None:

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlmodel import SQLModel
 
 from services.events import Event, EventBus, Handler, run_consumer
@@ -134,13 +134,13 @@ def _book_transactions(conn: Connection, events: list[Event]) -> int:
     if not rows:
         return 0
     conn.execute(ledger.insert(), rows)
-    moved = {row["account_id"] for row in rows}
-    for account_id in sorted(moved):
-        conn.execute(
-            update(account)
-            .where(account.c.id == account_id)
-            .values(balance_minor=balances[account_id])
-        )
+    moved = sorted({row["account_id"] for row in rows})
+    conn.execute(
+        update(account)
+        .where(account.c.id == bindparam("moved_id"))
+        .values(balance_minor=bindparam("moved_balance")),
+        [{"moved_id": a, "moved_balance": balances[a]} for a in moved],
+    )
     return len(rows)
 
 

@@ -71,7 +71,7 @@ def record(
 ) -> list[dict[str, Any]]:
     """Store ``candidate`` and its deliveries; ``[]`` when the situation was already recorded.
 
-    Returns one ``{"channel", "state", "reason", "due_at", "id", "notification_id"}`` per
+    Returns one ``{"channel", "state", "reason", "due_at", "notification_id"}`` per
     channel of the kind's route. ``contact.sent_today`` is counted up for each delivery due, so
     several candidates of one customer in a batch share the day's caps.
     """
@@ -90,27 +90,13 @@ def record(
             note_id = _insert_notification(conn, candidate, now)
     except IntegrityError:
         return []
-    out = []
+    out: list[dict[str, Any]] = []
     for channel in route.channels:
         verdict = decide(candidate.kind, route.message_class, channel, contact, now)
         if verdict.state != "skipped":
             contact.sent_today[channel] = contact.sent_today.get(channel, 0) + 1
-        row_id = conn.execute(
-            insert(d)
-            .values(
-                notification_id=note_id,
-                person_id=candidate.person_id,
-                channel=channel,
-                state=verdict.state,
-                reason=verdict.reason[:200],
-                due_at=verdict.due_at,
-                created_at=now,
-            )
-            .returning(d.c.id)
-        ).scalar_one()
         out.append(
             {
-                "id": row_id,
                 "notification_id": note_id,
                 "channel": channel,
                 "state": verdict.state,
@@ -118,6 +104,21 @@ def record(
                 "due_at": verdict.due_at,
             }
         )
+    conn.execute(
+        insert(d),
+        [
+            {
+                "notification_id": note_id,
+                "person_id": candidate.person_id,
+                "channel": row["channel"],
+                "state": row["state"],
+                "reason": row["reason"][:200],
+                "due_at": row["due_at"],
+                "created_at": now,
+            }
+            for row in out
+        ],
+    )
     return out
 
 

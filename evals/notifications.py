@@ -143,17 +143,14 @@ def score(engine: Engine) -> dict[str, Any]:
                 )
             }
         )
-        reasons = Counter(
-            {
-                str(r).split("(")[0]: int(n)
-                for r, n in conn.execute(
-                    text(
-                        "SELECT reason, count(*) FROM notification_delivery "
-                        "WHERE state = 'skipped' GROUP BY reason"
-                    )
-                )
-            }
-        )
+        reasons: Counter[str] = Counter()
+        for reason, n in conn.execute(
+            text(
+                "SELECT reason, count(*) FROM notification_delivery "
+                "WHERE state = 'skipped' GROUP BY reason"
+            )
+        ):
+            reasons[str(reason).split("(")[0]] += int(n)  # "channel_off(email)": channel_off
     return {
         "recall": round(hits / known_total, 4) if known_total else None,
         "recall_with_withheld": (

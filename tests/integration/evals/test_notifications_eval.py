@@ -18,5 +18,6 @@ def test_planted_situations_are_told_and_nothing_goes_against_consent_or_quiet_h
     # the day's dispatch left nothing due behind: every delivery sent, skipped or set aside
     assert set(result["deliveries"]) <= {"sent", "skipped", "deferred", "dead"}
     assert result["deliveries"].get("sent", 0) > 0
-    # the policy said no for stated reasons, each kept on its row
+    # the policy said no for stated reasons, each kept on its row, every skip counted once
     assert all(reason for reason in result["skipped_because"])
+    assert sum(result["skipped_because"].values()) == result["deliveries"].get("skipped", 0)

@@ -13,13 +13,32 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from app.api.deps import CUSTOMER_ONLY, UNREADABLE_BODY, CurrentCustomer, RecordId, SessionDep
+from app.api.deps import (
+    CUSTOMER_ONLY,
+    GONE,
+    UNREADABLE_BODY,
+    CurrentCustomer,
+    RecordId,
+    SessionDep,
+)
+from app.api.queries import get_person
 from app.api.views import decimal_text
 from services.money import to_minor
 from services.notifications import inbox as notes
 
 router = APIRouter(prefix="/api/me", tags=["me"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such notification."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such notification, or the token's customer is no longer on file."}
+}
+ON_FILE = {**CUSTOMER_ONLY, **GONE}
+
+
+def _on_file(session: SessionDep, customer_id: int) -> None:
+    """404 when the token's customer is gone (e.g. after a reseed): nothing to read or change."""
+    if get_person(session, person_id=customer_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "customer not found")
+
+
 INVALID: dict[int | str, dict[str, Any]] = {422: {"description": "A value out of range."}}
 
 
@@ -55,7 +74,7 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/inbox", response_model=Inbox, responses=CUSTOMER_ONLY)
+@router.get("/inbox", response_model=Inbox, responses=ON_FILE)
 def my_inbox(
     customer_id: CurrentCustomer,
     session: SessionDep,
@@ -63,6 +82,7 @@ def my_inbox(
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     """What the bank told the customer in the app, newest first, and how many are unread."""
+    _on_file(session, customer_id)
     found = notes.inbox(
         session.connection(), person_id=customer_id, unread_only=unread, limit=limit
     )
@@ -153,9 +173,10 @@ def _view(found: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/notification-settings", response_model=NotificationSettings, responses=CUSTOMER_ONLY)
+@router.get("/notification-settings", response_model=NotificationSettings, responses=ON_FILE)
 def my_notification_settings(customer_id: CurrentCustomer, session: SessionDep) -> dict[str, Any]:
     """The customer's channels, consent, quiet hours and thresholds."""
+    _on_file(session, customer_id)
     return _view(notes.settings_of(session.connection(), person_id=customer_id))
 
 
@@ -174,12 +195,13 @@ def _minor(text: str | None, field: str) -> int | None:
 @router.patch(
     "/notification-settings",
     response_model=NotificationSettings,
-    responses={**CUSTOMER_ONLY, **INVALID, **UNREADABLE_BODY},
+    responses={**ON_FILE, **INVALID, **UNREADABLE_BODY},
 )
 def change_notification_settings(
     body: SettingsChange, customer_id: CurrentCustomer, session: SessionDep
 ) -> dict[str, Any]:
     """Change channels, consent, quiet hours or thresholds; a bad value changes nothing."""
+    _on_file(session, customer_id)
     given = body.model_fields_set
     changes: dict[str, Any] = {}
     try:

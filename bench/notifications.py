@@ -16,9 +16,12 @@ channel adapters may reach them, and a "tell me about charges over $200" thresho
 - **Crash** (``duplicates``, ``lost``): two ``concierge notify work`` processes send the outbox
   through a local SMTP server and a local push provider (a webhook receiver that, as providers
   do, recognises a repeated ``Idempotency-Key``); one is killed with SIGKILL mid-send and a new
-  one started. ``duplicates``: messages a customer received twice (e-mails by their dedupe
-  header, pushes after the provider's key); ``resends_caught``: repeated pushes the provider's
-  key absorbed; ``lost``: deliveries due that never arrived.
+  one started. A message accepted by a receiver just before its worker died is sent again once
+  the lease ends, under the same key (a push's ``Idempotency-Key``, an e-mail's Message-ID):
+  ``resends_caught`` counts those (``resent_emails`` the e-mails among them, which reach the
+  customer twice where a mail store does not recognise a repeated Message-ID);
+  ``duplicates``: notifications that reached the customer under two different keys, which no
+  receiver can recognise; ``lost``: deliveries due that never arrived.
 """
 
 from __future__ import annotations
@@ -442,11 +445,30 @@ def crash(var: Path, *, workers: int = 2, timeout_s: float = 300.0) -> dict[str,
         "deliveries_due": len(due),
         "by_channel": {"in_app": len(inbox), "email": len(mails), "push": len(pushes)},
         "workers_killed": killed,
-        "duplicates": sum(n - 1 for n in mailbox.received.values() if n > 1),
-        "resends_caught": sum(n - 1 for n in Provider.received.values() if n > 1),
+        "duplicates": _told_twice(mailbox.received, "email")
+        + _told_twice(Provider.received, "push"),
+        "resends_caught": sum(n - 1 for n in Provider.received.values() if n > 1)
+        + sum(n - 1 for n in mailbox.received.values() if n > 1),
+        "resent_emails": sum(n - 1 for n in mailbox.received.values() if n > 1),
         "lost": len(pushes - arrived_push) + len(mails - arrived_mail) + len(inbox - inbox_sent),
         "states_after": {str(k): int(v) for k, v in states.items()},
     }
+
+
+def _told_twice(received: Counter[str], channel: str) -> int:
+    """Notifications that reached the customer on ``channel`` under two different keys.
+
+    A resend after a crash carries the same key (``<dedupe>:<channel>:<notification id>``; the
+    e-mail's Message-ID is made from it), so a receiver recognises it: the push provider by its
+    ``Idempotency-Key``, a mail store by the Message-ID. Two keys for one notification would
+    reach the customer twice whatever the receiver does.
+    """
+    keys: dict[str, set[str]] = {}
+    for key in received:
+        note = key.rsplit(":", 1)[-1]
+        if f":{channel}:" in key:
+            keys.setdefault(note, set()).add(key)
+    return sum(len(found) - 1 for found in keys.values())
 
 
 def _arrived(mailbox: Mailbox, pushes: Counter[str]) -> int:

@@ -62,6 +62,8 @@ def test_a_worker_killed_mid_send_loses_and_repeats_nothing(bank: Path) -> None:
     assert result["workers_killed"] == 1
     assert result["deliveries_due"] > 0
     assert result["lost"] == 0 and result["duplicates"] == 0
+    # whatever was sent again after the kill went under its first key, so receivers can tell
+    assert result["resends_caught"] >= result["resent_emails"] >= 0
     assert set(result["states_after"]) <= {"sent", "skipped", "deferred", "dead"}
 
 
@@ -77,3 +79,14 @@ def test_the_provider_answers_a_repeated_key_with_the_first_id() -> None:
         server.shutdown()
     assert json.loads(first.text)["id"] == json.loads(again.text)["id"]
     assert Provider.received["k1"] == 2
+
+
+def test_a_resend_under_its_first_key_is_recognised_and_a_second_key_is_a_duplicate() -> None:
+    from collections import Counter
+
+    from bench.notifications import _told_twice
+
+    resent = Counter({"large_transaction:ledger:9:email:41": 2, "bills:week:push:42": 1})
+    assert _told_twice(resent, "email") == 0 and _told_twice(resent, "push") == 0
+    twice = Counter({"large_transaction:ledger:9:email:41": 1, "large:other:email:41": 1})
+    assert _told_twice(twice, "email") == 1

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, text
 
 from services.db import make_engine
 from services.insights import PLANTED_SITUATION, PLANTED_WHEN
-from services.notifications import ROUTES
+from services.notifications import ROUTES, aware
 from services.notifications.channels import Message
 from services.notifications.dispatch import Dispatcher
 from services.notifications.notifier import Notifier
@@ -199,8 +199,7 @@ def _policy_record(conn: Any) -> tuple[int, int]:
 
 
 def _moment(value: Any) -> datetime:
-    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return aware(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
 def _time(value: Any) -> Any:

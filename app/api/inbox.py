@@ -25,6 +25,7 @@ from app.api.queries import get_person
 from app.api.views import decimal_text
 from services.money import to_minor
 from services.notifications import inbox as notes
+from services.notifications.copy import copy_on
 
 router = APIRouter(prefix="/api/me", tags=["me"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -62,12 +63,12 @@ class Inbox(BaseModel):
 
 
 def _item(row: dict[str, Any]) -> dict[str, Any]:
-    copy = ((row.get("data") or {}).get("copy") or {}).get("in_app") or {}
+    title, body = copy_on(row.get("data"), "in_app", row["title"], row["body"])
     return {
         "id": row["id"],
         "kind": row["kind"],
-        "title": copy.get("title") or row["title"],
-        "body": copy.get("body") or row["body"],
+        "title": title,
+        "body": body,
         "created_at": row["created_at"],
         "read_at": row["read_at"],
         "feedback": row["feedback"],

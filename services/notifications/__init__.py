@@ -13,12 +13,18 @@ that kind less.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 MessageClass = Literal["mandatory", "service", "marketing"]
 CHANNELS = ("in_app", "email", "push", "sms")
 STATES = ("pending", "deferred", "sending", "sent", "failed", "dead", "skipped")
 FEEDBACK = ("opened", "dismissed", "not_helpful")
+
+
+def aware(value: datetime) -> datetime:
+    """``value`` as an aware UTC time (SQLite gives naive ones back)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

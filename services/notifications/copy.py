@@ -46,6 +46,12 @@ def copy_for(
     return out
 
 
+def copy_on(data: Any, channel: str, title: str, body: str) -> tuple[str, str]:
+    """A stored notification's title and body for ``channel`` (its own when none was made)."""
+    copy = ((data or {}).get("copy") or {}).get(channel) or {}
+    return copy.get("title") or title, copy.get("body") or body
+
+
 def email_text(title: str, body: str, link: str) -> str:
     """The plain-text e-mail."""
     return (

@@ -23,8 +23,9 @@ from sqlalchemy import Engine, select
 from sqlmodel import SQLModel
 
 from services.notifications.channels import Channel, DeliveryError, Message
-from services.notifications.copy import email_html, email_text
+from services.notifications.copy import copy_on, email_html, email_text
 from services.notifications.outbox import LEASE, Claimed, claim, mark_failed, mark_sent
+from services.notifications.policy import Contact
 
 log = logging.getLogger(__name__)
 _T = SQLModel.metadata.tables
@@ -33,12 +34,12 @@ InApp = Callable[[int, dict[str, Any]], Awaitable[None]]
 
 def toast(row: Claimed) -> dict[str, Any]:
     """The in-app notification as the customer's page shows it."""
-    copy = (row.data.get("copy") or {}).get("in_app") or {}
+    title, body = copy_on(row.data, "in_app", row.title, row.body)
     return {
         "id": row.notification_id,
         "kind": row.kind,
-        "title": copy.get("title") or row.title,
-        "body": copy.get("body") or row.body,
+        "title": title,
+        "body": body,
         "createdAt": row.created_at.isoformat(),
     }
 
@@ -146,11 +147,10 @@ class Dispatcher:
         if adapter is None:
             raise DeliveryError(f"no {row.channel} channel is configured", permanent=True)
         email, phone = address
-        to = {"email": email, "sms": phone}.get(row.channel, f"customer-{row.person_id}")
+        to = Contact(person_id=row.person_id, email=email, phone=phone).address(row.channel)
         if not to:
             raise DeliveryError(f"no address for {row.channel}", permanent=True)
-        copy = (row.data.get("copy") or {}).get(row.channel) or {}
-        title, body = copy.get("title") or row.title, copy.get("body") or row.body
+        title, body = copy_on(row.data, row.channel, row.title, row.body)
         link = f"{self.app_url.rstrip('/')}/?notification={row.notification_id}"
         message = Message(
             channel=row.channel,

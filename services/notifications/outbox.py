@@ -11,14 +11,14 @@ no retry can mend, is ``dead`` with its error kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
-from services.notifications import Candidate
+from services.notifications import Candidate, aware  # noqa: F401 - aware: callers' helper
 from services.notifications.policy import Contact, decide
 
 _T = SQLModel.metadata.tables
@@ -259,8 +259,3 @@ def counts(conn: Connection) -> dict[str, int]:
     d = _T["notification_delivery"]
     rows = conn.execute(select(d.c.state, func.count()).group_by(d.c.state)).all()
     return {state: int(n) for state, n in rows}
-
-
-def aware(value: datetime) -> datetime:
-    """``value`` as an aware UTC time (SQLite gives naive ones back)."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, and_, func, select
 from sqlmodel import SQLModel
 
-from services.notifications import MessageClass
+from services.notifications import MessageClass, aware
 from services.recommendations.policy import zone
 
 _T = SQLModel.metadata.tables
@@ -199,7 +199,7 @@ def _sent_today(
     bounds = {pid: local_day(c, now) for pid, c in contacts.items()}
     for pid, channel, due in rows:
         begin, end = bounds[pid]
-        due = due if due.tzinfo else due.replace(tzinfo=UTC)
+        due = aware(due)
         if begin <= due < end:
             per = out.setdefault(pid, {})
             per[channel] = per.get(channel, 0) + 1
@@ -221,7 +221,7 @@ def _rested(conn: Connection, person_ids: list[int], now: datetime) -> dict[int,
     ).all()
     out: dict[int, dict[str, Any]] = {}
     for pid, kind, answer, at in rows:
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        at = aware(at)
         mine = out.setdefault(pid, {})
         # not helpful outweighs a dismissal; a later answer outweighs an earlier one
         if kind not in mine or answer == "not_helpful" or at > mine[kind][1]:
